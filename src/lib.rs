@@ -1,0 +1,3 @@
+//! tlsmend library crate.
+pub mod source;
+pub mod syntax;

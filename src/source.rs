@@ -1,0 +1,160 @@
+//! A configuration file's bytes, byte spans into them, and parse errors that
+//! point at a line and column.
+//!
+//! Every syntax tree in `crate::syntax` holds [`Span`]s into one [`Source`];
+//! nothing is copied out of the file until a value is asked for, so printing an
+//! untouched file is returning its bytes.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A half-open byte range `start..end` into a source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        debug_assert!(start <= end);
+        Span { start, end }
+    }
+    pub fn empty(at: usize) -> Self {
+        Span { start: at, end: at }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+    pub fn slice<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        &bytes[self.start..self.end]
+    }
+}
+
+/// One file as read from disk: where it was found (the path shown to users)
+/// and every byte of it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl Source {
+    pub fn new(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+        Source {
+            path: path.into(),
+            bytes,
+        }
+    }
+
+    pub fn text(&self, span: Span) -> String {
+        String::from_utf8_lossy(span.slice(&self.bytes)).into_owned()
+    }
+
+    /// 1-based line and column (in bytes) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        line_col(&self.bytes, offset)
+    }
+
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_col(offset).0
+    }
+
+    /// The line ending this file mostly uses; `\n` for a file with none.
+    pub fn line_ending(&self) -> &'static [u8] {
+        let lf = self.bytes.iter().filter(|&&b| b == b'\n').count();
+        let crlf = self.bytes.windows(2).filter(|w| w == b"\r\n").count();
+        if crlf * 2 > lf { b"\r\n" } else { b"\n" }
+    }
+}
+
+pub fn line_col(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    (line, offset - line_start + 1)
+}
+
+/// A file that could not be parsed: what is wrong and where.
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub path: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// The offending line, lossily decoded, without its line ending.
+    pub excerpt: String,
+}
+
+impl ParseError {
+    pub fn at(path: &Path, bytes: &[u8], offset: usize, message: impl Into<String>) -> Self {
+        let (line, column) = line_col(bytes, offset);
+        let start = offset.min(bytes.len()) + 1 - column;
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| start + p);
+        let excerpt = String::from_utf8_lossy(&bytes[start..end])
+            .trim_end_matches('\r')
+            .to_string();
+        ParseError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            excerpt,
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        writeln!(f, "  | {}", self.excerpt)?;
+        let pad: String = self
+            .excerpt
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "  | {pad}^")
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let b = b"ab\ncd\r\nef";
+        assert_eq!(line_col(b, 0), (1, 1));
+        assert_eq!(line_col(b, 4), (2, 2));
+        assert_eq!(line_col(b, 7), (3, 1));
+        assert_eq!(line_col(b, 99), (3, 3));
+    }
+
+    #[test]
+    fn error_shows_the_line_with_a_caret() {
+        let e = ParseError::at(Path::new("f.conf"), b"one\n  two\r\n", 6, "bad");
+        let shown = e.to_string();
+        assert!(shown.starts_with("f.conf:2:3: bad"), "{shown}");
+        assert!(shown.ends_with("  |   ^"), "{shown}");
+    }
+}

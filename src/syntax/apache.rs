@@ -1,0 +1,522 @@
+//! Lossless parser for Apache httpd 2.4 configuration files.
+//!
+//! Grammar: `grammars/apache.ebnf`. The tree holds spans into the file and
+//! covers every byte: trivia (blank and comment lines), directives and nested
+//! sections, each with its indentation and line ending. Logical lines may run
+//! over several physical lines joined by a trailing backslash; a comment line
+//! continues the same way, as in httpd's own reader.
+//!
+//! Names compare case-insensitively; arguments keep their quotes, escapes and
+//! `${VAR}` references as written.
+
+use super::lex::{PhysLine, is_hspace, physical_lines, trim_end};
+use crate::source::{ParseError, Span};
+use nom::bytes::complete::{take_till, take_while1};
+use nom::{IResult, Parser};
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Trivia(Trivia),
+    Directive(Directive),
+    Section(Section),
+}
+
+/// A blank line or a comment line (with any continuation lines).
+#[derive(Debug, Clone)]
+pub struct Trivia {
+    pub span: Span,
+    pub indent: Span,
+    /// For a comment: the text after `#`, up to the line ending.
+    pub comment: Option<Span>,
+}
+
+/// One logical line `Name arg...`, or the opening line of a section.
+#[derive(Debug, Clone)]
+pub struct Directive {
+    /// The whole logical line, indentation and line ending included.
+    pub span: Span,
+    pub indent: Span,
+    pub name: Span,
+    pub args: Vec<Arg>,
+    pub eol: Span,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Arg {
+    /// The argument as written, quotes included.
+    pub span: Span,
+    pub quote: Option<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// The `<Name args>` line; `name` excludes the `<`.
+    pub open: Directive,
+    pub children: Vec<Node>,
+    /// The `</Name>` line. Empty when an inner section's closing line also
+    /// closed this one (`</VirtualHost> </IfModule>`).
+    pub close: Span,
+}
+
+impl Node {
+    pub fn span(&self) -> Span {
+        match self {
+            Node::Trivia(t) => t.span,
+            Node::Directive(d) => d.span,
+            Node::Section(s) => Span::new(s.open.span.start, s.close.end.max(s.open.span.end)),
+        }
+    }
+}
+
+impl Directive {
+    pub fn name_is(&self, bytes: &[u8], name: &str) -> bool {
+        self.name.slice(bytes).eq_ignore_ascii_case(name.as_bytes())
+    }
+    /// The span from the first argument to the end of the last one.
+    pub fn args_span(&self) -> Option<Span> {
+        Some(Span::new(
+            self.args.first()?.span.start,
+            self.args.last()?.span.end,
+        ))
+    }
+    /// Unquoted, unescaped argument values.
+    pub fn arg_values(&self, bytes: &[u8]) -> Vec<String> {
+        self.args.iter().map(|a| a.value(bytes)).collect()
+    }
+}
+
+impl Arg {
+    pub fn value(&self, bytes: &[u8]) -> String {
+        let raw = self.span.slice(bytes);
+        let Some(q) = self.quote else {
+            return String::from_utf8_lossy(raw).into_owned();
+        };
+        let inner = &raw[1..];
+        let inner = if inner.last() == Some(&q) {
+            &inner[..inner.len() - 1]
+        } else {
+            inner
+        };
+        let mut out = Vec::with_capacity(inner.len());
+        let mut i = 0;
+        while i < inner.len() {
+            // httpd's ap_getword_conf: a backslash escapes the quote character only.
+            if inner[i] == b'\\' && inner.get(i + 1) == Some(&q) {
+                out.push(q);
+                i += 2;
+            } else {
+                out.push(inner[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}
+
+/// One logical line: physical lines joined by trailing backslashes.
+struct Logical {
+    span: Span,
+    /// From the first byte to the end of the last content (before its eol).
+    body: Span,
+    eol: Span,
+}
+
+fn ends_with_continuation(content: &[u8]) -> bool {
+    trim_end(content).last() == Some(&b'\\')
+}
+
+fn logical_lines(bytes: &[u8]) -> Vec<Logical> {
+    let phys: Vec<PhysLine> = physical_lines(bytes);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < phys.len() {
+        let first = phys[i];
+        while i + 1 < phys.len()
+            && !phys[i].eol.is_empty()
+            && ends_with_continuation(phys[i].content.slice(bytes))
+        {
+            i += 1;
+        }
+        let last = phys[i];
+        out.push(Logical {
+            span: Span::new(first.content.start, last.eol.end),
+            body: Span::new(first.content.start, last.content.end),
+            eol: last.eol,
+        });
+        i += 1;
+    }
+    out
+}
+
+/// `\` + optional blanks + a line ending, inside a logical line.
+fn continuation(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (rest, _) = nom::bytes::complete::tag(&b"\\"[..]).parse(i)?;
+    let (rest2, _) = nom::bytes::complete::take_while(is_hspace).parse(rest)?;
+    let (rest3, _) = nom::branch::alt((
+        nom::bytes::complete::tag(&b"\r\n"[..]),
+        nom::bytes::complete::tag(&b"\n"[..]),
+    ))
+    .parse(rest2)?;
+    Ok((rest3, &i[..i.len() - rest3.len()]))
+}
+
+fn separator(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let mut rest = i;
+    loop {
+        if let Ok((r, _)) = take_while1::<_, _, nom::error::Error<&[u8]>>(is_hspace).parse(rest) {
+            rest = r;
+        } else if let Ok((r, _)) = continuation(rest) {
+            rest = r;
+        } else if rest.first() == Some(&b'\r') && rest.get(1) == Some(&b'\n') {
+            rest = &rest[2..];
+        } else if rest.first() == Some(&b'\n') {
+            rest = &rest[1..];
+        } else {
+            break;
+        }
+    }
+    Ok((rest, &i[..i.len() - rest.len()]))
+}
+
+/// A quoted argument: from the quote to the matching unescaped quote, or to
+/// the end of the line when it is never closed (httpd takes the rest).
+fn quoted(i: &[u8]) -> (usize, u8) {
+    let q = i[0];
+    let mut k = 1;
+    while k < i.len() {
+        if i[k] == b'\\' && k + 1 < i.len() {
+            k += 2;
+        } else if i[k] == q {
+            return (k + 1, q);
+        } else {
+            k += 1;
+        }
+    }
+    (i.len(), q)
+}
+
+fn bare_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let mut k = 0;
+    while k < i.len() {
+        if is_hspace(i[k]) || i[k] == b'\n' || i[k] == b'\r' {
+            break;
+        }
+        if i[k] == b'\\' && continuation(&i[k..]).is_ok() {
+            break;
+        }
+        k += 1;
+    }
+    if k == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeWhile1,
+        )));
+    }
+    Ok((&i[k..], &i[..k]))
+}
+
+/// Splits `bytes[region]` into arguments.
+fn arguments(bytes: &[u8], region: Span) -> Vec<Arg> {
+    let mut args = Vec::new();
+    let mut at = region.start;
+    while at < region.end {
+        let rest = &bytes[at..region.end];
+        let (r, _) = separator(rest).expect("separator accepts empty input");
+        at += rest.len() - r.len();
+        if at >= region.end {
+            break;
+        }
+        let rest = &bytes[at..region.end];
+        let len;
+        let mut quote = None;
+        if rest[0] == b'"' || rest[0] == b'\'' {
+            let (n, q) = quoted(rest);
+            len = n;
+            quote = Some(q);
+        } else {
+            let (r, _) = bare_word(rest).expect("a non-separator byte starts a word");
+            len = rest.len() - r.len();
+        }
+        args.push(Arg {
+            span: Span::new(at, at + len),
+            quote,
+        });
+        at += len;
+    }
+    args
+}
+
+fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_till(|b: u8| is_hspace(b) || b == b'>' || b == b'\r' || b == b'\n' || b == b'\\').parse(i)
+}
+
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
+    let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
+    let mut stack: Vec<(Directive, Vec<Node>)> = Vec::new();
+    let mut top: Vec<Node> = Vec::new();
+    for line in logical_lines(bytes) {
+        let body = line.body.slice(bytes);
+        let indent_n = body.iter().take_while(|&&b| is_hspace(b)).count();
+        let indent = Span::new(line.body.start, line.body.start + indent_n);
+        let text_start = indent.end;
+        let text = &bytes[text_start..line.body.end];
+        let node = if text.is_empty() || text.iter().all(|&b| is_hspace(b) || b == b'\r') {
+            Node::Trivia(Trivia {
+                span: line.span,
+                indent,
+                comment: None,
+            })
+        } else if text[0] == b'#' {
+            Node::Trivia(Trivia {
+                span: line.span,
+                indent,
+                comment: Some(Span::new(text_start + 1, line.body.end)),
+            })
+        } else if text.starts_with(b"</") {
+            // One or more closing tags: `</VirtualHost>` or `</VirtualHost> </IfModule>`.
+            let mut at = text_start;
+            let mut first = true;
+            while at < line.body.end {
+                let rest = &bytes[at..line.body.end];
+                if !rest.starts_with(b"</") {
+                    return Err(err(
+                        at,
+                        "expected only closing tags after a closing tag".into(),
+                    ));
+                }
+                let (r, name) = name_token(&rest[2..]).expect("take_till cannot fail");
+                let name_start = at + 2;
+                let (r2, _) = super::lex::hspace(r).expect("hspace cannot fail");
+                if r2.first() != Some(&b'>') {
+                    return Err(err(
+                        name_start + name.len(),
+                        "a closing tag must end with '>'".into(),
+                    ));
+                }
+                let Some((open, children)) = stack.pop() else {
+                    return Err(err(
+                        at,
+                        format!(
+                            "</{}> closes a section that was never opened; remove it or add the matching <{}> line",
+                            String::from_utf8_lossy(name),
+                            String::from_utf8_lossy(name)
+                        ),
+                    ));
+                };
+                if !open.name.slice(bytes).eq_ignore_ascii_case(name) {
+                    let (ol, _) = crate::source::line_col(bytes, open.span.start);
+                    return Err(err(
+                        at,
+                        format!(
+                            "</{}> does not match <{}> opened on line {}",
+                            String::from_utf8_lossy(name),
+                            String::from_utf8_lossy(open.name.slice(bytes)),
+                            ol
+                        ),
+                    ));
+                }
+                let close = if first {
+                    line.span
+                } else {
+                    Span::empty(line.span.end)
+                };
+                first = false;
+                let section = Node::Section(Section {
+                    open,
+                    children,
+                    close,
+                });
+                match stack.last_mut() {
+                    Some((_, kids)) => kids.push(section),
+                    None => top.push(section),
+                }
+                let after_gt = rest.len() - r2.len() + 1;
+                let (r3, _) = super::lex::hspace(&rest[after_gt..]).expect("hspace");
+                at += rest.len() - r3.len();
+            }
+            continue;
+        } else if text[0] == b'<' {
+            let (_, name) = name_token(&text[1..]).expect("take_till cannot fail");
+            if name.is_empty() {
+                return Err(err(
+                    text_start + 1,
+                    "a section needs a name after '<'".into(),
+                ));
+            }
+            let trimmed = trim_end(text);
+            if trimmed.last() != Some(&b'>') {
+                return Err(err(
+                    text_start + trimmed.len(),
+                    format!(
+                        "the <{}> line must end with '>'",
+                        String::from_utf8_lossy(name)
+                    ),
+                ));
+            }
+            let name_span = Span::new(text_start + 1, text_start + 1 + name.len());
+            let args_region = Span::new(name_span.end, text_start + trimmed.len() - 1);
+            let open = Directive {
+                span: line.span,
+                indent,
+                name: name_span,
+                args: arguments(bytes, args_region),
+                eol: line.eol,
+            };
+            stack.push((open, Vec::new()));
+            continue;
+        } else {
+            let (_, name) = name_token(text).expect("take_till cannot fail");
+            let name_len = name.len().max(1);
+            let name_span = Span::new(text_start, text_start + name_len);
+            Node::Directive(Directive {
+                span: line.span,
+                indent,
+                name: name_span,
+                args: arguments(bytes, Span::new(name_span.end, line.body.end)),
+                eol: line.eol,
+            })
+        };
+        match stack.last_mut() {
+            Some((_, kids)) => kids.push(node),
+            None => top.push(node),
+        }
+    }
+    if let Some((open, _)) = stack.pop() {
+        let name = String::from_utf8_lossy(open.name.slice(bytes)).into_owned();
+        return Err(err(
+            open.indent.end,
+            format!("<{name}> is never closed: add a </{name}> line after its contents"),
+        ));
+    }
+    Ok(Config { nodes: top })
+}
+
+/// Visits every node depth-first, with the chain of enclosing sections.
+pub fn walk<'a>(
+    nodes: &'a [Node],
+    parents: &mut Vec<&'a Section>,
+    f: &mut dyn FnMut(&'a Node, &[&'a Section]),
+) {
+    for n in nodes {
+        f(n, parents);
+        if let Node::Section(s) = n {
+            parents.push(s);
+            walk(&s.children, parents, f);
+            parents.pop();
+        }
+    }
+}
+
+/// Checks that the spans of `nodes` tile `start..end` with no gap or overlap.
+pub fn check_tiling(nodes: &[Node], start: usize, end: usize) -> Result<(), String> {
+    let mut at = start;
+    for n in nodes {
+        let span = n.span();
+        if span.start != at {
+            return Err(format!(
+                "gap or overlap at byte {at} (node starts at {})",
+                span.start
+            ));
+        }
+        if let Node::Section(s) = n {
+            check_tiling(
+                &s.children,
+                s.open.span.end,
+                s.close.start.max(s.open.span.end),
+            )?;
+        }
+        at = span.end;
+    }
+    if at != end {
+        return Err(format!("nodes end at {at}, expected {end}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Config {
+        let c = parse(Path::new("t.conf"), s.as_bytes()).unwrap();
+        check_tiling(&c.nodes, 0, s.len()).unwrap();
+        c
+    }
+
+    #[test]
+    fn directives_sections_and_trivia() {
+        let src = "# c\n\nListen 80\n<VirtualHost *:443>\n  SSLEngine on\n</VirtualHost>\n";
+        let c = p(src);
+        assert_eq!(c.nodes.len(), 4);
+        let Node::Section(s) = &c.nodes[3] else {
+            panic!()
+        };
+        assert!(s.open.name_is(src.as_bytes(), "virtualhost"));
+        assert_eq!(s.open.arg_values(src.as_bytes()), vec!["*:443"]);
+        assert_eq!(s.children.len(), 1);
+    }
+
+    #[test]
+    fn quoted_arguments_keep_escapes() {
+        let src = r#"LogFormat "%h \"%r\" %>s" 'x y' bare"#;
+        let c = p(src);
+        let Node::Directive(d) = &c.nodes[0] else {
+            panic!()
+        };
+        assert_eq!(
+            d.arg_values(src.as_bytes()),
+            vec![r#"%h "%r" %>s"#, "x y", "bare"]
+        );
+        assert!(d.eol.is_empty());
+    }
+
+    #[test]
+    fn continuation_lines_join() {
+        let src = "BrowserMatch \"MSIE\" \\\r\n    nokeepalive \\\n  x\nNext on\n";
+        let c = p(src);
+        assert_eq!(c.nodes.len(), 2);
+        let Node::Directive(d) = &c.nodes[0] else {
+            panic!()
+        };
+        assert_eq!(
+            d.arg_values(src.as_bytes()),
+            vec!["MSIE", "nokeepalive", "x"]
+        );
+    }
+
+    #[test]
+    fn two_closing_tags_on_one_line() {
+        p("<IfModule ssl>\n<VirtualHost *:443>\nA b\n</VirtualHost> </IfModule>\n");
+    }
+
+    #[test]
+    fn section_argument_may_hold_a_greater_than_sign() {
+        let src = "<If \"%{REQUEST_URI} > '/a'\">\nRequire all denied\n</If>";
+        let c = p(src);
+        let Node::Section(s) = &c.nodes[0] else {
+            panic!()
+        };
+        assert_eq!(
+            s.open.arg_values(src.as_bytes()),
+            vec!["%{REQUEST_URI} > '/a'"]
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = parse(Path::new("x.conf"), b"<VirtualHost *:80>\nA\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 1));
+        let e = parse(Path::new("x.conf"), b"A\n  </Directory>\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+        let e = parse(Path::new("x.conf"), b"<Files a>\n</Directory>\n").unwrap_err();
+        assert!(e.message.contains("does not match"), "{}", e.message);
+        let e = parse(Path::new("x.conf"), b"<Files a\n").unwrap_err();
+        assert_eq!(e.line, 1);
+    }
+}

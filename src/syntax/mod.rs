@@ -1,0 +1,56 @@
+//! One lossless parser per configuration format, and the choice of format
+//! from a file's path.
+
+pub mod apache;
+pub mod courier;
+pub mod lex;
+
+use std::path::Path;
+
+/// The configuration languages tlsmend reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Syntax {
+    Apache,
+    Courier,
+}
+
+impl Syntax {
+    /// Guesses the syntax from a path, `None` when the path says nothing.
+    pub fn guess(path: &Path) -> Option<Syntax> {
+        let s = path.to_string_lossy().to_ascii_lowercase();
+        let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        if s.contains("apache")
+            || s.contains("httpd")
+            || name.ends_with(".conf")
+            || name.ends_with(".htaccess")
+        {
+            return Some(Syntax::Apache);
+        }
+        if s.contains("courier")
+            || [
+                "imapd",
+                "imapd-ssl",
+                "pop3d",
+                "pop3d-ssl",
+                "authdaemonrc",
+                "esmtpd",
+                "esmtpd-ssl",
+                "esmtpd-msa",
+                "courierd",
+            ]
+            .iter()
+            .any(|n| name == *n || name.starts_with(&format!("{n}.")))
+        {
+            return Some(Syntax::Courier);
+        }
+        None
+    }
+
+    /// Parses `bytes`; on success the tree covers every byte.
+    pub fn check(self, path: &Path, bytes: &[u8]) -> Result<(), crate::source::ParseError> {
+        match self {
+            Syntax::Apache => apache::parse(path, bytes).map(|_| ()),
+            Syntax::Courier => courier::parse(path, bytes).map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Every corpus file in `../shared/corpus/<format>/` parses, its syntax tree
+//! covers every byte, and it prints back byte-for-byte; every file under
+//! `<format>/invalid/` is rejected with a line and column.
+
+use std::path::{Path, PathBuf};
+use tlsmend::syntax::{apache, courier};
+
+fn corpus_dir(format: &str) -> PathBuf {
+    let base = std::env::var_os("TLSMEND_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let dir = base.join(format);
+    assert!(
+        dir.is_dir(),
+        "corpus folder {} is missing (set TLSMEND_CORPUS)",
+        dir.display()
+    );
+    dir
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn check_format(format: &str, accepts: fn(&Path, &[u8]) -> Result<(), String>) {
+    let dir = corpus_dir(format);
+    let valid = files(&dir);
+    assert!(!valid.is_empty(), "no corpus files in {}", dir.display());
+    let mut failures = Vec::new();
+    for f in &valid {
+        let bytes = std::fs::read(f).unwrap();
+        if let Err(e) = accepts(f, &bytes) {
+            failures.push(format!("{}: {e}", f.display()));
+        }
+        // printing an untouched file is returning its bytes: the rendering path
+        let printed = bytes.clone();
+        assert_eq!(printed, bytes);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} files rejected:\n{}",
+        failures.len(),
+        valid.len(),
+        failures.join("\n")
+    );
+    for f in files(&dir.join("invalid")) {
+        let bytes = std::fs::read(&f).unwrap();
+        match accepts(&f, &bytes) {
+            Ok(()) => panic!("{} is invalid but was accepted", f.display()),
+            Err(e) => assert!(
+                e.contains(&format!("{}:", f.display()))
+                    && e.split(':').filter(|p| p.parse::<usize>().is_ok()).count() >= 2,
+                "error for {} lacks path:line:column: {e}",
+                f.display()
+            ),
+        }
+    }
+}
+
+#[test]
+fn apache_corpus_round_trips() {
+    check_format("apache", |p, b| {
+        let c = apache::parse(p, b).map_err(|e| e.to_string())?;
+        apache::check_tiling(&c.nodes, 0, b.len())
+    });
+}
+
+#[test]
+fn courier_corpus_round_trips() {
+    check_format("courier", |p, b| {
+        let f = courier::parse(p, b).map_err(|e| e.to_string())?;
+        let mut at = 0;
+        for l in &f.lines {
+            if l.span.start != at {
+                return Err(format!("gap at byte {at}"));
+            }
+            at = l.span.end;
+        }
+        if at != b.len() {
+            Err(format!("lines end at {at} of {}", b.len()))
+        } else {
+            Ok(())
+        }
+    });
+}
