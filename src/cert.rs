@@ -220,10 +220,10 @@ fn parse_der(der: &[u8]) -> Result<CertInfo, &'static str> {
             let (aia, _) = tlv(value.body)?;
             for desc in children(aia.body)? {
                 let d = children(desc.body)?;
-                if d.first().map(|o| oid_string(o.body)).as_deref() == Some("1.3.6.1.5.5.7.48.1") {
-                    if let Some(name) = d.get(1).filter(|n| n.tag == 0x86) {
-                        ocsp_responder = Some(String::from_utf8_lossy(name.body).into_owned());
-                    }
+                if d.first().map(|o| oid_string(o.body)).as_deref() == Some("1.3.6.1.5.5.7.48.1")
+                    && let Some(name) = d.get(1).filter(|n| n.tag == 0x86)
+                {
+                    ocsp_responder = Some(String::from_utf8_lossy(name.body).into_owned());
                 }
             }
         }

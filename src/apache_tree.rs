@@ -1,0 +1,429 @@
+//! An Apache configuration as httpd reads it: the main file with every
+//! `Include`/`IncludeOptional` followed (globs, directories, relative to
+//! ServerRoot), flattened into the directives in the order httpd sees them,
+//! each with its file and scope (server config, which virtual host, inside a
+//! per-directory section or not).
+//!
+//! Each file is read and parsed once, however often it is included, so the
+//! cost is linear in the size of the tree. Include cycles and missing targets
+//! are errors that name the `Include` line.
+
+use crate::discover::{ConfigFile, Root};
+use crate::error::{Error, Result};
+use crate::source::{ParseError, Span};
+use crate::syntax::Syntax;
+use crate::syntax::apache::{self, Config, Directive, Node};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// One directive where httpd sees it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Index into [`ApacheTree::files`].
+    pub file: usize,
+    pub directive: Directive,
+    /// The virtual host it belongs to, `None` for the server config.
+    pub vhost: Option<usize>,
+    /// Inside `<Directory>`, `<Location>`, `<Files>`, `<If>` and the like.
+    pub per_dir: bool,
+    /// The innermost enclosing section's span in `file` (for finding
+    /// commented-out siblings), or the whole file.
+    pub parent: (usize, Span),
+}
+
+#[derive(Debug, Clone)]
+pub struct VHost {
+    pub file: usize,
+    pub open: Directive,
+    pub close: Span,
+    /// The indentation of its first child directive, if it has one.
+    pub child_indent: Option<Span>,
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Debian,
+    Redhat,
+}
+
+#[derive(Debug)]
+pub struct ApacheTree {
+    pub files: Vec<(ConfigFile, Config)>,
+    pub items: Vec<Item>,
+    pub vhosts: Vec<VHost>,
+    pub layout: Layout,
+    pub server_root: PathBuf,
+}
+
+/// Sections whose contents are server or virtual-host configuration; every
+/// other section (`<Directory>`, `<Location>`, `<If>`, ...) is per-directory.
+const TRANSPARENT: &[&str] = &[
+    "ifmodule",
+    "ifdefine",
+    "ifversion",
+    "iffile",
+    "ifdirective",
+    "ifsection",
+    "virtualhost",
+];
+
+struct Loader<'r> {
+    root: &'r Root,
+    files: Vec<(ConfigFile, Config)>,
+    by_real: HashMap<PathBuf, usize>,
+    items: Vec<Item>,
+    vhosts: Vec<VHost>,
+    server_root: PathBuf,
+    defines: HashMap<String, String>,
+    stack: Vec<PathBuf>,
+}
+
+impl ApacheTree {
+    pub fn load(root: &Root, main: &Path) -> Result<ApacheTree> {
+        let layout = if main.starts_with("/etc/apache2") {
+            Layout::Debian
+        } else {
+            Layout::Redhat
+        };
+        let mut l = Loader {
+            root,
+            files: Vec::new(),
+            by_real: HashMap::new(),
+            items: Vec::new(),
+            vhosts: Vec::new(),
+            server_root: main
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| PathBuf::from("/")),
+            defines: HashMap::new(),
+            stack: Vec::new(),
+        };
+        if layout == Layout::Redhat {
+            l.server_root = PathBuf::from("/etc/httpd");
+        }
+        let idx = l.include_file(main, None)?;
+        l.walk_file(idx, None, false)?;
+        Ok(ApacheTree {
+            files: l.files,
+            items: l.items,
+            vhosts: l.vhosts,
+            layout,
+            server_root: l.server_root,
+        })
+    }
+
+    pub fn bytes(&self, file: usize) -> &[u8] {
+        &self.files[file].0.source.bytes
+    }
+
+    pub fn name_of(&self, item: &Item) -> String {
+        String::from_utf8_lossy(item.directive.name.slice(self.bytes(item.file))).into_owned()
+    }
+
+    pub fn is(&self, item: &Item, name: &str) -> bool {
+        item.directive.name_is(self.bytes(item.file), name)
+    }
+
+    pub fn args(&self, item: &Item) -> Vec<String> {
+        item.directive.arg_values(self.bytes(item.file))
+    }
+
+    pub fn line(&self, item: &Item) -> usize {
+        self.files[item.file]
+            .0
+            .source
+            .line_of(item.directive.name.start)
+    }
+
+    /// Modules named by `LoadModule`, lowercased; `None` when the tree loads
+    /// none at all (a static build, or a tree we only see part of).
+    pub fn modules(&self) -> Option<HashSet<String>> {
+        let set: HashSet<String> = self
+            .items
+            .iter()
+            .filter(|i| self.is(i, "LoadModule"))
+            .filter_map(|i| self.args(i).first().map(|a| a.to_ascii_lowercase()))
+            .collect();
+        if set.is_empty() { None } else { Some(set) }
+    }
+
+    /// Whether `module` (e.g. `headers_module`) is loaded; `true` when unknown.
+    pub fn has_module(&self, module: &str) -> bool {
+        self.modules().is_none_or(|m| m.contains(module))
+    }
+
+    /// Server-config items that are not inside a per-directory section.
+    pub fn server_items(&self) -> impl Iterator<Item = &Item> {
+        self.items
+            .iter()
+            .filter(|i| i.vhost.is_none() && !i.per_dir)
+    }
+
+    pub fn vhost_items(&self, v: usize) -> impl Iterator<Item = &Item> {
+        self.items
+            .iter()
+            .filter(move |i| i.vhost == Some(v) && !i.per_dir)
+    }
+
+    /// A virtual host serves TLS when `SSLEngine on` applies to it.
+    pub fn vhost_is_tls(&self, v: usize) -> bool {
+        let own = self
+            .vhost_items(v)
+            .filter(|i| self.is(i, "SSLEngine"))
+            .last();
+        let global = self
+            .server_items()
+            .filter(|i| self.is(i, "SSLEngine"))
+            .last();
+        own.or(global)
+            .and_then(|i| self.args(i).first().cloned())
+            .is_some_and(|a| a.eq_ignore_ascii_case("on"))
+    }
+
+    pub fn vhost_port(&self, v: usize) -> Option<u16> {
+        self.vhosts[v]
+            .addresses
+            .iter()
+            .find_map(|a| a.rsplit(':').next()?.parse().ok())
+    }
+
+    /// `ServerName` and `ServerAlias` values, lowercased, without port.
+    pub fn vhost_names(&self, v: usize) -> Vec<String> {
+        let mut names = Vec::new();
+        for i in self.vhost_items(v) {
+            if self.is(i, "ServerName") || self.is(i, "ServerAlias") {
+                for a in self.args(i) {
+                    let a = a.split("://").last().unwrap_or(&a).to_ascii_lowercase();
+                    let host = a
+                        .split(':')
+                        .next()
+                        .unwrap_or(&a)
+                        .trim_end_matches('/')
+                        .to_string();
+                    names.push(host);
+                }
+            }
+        }
+        names
+    }
+
+    pub fn server_name(&self, v: usize) -> Option<String> {
+        self.vhost_items(v)
+            .filter(|i| self.is(i, "ServerName"))
+            .last()
+            .and_then(|i| self.args(i).first().cloned())
+    }
+}
+
+impl Loader<'_> {
+    fn include_file(&mut self, machine: &Path, from: Option<(usize, &Directive)>) -> Result<usize> {
+        let real = self.root.resolve(machine)?;
+        if self.stack.contains(&real) {
+            let chain: Vec<String> = self
+                .stack
+                .iter()
+                .chain([&real])
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(self.error_at(from, format!("Include cycle: {}", chain.join(" -> "))));
+        }
+        let idx = match self.by_real.get(&real) {
+            Some(&i) => i,
+            None => {
+                let file = ConfigFile::load(self.root, machine, Syntax::Apache)?;
+                let config = apache::parse(&file.source.path, &file.source.bytes)?;
+                self.files.push((file, config));
+                self.by_real.insert(real.clone(), self.files.len() - 1);
+                self.files.len() - 1
+            }
+        };
+        Ok(idx)
+    }
+
+    fn error_at(&self, from: Option<(usize, &Directive)>, message: String) -> Error {
+        match from {
+            Some((f, d)) => {
+                let src = &self.files[f].0.source;
+                Error::Parse(ParseError::at(&src.path, &src.bytes, d.name.start, message))
+            }
+            None => Error::Other(message),
+        }
+    }
+
+    fn walk_file(&mut self, idx: usize, vhost: Option<usize>, per_dir: bool) -> Result<()> {
+        let real = self.files[idx].0.real.clone();
+        self.stack.push(real);
+        let nodes = self.files[idx].1.nodes.clone();
+        let whole = Span::new(0, self.files[idx].0.source.bytes.len());
+        self.walk(idx, &nodes, vhost, per_dir, whole)?;
+        self.stack.pop();
+        Ok(())
+    }
+
+    fn walk(
+        &mut self,
+        file: usize,
+        nodes: &[Node],
+        vhost: Option<usize>,
+        per_dir: bool,
+        parent: Span,
+    ) -> Result<()> {
+        for node in nodes {
+            match node {
+                Node::Trivia(_) => {}
+                Node::Directive(d) => {
+                    let bytes = &self.files[file].0.source.bytes;
+                    let name = String::from_utf8_lossy(d.name.slice(bytes)).to_ascii_lowercase();
+                    let args = d.arg_values(bytes);
+                    if name == "define" && !args.is_empty() {
+                        self.defines
+                            .insert(args[0].clone(), args.get(1).cloned().unwrap_or_default());
+                    }
+                    if name == "serverroot" && !args.is_empty() && self.items.is_empty() {
+                        self.server_root = PathBuf::from(&args[0]);
+                    }
+                    self.items.push(Item {
+                        file,
+                        directive: d.clone(),
+                        vhost,
+                        per_dir,
+                        parent: (file, parent),
+                    });
+                    if (name == "include" || name == "includeoptional")
+                        && !args.is_empty()
+                        && !per_dir
+                    {
+                        self.include(file, d, &args[0], name == "includeoptional", vhost)?;
+                    }
+                }
+                Node::Section(s) => {
+                    let bytes = &self.files[file].0.source.bytes;
+                    let name =
+                        String::from_utf8_lossy(s.open.name.slice(bytes)).to_ascii_lowercase();
+                    let span = node.span();
+                    if name == "macro" {
+                        continue; // a template, not configuration until Use'd
+                    }
+                    if name == "virtualhost" && vhost.is_none() && !per_dir {
+                        let addresses = s.open.arg_values(bytes);
+                        let child_indent = s.children.iter().find_map(|c| match c {
+                            Node::Directive(d) => Some(d.indent),
+                            Node::Section(s) => Some(s.open.indent),
+                            _ => None,
+                        });
+                        self.vhosts.push(VHost {
+                            file,
+                            open: s.open.clone(),
+                            close: s.close,
+                            child_indent,
+                            addresses,
+                        });
+                        let v = self.vhosts.len() - 1;
+                        self.walk(file, &s.children, Some(v), per_dir, span)?;
+                    } else {
+                        let inner_per_dir = per_dir || !TRANSPARENT.contains(&name.as_str());
+                        self.walk(file, &s.children, vhost, inner_per_dir, span)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn expand_vars(&self, s: &str) -> std::result::Result<String, String> {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(p) = rest.find("${") {
+            out.push_str(&rest[..p]);
+            let end = rest[p..]
+                .find('}')
+                .ok_or_else(|| format!("unclosed ${{ in {s}"))?;
+            let var = &rest[p + 2..p + end];
+            match self.defines.get(var) {
+                Some(v) => out.push_str(v),
+                None => {
+                    return Err(format!(
+                        "${{{var}}} is not defined by a Define before this line"
+                    ));
+                }
+            }
+            rest = &rest[p + end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn include(
+        &mut self,
+        file: usize,
+        d: &Directive,
+        pattern: &str,
+        optional: bool,
+        vhost: Option<usize>,
+    ) -> Result<()> {
+        let pattern = self.expand_vars(pattern).map_err(|m| {
+            self.error_at(
+                Some((file, d)),
+                format!("cannot resolve the Include path: {m}"),
+            )
+        })?;
+        let machine_pattern = if Path::new(&pattern).is_absolute() {
+            PathBuf::from(&pattern)
+        } else {
+            self.server_root.join(&pattern)
+        };
+        let wildcard = pattern.contains(['*', '?', '[']);
+        let mut targets: Vec<PathBuf> = Vec::new();
+        if wildcard {
+            let host_pattern = self.root.host(&machine_pattern);
+            let matches = glob::glob(&host_pattern.to_string_lossy())
+                .map_err(|e| self.error_at(Some((file, d)), format!("bad Include pattern: {e}")))?;
+            for m in matches.flatten() {
+                targets.push(self.root.machine(&m));
+            }
+            targets.sort();
+            if targets.is_empty() && !optional {
+                return Err(self.error_at(
+                    Some((file, d)),
+                    format!("Include {pattern} matches no file (httpd refuses this; use IncludeOptional if that is intended)"),
+                ));
+            }
+        } else if self.root.exists(&machine_pattern) {
+            targets.push(machine_pattern.clone());
+        } else if !optional {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!(
+                    "Include target {} does not exist",
+                    self.root.host(&machine_pattern).display()
+                ),
+            ));
+        }
+        let mut files = Vec::new();
+        for t in targets {
+            let host = self.root.host(&self.root.resolve(&t)?);
+            if host.is_dir() {
+                let mut inner: Vec<PathBuf> = std::fs::read_dir(&host)
+                    .map_err(|err| Error::Io {
+                        path: host.clone(),
+                        action: "list",
+                        err,
+                    })?
+                    .filter_map(|e| e.ok())
+                    .map(|e| t.join(e.file_name()))
+                    .filter(|p| self.root.host(p).is_file())
+                    .collect();
+                inner.sort();
+                files.extend(inner);
+            } else if host.is_file() {
+                files.push(t);
+            }
+        }
+        for f in files {
+            let idx = self.include_file(&f, Some((file, d)))?;
+            self.walk_file(idx, vhost, false)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! Run folders: the originals of every file a run writes, and a manifest
+//! (path, SHA-256 before and after, mode, owner), so that `rollback` can
+//! restore a run and refuse to overwrite a file edited since.
+//!
+//! A run folder is built under a hidden `.NAME.partial` name and renamed into
+//! place only when complete, so a listed run always has all its originals.
+//! Folders are 0700 and files 0600: backups of /etc are not world-readable.
+
+use crate::write::{Owner, write_atomic};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One file a run changed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Where the file is written (symlinks resolved).
+    pub path: PathBuf,
+    /// The path the user knows it by.
+    pub shown: PathBuf,
+    pub before: String,
+    pub after: String,
+    pub owner: Owner,
+    /// The original's file name inside the run folder.
+    pub stored: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Run {
+    pub id: String,
+    pub dir: PathBuf,
+    pub created: u64,
+    pub entries: Vec<Entry>,
+    pub rolled_back: bool,
+}
+
+/// A file to back up and then write.
+pub struct Pending<'a> {
+    pub path: &'a Path,
+    pub shown: &'a Path,
+    pub original: &'a [u8],
+    pub new: &'a [u8],
+}
+
+fn mkdir_private(p: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(p)
+}
+
+fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(p)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// `2026-11-29T21-30-05Z`-style UTC timestamp, sortable as text.
+fn timestamp(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil-from-days
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn entry_json(e: &Entry) -> Value {
+    json!({
+        "path": e.path.to_string_lossy(),
+        "shown": e.shown.to_string_lossy(),
+        "sha256_before": e.before,
+        "sha256_after": e.after,
+        "mode": format!("{:o}", e.owner.mode),
+        "uid": e.owner.uid,
+        "gid": e.owner.gid,
+        "stored": e.stored,
+    })
+}
+
+/// Copies the originals into a new, complete run folder and returns it.
+/// Nothing in place is touched.
+pub fn create_run(backup_dir: &Path, files: &[Pending]) -> std::io::Result<Run> {
+    mkdir_private(backup_dir)?;
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut id = format!("{}-{}", timestamp(created), std::process::id());
+    let mut n = 1;
+    while backup_dir.join(&id).exists() {
+        n += 1;
+        id = format!("{}-{}-{n}", timestamp(created), std::process::id());
+    }
+    let partial = backup_dir.join(format!(".{id}.partial"));
+    mkdir_private(&partial.join("files"))?;
+    let mut entries = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stored = format!("{i:04}-{name}");
+        write_private(&partial.join("files").join(&stored), f.original)?;
+        entries.push(Entry {
+            path: f.path.to_path_buf(),
+            shown: f.shown.to_path_buf(),
+            before: sha256_hex(f.original),
+            after: sha256_hex(f.new),
+            owner: Owner::of(f.path)?,
+            stored,
+        });
+    }
+    let manifest = json!({
+        "tool": "tlsmend",
+        "version": env!("CARGO_PKG_VERSION"),
+        "id": id,
+        "created_unix": created,
+        "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
+    });
+    write_private(
+        &partial.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    let dir = backup_dir.join(&id);
+    std::fs::rename(&partial, &dir)?;
+    std::fs::File::open(backup_dir)?.sync_all()?;
+    Ok(Run {
+        id,
+        dir,
+        created,
+        entries,
+        rolled_back: false,
+    })
+}
+
+fn read_run(dir: &Path) -> Result<Run, String> {
+    let text = std::fs::read_to_string(dir.join("manifest.json"))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}/manifest.json: {e}", dir.display()))?;
+    let bad = || format!("{}/manifest.json is not a tlsmend manifest", dir.display());
+    let mut entries = Vec::new();
+    for f in v["files"].as_array().ok_or_else(bad)? {
+        let s = |k: &str| f[k].as_str().map(str::to_string).ok_or_else(bad);
+        entries.push(Entry {
+            path: PathBuf::from(s("path")?),
+            shown: PathBuf::from(s("shown")?),
+            before: s("sha256_before")?,
+            after: s("sha256_after")?,
+            owner: Owner {
+                mode: u32::from_str_radix(&s("mode")?, 8).map_err(|_| bad())?,
+                uid: f["uid"].as_u64().ok_or_else(bad)? as u32,
+                gid: f["gid"].as_u64().ok_or_else(bad)? as u32,
+            },
+            stored: s("stored")?,
+        });
+    }
+    Ok(Run {
+        id: v["id"].as_str().ok_or_else(bad)?.to_string(),
+        dir: dir.to_path_buf(),
+        created: v["created_unix"].as_u64().unwrap_or(0),
+        entries,
+        rolled_back: dir.join("rolled-back").exists(),
+    })
+}
+
+/// Complete runs, oldest first.
+pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
+    let rd = match std::fs::read_dir(backup_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot list {}: {e}", backup_dir.display())),
+    };
+    let mut runs = Vec::new();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !e.path().join("manifest.json").is_file() {
+            continue;
+        }
+        runs.push(read_run(&e.path())?);
+    }
+    runs.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    Ok(runs)
+}
+
+/// What rollback did or would do to one file.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Restore {
+    Restored(PathBuf),
+    AlreadyOriginal(PathBuf),
+}
+
+/// Restores every file of `run`. A file whose content is neither what the
+/// run wrote nor the original was edited since: refused, unless `force`.
+/// Every file is checked before any is written.
+pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
+    let mut plan = Vec::new();
+    let mut refused = Vec::new();
+    for e in &run.entries {
+        let current = std::fs::read(&e.path).map(|b| sha256_hex(&b));
+        match current {
+            Ok(h) if h == e.before => plan.push((e, false)),
+            Ok(h) if h == e.after => plan.push((e, true)),
+            Ok(_) | Err(_) if force => plan.push((e, true)),
+            Ok(_) => refused.push(format!(
+                "{} changed after run {} (use --force to overwrite it)",
+                e.shown.display(),
+                run.id
+            )),
+            Err(err) => refused.push(format!(
+                "{}: {err} (use --force to recreate it)",
+                e.path.display()
+            )),
+        }
+    }
+    if !refused.is_empty() {
+        return Err(format!("nothing was restored:\n  {}", refused.join("\n  ")));
+    }
+    let mut done = Vec::new();
+    for (e, write) in plan {
+        if !write {
+            done.push(Restore::AlreadyOriginal(e.shown.clone()));
+            continue;
+        }
+        let original = std::fs::read(run.dir.join("files").join(&e.stored))
+            .map_err(|err| format!("backup copy of {} is missing: {err}", e.shown.display()))?;
+        if sha256_hex(&original) != e.before {
+            return Err(format!(
+                "backup copy of {} does not match its manifest hash; not restoring it",
+                e.shown.display()
+            ));
+        }
+        write_atomic(&e.path, &original, Some(e.owner))
+            .map_err(|err| format!("cannot restore {}: {err}", e.path.display()))?;
+        done.push(Restore::Restored(e.shown.clone()));
+    }
+    write_private(&run.dir.join("rolled-back"), b"")
+        .or_else(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_dates() {
+        assert_eq!(timestamp(0), "1970-01-01T00-00-00Z");
+        assert_eq!(timestamp(1_796_000_000), "2026-11-30T00-53-20Z");
+    }
+
+    #[test]
+    fn run_round_trip_and_rollback() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.conf");
+        std::fs::write(&f, "old").unwrap();
+        let run = create_run(
+            &d.path().join("b"),
+            &[Pending {
+                path: &f,
+                shown: &f,
+                original: b"old",
+                new: b"new",
+            }],
+        )
+        .unwrap();
+        write_atomic(&f, b"new", None).unwrap();
+        let runs = list_runs(&d.path().join("b")).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].entries, run.entries);
+        std::fs::write(&f, "edited").unwrap();
+        assert!(
+            rollback(&runs[0], false)
+                .unwrap_err()
+                .contains("changed after run")
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), b"edited");
+        std::fs::write(&f, "new").unwrap();
+        assert_eq!(
+            rollback(&runs[0], false).unwrap(),
+            vec![Restore::Restored(f.clone())]
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), b"old");
+        assert!(list_runs(&d.path().join("b")).unwrap()[0].rolled_back);
+    }
+}

@@ -1,0 +1,200 @@
+//! Which configuration files a machine has, read from the real `/` or from a
+//! directory standing in for it (`--root`).
+//!
+//! Paths come in three kinds: the *machine path* as the daemon names it
+//! (`/etc/apache2/sites-enabled/x.conf`), the *real* machine path after
+//! following symlinks inside the root, and the *host path* where this process
+//! reads and writes it (the root joined with the real path). Symlinks are
+//! followed inside the root, so an absolute link target in a `--root` image
+//! never escapes to the host's own `/etc`.
+
+use crate::error::{Error, Result};
+use crate::source::Source;
+use crate::syntax::Syntax;
+use std::collections::VecDeque;
+use std::path::{Component, Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct Root {
+    dir: Option<PathBuf>,
+}
+
+impl Root {
+    pub fn new(dir: Option<PathBuf>) -> Self {
+        Root { dir }
+    }
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+    /// Where this process finds a machine path.
+    pub fn host(&self, machine: &Path) -> PathBuf {
+        match &self.dir {
+            None => machine.to_path_buf(),
+            Some(d) => d.join(machine.strip_prefix("/").unwrap_or(machine)),
+        }
+    }
+    /// The machine path of a host path inside the root.
+    pub fn machine(&self, host: &Path) -> PathBuf {
+        match &self.dir {
+            None => host.to_path_buf(),
+            Some(d) => Path::new("/").join(host.strip_prefix(d).unwrap_or(host)),
+        }
+    }
+    /// The path a unified diff names, so that `patch -p0` applies it from the
+    /// root (relative with `--root`, absolute without).
+    pub fn diff_name(&self, machine: &Path) -> String {
+        match &self.dir {
+            None => machine.display().to_string(),
+            Some(_) => machine
+                .strip_prefix("/")
+                .unwrap_or(machine)
+                .display()
+                .to_string(),
+        }
+    }
+    /// Follows symlinks, component by component, without leaving the root.
+    pub fn resolve(&self, machine: &Path) -> Result<PathBuf> {
+        let mut done = PathBuf::from("/");
+        let mut todo: VecDeque<PathBuf> = machine
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
+            .map(|c| PathBuf::from(c.as_os_str()))
+            .collect();
+        let mut hops = 0;
+        while let Some(c) = todo.pop_front() {
+            if c == Path::new("..") {
+                done.pop();
+                continue;
+            }
+            let candidate = done.join(&c);
+            let host = self.host(&candidate);
+            match std::fs::symlink_metadata(&host) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    hops += 1;
+                    if hops > 40 {
+                        return Err(Error::Other(format!(
+                            "{}: too many levels of symbolic links",
+                            host.display()
+                        )));
+                    }
+                    let target = std::fs::read_link(&host).map_err(|err| Error::Io {
+                        path: host.clone(),
+                        action: "read the link",
+                        err,
+                    })?;
+                    if target.is_absolute() {
+                        done = PathBuf::from("/");
+                    }
+                    for (i, tc) in target
+                        .components()
+                        .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
+                        .enumerate()
+                    {
+                        todo.insert(i, PathBuf::from(tc.as_os_str()));
+                    }
+                }
+                _ => done = candidate,
+            }
+        }
+        Ok(done)
+    }
+    pub fn exists(&self, machine: &Path) -> bool {
+        self.resolve(machine)
+            .map(|r| self.host(&r).exists())
+            .unwrap_or(false)
+    }
+}
+
+/// A configuration file as read, with where it lives.
+#[derive(Clone, Debug)]
+pub struct ConfigFile {
+    /// The machine path the daemon names.
+    pub path: PathBuf,
+    /// The machine path after symlinks.
+    pub real: PathBuf,
+    /// Where this process reads and writes it.
+    pub host: PathBuf,
+    /// Bytes, with `path` shown as the host path of the name (for errors).
+    pub source: Source,
+    pub syntax: Syntax,
+}
+
+impl ConfigFile {
+    pub fn load(root: &Root, machine: &Path, syntax: Syntax) -> Result<ConfigFile> {
+        let real = root.resolve(machine)?;
+        let host = root.host(&real);
+        let bytes = std::fs::read(&host).map_err(|err| Error::Io {
+            path: host.clone(),
+            action: "read",
+            err,
+        })?;
+        Ok(ConfigFile {
+            path: machine.to_path_buf(),
+            real,
+            host,
+            source: Source::new(root.host(machine), bytes),
+            syntax,
+        })
+    }
+    /// The path to show a user.
+    pub fn shown(&self) -> &Path {
+        &self.source.path
+    }
+}
+
+/// The main Apache configuration file of the known layouts, first found.
+pub fn apache_main(root: &Root) -> Option<PathBuf> {
+    ["/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| root.exists(p))
+}
+
+/// Courier IMAP's `imapd-ssl` and `imapd`, from the first layout that has them.
+pub fn courier_files(root: &Root) -> Vec<PathBuf> {
+    for dir in ["/etc/courier", "/usr/lib/courier/etc", "/etc/courier-imap"] {
+        let found: Vec<PathBuf> = ["imapd-ssl", "imapd"]
+            .iter()
+            .map(|f| Path::new(dir).join(f))
+            .filter(|p| root.exists(p))
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let t = tempfile::tempdir().unwrap();
+        let r = Root::new(Some(t.path().to_path_buf()));
+        std::fs::create_dir_all(t.path().join("etc/a/sites-available")).unwrap();
+        std::fs::create_dir_all(t.path().join("etc/a/sites-enabled")).unwrap();
+        std::fs::write(t.path().join("etc/a/sites-available/x.conf"), "x").unwrap();
+        std::os::unix::fs::symlink(
+            "../sites-available/x.conf",
+            t.path().join("etc/a/sites-enabled/rel.conf"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(
+            "/etc/a/sites-available/x.conf",
+            t.path().join("etc/a/sites-enabled/abs.conf"),
+        )
+        .unwrap();
+        for l in ["rel.conf", "abs.conf"] {
+            let got = r
+                .resolve(&Path::new("/etc/a/sites-enabled").join(l))
+                .unwrap();
+            assert_eq!(got, Path::new("/etc/a/sites-available/x.conf"));
+        }
+        std::os::unix::fs::symlink("loop", t.path().join("etc/loop")).unwrap();
+        assert!(r.resolve(Path::new("/etc/loop")).is_err());
+        assert_eq!(r.diff_name(Path::new("/etc/x")), "etc/x");
+        assert_eq!(r.machine(&t.path().join("etc/x")), Path::new("/etc/x"));
+    }
+}

@@ -1,0 +1,129 @@
+//! Findings and the changes planned to fix them.
+//!
+//! A finding says what is wrong at one place (rule, severity, file:line,
+//! current and wanted value, reason). A change is the byte patches that fix
+//! one or more findings; it is the unit a user approves. Rules only *plan*:
+//! nothing here touches a file. Planning again on the patched result must
+//! plan nothing, which the tests check for every rule.
+
+use crate::discover::ConfigFile;
+use crate::edit::{Overlap, Patch, apply_patches};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// A file index and its new bytes.
+pub type Rendered = (usize, Vec<u8>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    /// Index into [`Report::files`].
+    pub file: usize,
+    pub line: usize,
+    pub current: Option<String>,
+    pub wanted: Option<String>,
+    pub reason: String,
+    /// The change that fixes it, or `None` with `blocked` saying why not.
+    pub change: Option<usize>,
+    pub blocked: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Change {
+    pub rule: &'static str,
+    pub reason: String,
+    /// `(file index, patch)`; a change may touch several files when its
+    /// parts only work together (stapling and its cache).
+    pub edits: Vec<(usize, Patch)>,
+}
+
+#[derive(Debug, Default)]
+pub struct Report {
+    pub files: Vec<ConfigFile>,
+    pub findings: Vec<Finding>,
+    pub changes: Vec<Change>,
+    /// Things the user should know that are not findings (a missing checker,
+    /// an undetected TLS library).
+    pub notes: Vec<String>,
+    index: HashMap<PathBuf, usize>,
+}
+
+impl Report {
+    /// The index of `file` in this report, adding it on first use.
+    pub fn file(&mut self, file: &ConfigFile) -> usize {
+        if let Some(&i) = self.index.get(&file.host) {
+            return i;
+        }
+        self.files.push(file.clone());
+        self.index.insert(file.host.clone(), self.files.len() - 1);
+        self.files.len() - 1
+    }
+
+    pub fn add_change(&mut self, change: Change) -> usize {
+        self.changes.push(change);
+        self.changes.len() - 1
+    }
+
+    pub fn fixable(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.change.is_some())
+    }
+
+    /// Drops changes (and unlinks findings) whose rule is not wanted.
+    pub fn filter_rules(&mut self, only: &[String], skip: &[String]) {
+        let wanted = |rule: &str| {
+            (only.is_empty() || only.iter().any(|o| o == rule)) && !skip.iter().any(|s| s == rule)
+        };
+        self.findings.retain(|f| wanted(f.rule));
+        let mut keep = Vec::new();
+        let mut remap = HashMap::new();
+        for (i, c) in self.changes.drain(..).enumerate() {
+            if wanted(c.rule) {
+                remap.insert(i, keep.len());
+                keep.push(c);
+            }
+        }
+        self.changes = keep;
+        for f in &mut self.findings {
+            f.change = f.change.and_then(|c| remap.get(&c).copied());
+        }
+    }
+
+    /// The new bytes of every file that the selected changes touch.
+    pub fn render(&self, selected: &[usize]) -> Result<Vec<Rendered>, (usize, Overlap)> {
+        let mut per_file: HashMap<usize, Vec<Patch>> = HashMap::new();
+        for &c in selected {
+            for (f, p) in &self.changes[c].edits {
+                per_file.entry(*f).or_default().push(p.clone());
+            }
+        }
+        let mut out: Vec<Rendered> = Vec::new();
+        let mut files: Vec<usize> = per_file.keys().copied().collect();
+        files.sort();
+        for f in files {
+            let bytes =
+                apply_patches(&self.files[f].source.bytes, &per_file[&f]).map_err(|e| (f, e))?;
+            out.push((f, bytes));
+        }
+        Ok(out)
+    }
+}

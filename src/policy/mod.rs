@@ -1,0 +1,69 @@
+//! Hardening rules per server, and the profiles they apply.
+//!
+//! [`audit`] is the one entry point: it discovers the servers' files under a
+//! root, parses them, and runs each server's rules into one [`Report`].
+
+pub mod apache;
+pub mod courier;
+pub mod profile;
+
+use crate::apache_tree::ApacheTree;
+use crate::discover::{self, Root};
+use crate::error::{Error, Result};
+use crate::plan::Report;
+use crate::tlslib::TlsLibrary;
+use profile::Profile;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Server {
+    Apache,
+    Courier,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Empty: every server found.
+    pub servers: Vec<Server>,
+    pub profile: Profile,
+    pub tls_library: Option<TlsLibrary>,
+}
+
+/// Every rule id with a one-line summary.
+pub fn rules() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    apache::RULES.iter().chain(courier::RULES.iter())
+}
+
+pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
+    let mut report = Report::default();
+    let wants = |s: Server| opts.servers.is_empty() || opts.servers.contains(&s);
+    let where_ = root
+        .dir()
+        .map(|d| format!(" under {}", d.display()))
+        .unwrap_or_default();
+    if wants(Server::Apache) {
+        match discover::apache_main(root) {
+            Some(main) => {
+                let tree = ApacheTree::load(root, &main)?;
+                apache::audit(&tree, root, opts.profile, &mut report);
+            }
+            None if opts.servers.contains(&Server::Apache) => {
+                return Err(Error::Other(format!(
+                    "no Apache configuration found{where_} (looked for /etc/apache2/apache2.conf and /etc/httpd/conf/httpd.conf)"
+                )));
+            }
+            None => {}
+        }
+    }
+    if wants(Server::Courier) {
+        match courier::CourierConfig::load(root)? {
+            Some(cfg) => courier::audit(&cfg, root, opts.profile, opts.tls_library, &mut report),
+            None if opts.servers.contains(&Server::Courier) => {
+                return Err(Error::Other(format!(
+                    "no Courier IMAP configuration found{where_} (looked for imapd-ssl in /etc/courier, /usr/lib/courier/etc and /etc/courier-imap)"
+                )));
+            }
+            None => {}
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,253 @@
+//! The hardening profiles and the values each one writes, after
+//! `../shared/profiles.md` (Mozilla server-side TLS guidelines 6.0).
+//!
+//! The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996
+//! deprecated both, so `intermediate` (the default) allows TLS 1.2 and 1.3.
+
+/// TLS protocol versions, oldest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    Ssl2,
+    Ssl3,
+    Tls10,
+    Tls11,
+    Tls12,
+    Tls13,
+}
+
+impl Version {
+    pub const ALL_TLS: [Version; 4] = [
+        Version::Tls10,
+        Version::Tls11,
+        Version::Tls12,
+        Version::Tls13,
+    ];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    Modern,
+    Intermediate,
+    Old,
+}
+
+/// Mozilla intermediate TLS 1.2 ciphers (OpenSSL names).
+pub const INTERMEDIATE_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+/// Added by Mozilla 5.7 (2023) and still common: not weak, so not churned.
+pub const MOZILLA_57_DHE: &str =
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+/// Mozilla old: the intermediate list plus CBC suites and 3DES.
+pub const OLD_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES256-SHA:DHE-RSA-AES128-SHA256:DHE-RSA-AES256-SHA256:AES128-GCM-SHA256:AES256-GCM-SHA384:AES128-SHA256:AES256-SHA256:AES128-SHA:AES256-SHA:DES-CBC3-SHA";
+
+pub const GNUTLS_INTERMEDIATE: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA";
+pub const GNUTLS_MODERN: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+pub const GNUTLS_OLD: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0";
+
+pub const HSTS_MAX_AGE: u64 = 63_072_000;
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Modern => "modern",
+            Profile::Intermediate => "intermediate",
+            Profile::Old => "old",
+        }
+    }
+
+    /// The protocol versions the profile allows.
+    pub fn versions(self) -> &'static [Version] {
+        match self {
+            Profile::Modern => &[Version::Tls13],
+            Profile::Intermediate => &[Version::Tls12, Version::Tls13],
+            Profile::Old => &[
+                Version::Tls10,
+                Version::Tls11,
+                Version::Tls12,
+                Version::Tls13,
+            ],
+        }
+    }
+
+    pub fn allows(self, v: Version) -> bool {
+        self.versions().contains(&v)
+    }
+
+    /// The lowest version the profile allows.
+    pub fn floor(self) -> Version {
+        self.versions()[0]
+    }
+
+    /// TLS 1.2 cipher list to write; `None` for modern (TLS 1.3 only).
+    pub fn openssl_ciphers(self) -> Option<&'static str> {
+        match self {
+            Profile::Modern => None,
+            Profile::Intermediate => Some(INTERMEDIATE_CIPHERS),
+            Profile::Old => Some(OLD_CIPHERS),
+        }
+    }
+
+    /// Cipher names an existing list may use and still meet the profile.
+    pub fn acceptable_ciphers(self) -> Vec<&'static str> {
+        let mut v: Vec<&str> = INTERMEDIATE_CIPHERS
+            .split(':')
+            .chain(MOZILLA_57_DHE.split(':'))
+            .collect();
+        if self == Profile::Old {
+            v.extend(OLD_CIPHERS.split(':'));
+        }
+        v
+    }
+
+    pub fn gnutls_priority(self) -> &'static str {
+        match self {
+            Profile::Modern => GNUTLS_MODERN,
+            Profile::Intermediate => GNUTLS_INTERMEDIATE,
+            Profile::Old => GNUTLS_OLD,
+        }
+    }
+
+    pub fn honor_cipher_order(self) -> bool {
+        self == Profile::Old
+    }
+}
+
+/// Whether every entry of an OpenSSL cipher string is an explicitly named
+/// suite from `acceptable` (exclusions like `!aNULL` are fine). Keywords such
+/// as `HIGH` or `ALL`, and `@SECLEVEL=0`, cannot be proven strong.
+pub fn cipher_list_meets(list: &str, acceptable: &[&str]) -> bool {
+    let mut named = 0;
+    for entry in list.split([':', ',', ' ']).filter(|e| !e.is_empty()) {
+        if entry.starts_with('!') || entry.starts_with('-') || entry == "@STRENGTH" {
+            continue;
+        }
+        if entry.starts_with("@SECLEVEL=") {
+            if entry == "@SECLEVEL=0" {
+                return false;
+            }
+            continue;
+        }
+        if !acceptable.contains(&entry) {
+            return false;
+        }
+        named += 1;
+    }
+    named > 0
+}
+
+/// How a GnuTLS priority string reads to tlsmend.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Priority {
+    /// A GnuTLS string, with the protocol versions it leaves enabled.
+    Gnutls(Vec<Version>),
+    /// Not a GnuTLS priority string: most likely an OpenSSL cipher list,
+    /// which GnuTLS rejects, failing every handshake.
+    WrongDialect,
+}
+
+const GNUTLS_BASES: &[&str] = &[
+    "NORMAL",
+    "PERFORMANCE",
+    "SECURE",
+    "SECURE128",
+    "SECURE192",
+    "SECURE256",
+    "SUITEB128",
+    "SUITEB192",
+    "LEGACY",
+    "PFS",
+    "NONE",
+    "SYSTEM",
+];
+
+pub fn read_priority(s: &str) -> Priority {
+    let mut parts = s.split(':');
+    let base = parts.next().unwrap_or("").trim();
+    let base_name = base.trim_start_matches('@');
+    if !GNUTLS_BASES.contains(&base_name.split(',').next().unwrap_or("")) {
+        return Priority::WrongDialect;
+    }
+    let mut versions: Vec<Version> = if base_name == "NONE" {
+        Vec::new()
+    } else {
+        Version::ALL_TLS.to_vec()
+    };
+    for p in parts {
+        let p = p.trim();
+        if p.is_empty() {
+            continue;
+        }
+        let (op, name) = p.split_at(1);
+        let add = match op {
+            "+" => true,
+            "-" | "!" => false,
+            "%" => continue,
+            _ => return Priority::WrongDialect,
+        };
+        let which: Vec<Version> = match name {
+            "VERS-ALL" | "VERS-TLS-ALL" => Version::ALL_TLS.to_vec(),
+            "VERS-TLS1.0" => vec![Version::Tls10],
+            "VERS-TLS1.1" => vec![Version::Tls11],
+            "VERS-TLS1.2" => vec![Version::Tls12],
+            "VERS-TLS1.3" => vec![Version::Tls13],
+            "VERS-SSL3.0" => vec![Version::Ssl3],
+            _ => continue,
+        };
+        for v in which {
+            versions.retain(|&x| x != v);
+            if add {
+                versions.push(v);
+            }
+        }
+    }
+    versions.sort();
+    Priority::Gnutls(versions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_strings_are_read() {
+        assert_eq!(
+            read_priority(GNUTLS_INTERMEDIATE),
+            Priority::Gnutls(vec![Version::Tls12, Version::Tls13])
+        );
+        assert_eq!(
+            read_priority("NORMAL:-VERS-TLS1.0:-VERS-TLS1.1"),
+            Priority::Gnutls(vec![Version::Tls12, Version::Tls13])
+        );
+        assert_eq!(
+            read_priority("NORMAL"),
+            Priority::Gnutls(Version::ALL_TLS.to_vec())
+        );
+        assert_eq!(read_priority("HIGH:!aNULL"), Priority::WrongDialect);
+        assert_eq!(
+            read_priority("ECDHE-RSA-AES128-GCM-SHA256"),
+            Priority::WrongDialect
+        );
+        assert_eq!(read_priority("NORMAL:BOGUS"), Priority::WrongDialect);
+    }
+
+    #[test]
+    fn cipher_lists_are_judged_by_name() {
+        let ok = Profile::Intermediate.acceptable_ciphers();
+        assert!(cipher_list_meets(INTERMEDIATE_CIPHERS, &ok));
+        assert!(cipher_list_meets(
+            &format!("{INTERMEDIATE_CIPHERS}:{MOZILLA_57_DHE}"),
+            &ok
+        ));
+        assert!(cipher_list_meets("ECDHE-RSA-AES128-GCM-SHA256:!aNULL", &ok));
+        assert!(!cipher_list_meets("HIGH:!aNULL", &ok));
+        assert!(!cipher_list_meets(
+            "ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",
+            &ok
+        ));
+        assert!(!cipher_list_meets("", &ok));
+        assert!(!cipher_list_meets("AES128-SHA", &ok));
+        assert!(cipher_list_meets(
+            "AES128-SHA",
+            &Profile::Old.acceptable_ciphers()
+        ));
+    }
+}
