@@ -1,12 +1,40 @@
-//! tlsmend library crate.
+//! tlsmend: lossless, reviewable TLS hardening of server configuration files.
+//!
+//! The data flows one way: [`discover`] finds a machine's files (or those of
+//! a `--root` image) → [`syntax`] parses each losslessly → [`policy`] audits
+//! them against a profile and plans byte patches ([`plan`], [`edit`]) →
+//! [`review`] shows and approves them → [`apply`] writes them atomically
+//! ([`write`]) with a run folder ([`backup`]) that `rollback` restores.
+//!
+//! ```
+//! use std::path::Path;
+//! use tlsmend::syntax::apache;
+//! let text = b"<VirtualHost *:443>\r\n\tSSLProtocol all -SSLv3 # old\r\n</VirtualHost>";
+//! let config = apache::parse(Path::new("x.conf"), text).unwrap();
+//! // The tree covers every byte: printing an untouched file is its bytes.
+//! apache::check_tiling(&config.nodes, 0, text.len()).unwrap();
+//! ```
+//!
+//! # Limitations
+//! - `<IfModule>`, `<IfDefine>` and the like are read as if their condition
+//!   held; `<Macro>` bodies are not audited.
+//! - Apache `${VAR}` in Include paths resolves only through `Define`.
+//! - Courier files are read as plain `NAME=value` sh assignments; any other
+//!   shell construct is rejected with its line and column.
+//! - tlsmend reads configuration, not the running daemon: `verify`-style
+//!   probing of live servers is separate work.
+
 pub mod apache_tree;
+pub mod apply;
 pub mod backup;
 pub mod cert;
+pub mod cli;
 pub mod discover;
 pub mod edit;
 pub mod error;
 pub mod plan;
 pub mod policy;
+pub mod review;
 pub mod source;
 pub mod style;
 pub mod syntax;

@@ -1,3 +1,360 @@
-fn main() {
-    println!("Hello, world!");
+//! The `tlsmend` binary: parses arguments, runs the library, prints, and maps
+//! outcomes to exit codes (see `tlsmend --help`).
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use serde_json::json;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use tlsmend::cli::{Cli, Command, Format, Target};
+use tlsmend::discover::Root;
+use tlsmend::plan::Report;
+use tlsmend::policy::{self, Options, profile::Profile};
+use tlsmend::review::{self, Painter, TermPrompt};
+use tlsmend::syntax::Syntax;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("tlsmend: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    let root = Root::new(cli.root.clone());
+    if let Some(d) = root.dir()
+        && !d.is_dir()
+    {
+        bail!("--root {} is not a directory", d.display());
+    }
+    match cli.command {
+        Command::Audit { target, format } => audit(&root, &target, format),
+        Command::Apply {
+            target,
+            dry_run,
+            yes,
+            backup_dir,
+            only,
+            skip,
+        } => {
+            let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
+            apply(&root, &target, dry_run, yes, &backup_dir, &only, &skip)
+        }
+        Command::Rollback {
+            run,
+            backup_dir,
+            force,
+            list,
+        } => {
+            let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
+            rollback(&backup_dir, run.as_deref(), force, list)
+        }
+        Command::Roundtrip { syntax, files } => roundtrip(syntax, &files),
+        Command::Rules => {
+            let mut out = std::io::stdout().lock();
+            for (id, what) in policy::rules() {
+                writeln!(out, "{id:<28} {what}")?;
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn default_backup_dir(root: &Root) -> PathBuf {
+    root.host(Path::new("/var/backups/tlsmend"))
+}
+
+fn options(target: &Target) -> Options {
+    if target.profile == Profile::Old {
+        eprintln!(
+            "tlsmend: warning: the old profile keeps TLS 1.0, 1.1, CBC suites and 3DES for legacy clients; it is weak, use it only when such clients must be served"
+        );
+    }
+    Options {
+        servers: target.servers.clone(),
+        profile: target.profile,
+        tls_library: target.tls_library,
+    }
+}
+
+fn audit_report(root: &Root, target: &Target) -> Result<Report> {
+    Ok(policy::audit(root, &options(target))?)
+}
+
+fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
+    let report = audit_report(root, target)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let findings: Vec<_> = report
+                .findings
+                .iter()
+                .map(|f| {
+                    json!({
+                        "rule": f.rule,
+                        "severity": f.severity.as_str(),
+                        "file": report.files[f.file].shown().to_string_lossy(),
+                        "line": f.line,
+                        "current": f.current,
+                        "wanted": f.wanted,
+                        "reason": f.reason,
+                        "fixable": f.change.is_some(),
+                        "blocked": f.blocked,
+                    })
+                })
+                .collect();
+            let doc = json!({ "profile": target.profile.name(), "findings": findings, "notes": report.notes });
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Format::Text => {
+            let p = Painter::for_terminal(std::io::stdout().is_terminal());
+            for n in &report.notes {
+                writeln!(out, "note: {n}")?;
+            }
+            let mut order: Vec<_> = report.findings.iter().collect();
+            order.sort_by(|a, b| {
+                (a.severity, report.files[a.file].shown(), a.line).cmp(&(
+                    b.severity,
+                    report.files[b.file].shown(),
+                    b.line,
+                ))
+            });
+            for f in order {
+                let sev = match f.severity.as_str() {
+                    "high" => p.paint("31;1", "HIGH  "),
+                    "medium" => p.paint("33", "MEDIUM"),
+                    "low" => "LOW   ".to_string(),
+                    _ => "INFO  ".to_string(),
+                };
+                writeln!(
+                    out,
+                    "{sev} {} {}:{}",
+                    f.rule,
+                    report.files[f.file].shown().display(),
+                    f.line
+                )?;
+                if let Some(c) = &f.current {
+                    writeln!(out, "       current: {c}")?;
+                }
+                if let Some(w) = &f.wanted {
+                    writeln!(out, "       wanted:  {w}")?;
+                }
+                writeln!(out, "       why:     {}", f.reason)?;
+                match (&f.change, &f.blocked) {
+                    (Some(_), _) => writeln!(out, "       fix:     planned (tlsmend apply)")?,
+                    (None, Some(b)) => writeln!(out, "       fix:     not planned: {b}")?,
+                    (None, None) => {}
+                }
+            }
+            let fixable = report.fixable().count();
+            writeln!(
+                out,
+                "{} finding(s), {} fixable by `tlsmend apply` (profile {})",
+                report.findings.len(),
+                fixable,
+                target.profile.name()
+            )?;
+        }
+    }
+    Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
+
+fn apply(
+    root: &Root,
+    target: &Target,
+    dry_run: bool,
+    yes: bool,
+    backup_dir: &Path,
+    only: &[String],
+    skip: &[String],
+) -> Result<u8> {
+    let known: Vec<&str> = policy::rules().map(|(id, _)| *id).collect();
+    for r in only.iter().chain(skip) {
+        if !known.contains(&r.as_str()) {
+            bail!("unknown rule {r:?}; `tlsmend rules` lists them");
+        }
+    }
+    if !dry_run && !yes && !std::io::stdin().is_terminal() {
+        bail!(
+            "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
+        );
+    }
+    let mut report = audit_report(root, target)?;
+    report.filter_rules(only, skip);
+    for f in report.findings.iter().filter(|f| f.change.is_none()) {
+        if let Some(b) = &f.blocked {
+            eprintln!(
+                "tlsmend: not planned: {} at {}:{}: {b}",
+                f.rule,
+                report.files[f.file].shown().display(),
+                f.line
+            );
+        }
+    }
+    if report.changes.is_empty() {
+        eprintln!(
+            "tlsmend: nothing to change (profile {})",
+            target.profile.name()
+        );
+        return Ok(0);
+    }
+    let all: Vec<usize> = (0..report.changes.len()).collect();
+    if dry_run {
+        let files = report
+            .render(&all)
+            .map_err(|(f, e)| anyhow::anyhow!("{}: {e}", report.files[f].shown().display()))?;
+        let mut out = std::io::stdout().lock();
+        for (f, new) in files {
+            let file = &report.files[f];
+            out.write_all(&review::unified_diff(
+                &root.diff_name(&file.real),
+                &file.source.bytes,
+                &new,
+                3,
+            ))?;
+        }
+        eprintln!(
+            "tlsmend: {} change(s) pending; nothing written (dry run)",
+            report.changes.len()
+        );
+        return Ok(1);
+    }
+    let selected = if yes {
+        all
+    } else {
+        let term = dialoguer::console::Term::stdout();
+        let painter = Painter::for_terminal(true);
+        match review::review(&report, root, painter, &mut TermPrompt(term))? {
+            Some(s) => s,
+            None => {
+                println!("quit: nothing was written");
+                return Ok(0);
+            }
+        }
+    };
+    if selected.is_empty() {
+        println!("no change approved: nothing was written");
+        return Ok(0);
+    }
+    let run = tlsmend::apply::commit(&report, &selected, backup_dir)?;
+    let Some(run) = run else {
+        println!("the approved changes leave every file as it was: nothing was written");
+        return Ok(0);
+    };
+    for e in &run.entries {
+        println!("wrote {}", e.shown.display());
+    }
+    println!(
+        "{} change(s) applied; originals saved in {}\nundo with: tlsmend rollback {} --backup-dir {}",
+        selected.len(),
+        run.dir.display(),
+        run.id,
+        backup_dir.display()
+    );
+    let touched: Vec<Syntax> = run
+        .entries
+        .iter()
+        .filter_map(|e| {
+            report
+                .files
+                .iter()
+                .find(|f| f.host == e.path)
+                .map(|f| f.syntax)
+        })
+        .collect();
+    if touched.contains(&Syntax::Apache) {
+        println!("reload Apache to use them: apache2ctl -t && apache2ctl graceful");
+    }
+    if touched.contains(&Syntax::Courier) {
+        println!(
+            "restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)"
+        );
+    }
+    Ok(0)
+}
+
+fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Result<u8> {
+    let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
+    if list {
+        if runs.is_empty() {
+            println!("no runs in {}", backup_dir.display());
+        }
+        for r in &runs {
+            let state = if r.rolled_back {
+                "rolled back"
+            } else {
+                "applied"
+            };
+            println!("{}  {} file(s)  {state}", r.id, r.entries.len());
+            for e in &r.entries {
+                println!("    {}", e.shown.display());
+            }
+        }
+        return Ok(0);
+    }
+    let chosen = match run {
+        Some(id) => runs.iter().find(|r| r.id == id).with_context(|| {
+            format!(
+                "no run {id} in {} (tlsmend rollback --list shows them)",
+                backup_dir.display()
+            )
+        })?,
+        None => runs
+            .iter()
+            .rev()
+            .find(|r| !r.rolled_back)
+            .with_context(|| format!("no run to roll back in {}", backup_dir.display()))?,
+    };
+    let done = tlsmend::backup::rollback(chosen, force).map_err(anyhow::Error::msg)?;
+    for d in done {
+        match d {
+            tlsmend::backup::Restore::Restored(p) => println!("restored {}", p.display()),
+            tlsmend::backup::Restore::AlreadyOriginal(p) => {
+                println!("unchanged {} (already the original)", p.display())
+            }
+        }
+    }
+    println!("run {} rolled back", chosen.id);
+    Ok(0)
+}
+
+fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
+    let mut failed = 0;
+    for f in files {
+        let Some(s) = syntax.or_else(|| Syntax::guess(f)) else {
+            bail!(
+                "cannot tell the syntax of {} from its path; pass --syntax",
+                f.display()
+            );
+        };
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        match s.check(f, &bytes) {
+            Ok(()) => println!(
+                "ok    {} ({s:?}, {} bytes round-trip)",
+                f.display(),
+                bytes.len()
+            ),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL  {}", f.display());
+                eprintln!("{e}");
+            }
+        }
+    }
+    Ok(if failed == 0 { 0 } else { 1 })
 }

@@ -67,3 +67,12 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     }
     Ok(report)
 }
+
+/// The rule list as `tlsmend audit --help` shows it.
+pub fn rules_help() -> String {
+    let mut s = String::from("Rules:\n");
+    for (id, what) in rules() {
+        s.push_str(&format!("  {id:<28} {what}\n"));
+    }
+    s
+}

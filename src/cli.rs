@@ -1,0 +1,105 @@
+//! Command-line definitions (clap). Names are fixed: scripts call them.
+
+use crate::policy::Server;
+use crate::policy::profile::Profile;
+use crate::syntax::Syntax;
+use crate::tlslib::TlsLibrary;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tlsmend",
+    version,
+    about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place",
+    long_about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place.\n\nProfiles follow Mozilla's server-side TLS guidelines (intermediate by default). The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996 deprecated both, and tlsmend does not write them unless --profile old is asked for.\n\nExit codes: audit 0 nothing found, 1 findings, 2 error; apply --dry-run 0 nothing to change, 1 changes pending, 2 error; apply --yes and the review 0 success, 2 error; roundtrip 0 all files round-trip, 1 some do not, 2 error."
+)]
+pub struct Cli {
+    /// Treat DIR as / : discovery, Include resolution and shown paths are inside it.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Target {
+    /// Only these servers (repeatable); default: every server found.
+    #[arg(long = "server", value_enum)]
+    pub servers: Vec<Server>,
+    /// Hardening profile (Mozilla guidelines).
+    #[arg(long, value_enum, default_value = "intermediate")]
+    pub profile: Profile,
+    /// The TLS library Courier is built with, when it cannot be read from couriertls.
+    #[arg(long, value_enum)]
+    pub tls_library: Option<TlsLibrary>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Report findings: rule, severity, file:line, current and wanted value, reason.
+    ///
+    /// Example: tlsmend audit --root ./demo --server apache --format json
+    #[command(after_help = crate::policy::rules_help())]
+    Audit {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Plan the changes, review them one by one (or --yes / --dry-run), write them with a backup.
+    ///
+    /// Example: tlsmend apply --root ./demo --dry-run
+    Apply {
+        #[command(flatten)]
+        target: Target,
+        /// Print a unified diff of every change and write nothing (patch -p0 applies it from the root).
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+        /// Apply every planned change without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Where run folders go (default: /var/backups/tlsmend, inside --root when given).
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+        /// Only this rule (repeatable).
+        #[arg(long = "only", value_name = "RULE")]
+        only: Vec<String>,
+        /// Not this rule (repeatable), e.g. --skip courier.imaps-off
+        #[arg(long = "skip", value_name = "RULE")]
+        skip: Vec<String>,
+    },
+    /// Restore the files of a run (the last one by default).
+    ///
+    /// Example: tlsmend rollback --list; tlsmend rollback 2026-11-29T21-30-05Z-4242
+    Rollback {
+        /// The run id (see --list).
+        run: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+        /// Overwrite files that changed after the run.
+        #[arg(long)]
+        force: bool,
+        /// List the runs.
+        #[arg(long)]
+        list: bool,
+    },
+    /// Check that files parse and print back byte-for-byte.
+    ///
+    /// Example: tlsmend roundtrip /etc/apache2/sites-available/*.conf
+    Roundtrip {
+        /// Syntax of every file; guessed from each path when not given.
+        #[arg(long, value_enum)]
+        syntax: Option<Syntax>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List every rule id with what it checks.
+    Rules,
+}

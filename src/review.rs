@@ -1,0 +1,186 @@
+//! Showing changes as unified diffs, and the interactive approval loop.
+//!
+//! The loop follows `git add -p` and cargo-insta: every change gets a header
+//! `[3/12] rule path:line`, its reason and diff, then one key. Decisions are
+//! only recorded; the caller writes once at the end, and quitting writes
+//! nothing. The loop talks to a [`Prompt`], so tests drive it with scripted
+//! keys and the binary with the terminal.
+
+use crate::discover::Root;
+use crate::plan::Report;
+use similar::TextDiff;
+use std::io;
+
+/// ANSI colour, on only for a terminal without `NO_COLOR`.
+#[derive(Clone, Copy, Debug)]
+pub struct Painter {
+    pub enabled: bool,
+}
+
+impl Painter {
+    pub fn for_terminal(is_terminal: bool) -> Painter {
+        Painter {
+            enabled: is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// A unified diff of one file, byte-exact (so `patch` applies it), with
+/// `name` in both headers.
+pub fn unified_diff(name: &str, old: &[u8], new: &[u8], context: usize) -> Vec<u8> {
+    let diff = TextDiff::from_lines(old, new);
+    let mut out = Vec::new();
+    diff.unified_diff()
+        .context_radius(context)
+        .header(name, name)
+        .to_writer(&mut out)
+        .expect("writing to a Vec cannot fail");
+    out
+}
+
+/// Colours a diff's lines for a terminal; line bytes are shown lossily.
+pub fn paint_diff(diff: &[u8], p: Painter) -> String {
+    let text = String::from_utf8_lossy(diff);
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let visible = line.trim_end_matches('\n').replace('\r', "␍");
+        let shown = if line.starts_with("+++") || line.starts_with("---") {
+            p.paint("1", &visible)
+        } else if line.starts_with('+') {
+            p.paint("32", &visible)
+        } else if line.starts_with('-') {
+            p.paint("31", &visible)
+        } else if line.starts_with("@@") {
+            p.paint("36", &visible)
+        } else {
+            visible
+        };
+        out.push_str(&shown);
+        out.push('\n');
+    }
+    out
+}
+
+/// The diff of every file one change touches, with no other change applied.
+pub fn change_diff(report: &Report, root: &Root, change: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    match report.render(&[change]) {
+        Ok(files) => {
+            for (f, new) in files {
+                let file = &report.files[f];
+                out.extend(unified_diff(
+                    &root.diff_name(&file.real),
+                    &file.source.bytes,
+                    &new,
+                    3,
+                ));
+            }
+        }
+        Err((f, e)) => {
+            out.extend(format!("{}: {e}\n", report.files[f].shown().display()).into_bytes())
+        }
+    }
+    out
+}
+
+pub trait Prompt {
+    fn show(&mut self, text: &str) -> io::Result<()>;
+    /// One key press.
+    fn key(&mut self) -> io::Result<char>;
+}
+
+/// The real terminal.
+pub struct TermPrompt(pub dialoguer::console::Term);
+
+impl Prompt for TermPrompt {
+    fn show(&mut self, text: &str) -> io::Result<()> {
+        self.0.write_str(text)
+    }
+    fn key(&mut self) -> io::Result<char> {
+        self.0.read_char()
+    }
+}
+
+const HELP: &str = "y - apply this change\nn - skip this change\na - apply this change and all remaining ones\nq - quit: write nothing at all\n? - this help\n";
+
+/// Asks about every change. `Some(selected)` to write, `None` when the user
+/// quit (nothing is written).
+pub fn review(
+    report: &Report,
+    root: &Root,
+    p: Painter,
+    prompt: &mut dyn Prompt,
+) -> io::Result<Option<Vec<usize>>> {
+    let total = report.changes.len();
+    let mut selected = Vec::new();
+    let mut all = false;
+    for (i, change) in report.changes.iter().enumerate() {
+        if all {
+            selected.push(i);
+            continue;
+        }
+        let place = report
+            .findings
+            .iter()
+            .find(|f| f.change == Some(i))
+            .map(|f| format!("{}:{}", report.files[f.file].shown().display(), f.line))
+            .unwrap_or_default();
+        let header = p.paint(
+            "1",
+            &format!("[{}/{}] {} {}", i + 1, total, change.rule, place),
+        );
+        let diff = paint_diff(&change_diff(report, root, i), p);
+        prompt.show(&format!("\n{header}\n{}\n{diff}", change.reason))?;
+        loop {
+            prompt.show("Apply this change [y,n,a,q,?]? ")?;
+            let k = prompt.key()?;
+            prompt.show(&format!("{k}\n"))?;
+            match k.to_ascii_lowercase() {
+                'y' => {
+                    selected.push(i);
+                    break;
+                }
+                'n' => break,
+                'a' => {
+                    selected.push(i);
+                    all = true;
+                    break;
+                }
+                'q' => return Ok(None),
+                _ => prompt.show(HELP)?,
+            }
+        }
+    }
+    Ok(Some(selected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diffs_are_byte_exact() {
+        let d = unified_diff("etc/x", b"a\r\nb\r\n", b"a\r\nc\r\n", 3);
+        assert_eq!(
+            d,
+            b"--- etc/x\n+++ etc/x\n@@ -1,2 +1,2 @@\n a\r\n-b\r\n+c\r\n"
+        );
+        let d = unified_diff("x", b"a", b"a\nb\n", 3);
+        assert!(String::from_utf8_lossy(&d).contains("\\ No newline at end of file"));
+    }
+
+    #[test]
+    fn no_colour_unless_enabled() {
+        let p = Painter { enabled: false };
+        assert_eq!(paint_diff(b"+x\n", p), "+x\n");
+        let p = Painter { enabled: true };
+        assert!(paint_diff(b"+x\n", p).contains("\x1b[32m"));
+    }
+}
