@@ -26,9 +26,9 @@ pub struct Item {
     pub vhost: Option<usize>,
     /// Inside `<Directory>`, `<Location>`, `<Files>`, `<If>` and the like.
     pub per_dir: bool,
-    /// The innermost enclosing section's span in `file` (for finding
-    /// commented-out siblings), or the whole file.
-    pub parent: (usize, Span),
+    /// The span of the innermost enclosing section in `file`, `None` at the
+    /// top level of the file (for finding commented-out siblings).
+    pub parent: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,8 +255,8 @@ impl Loader<'_> {
         let real = self.files[idx].0.real.clone();
         self.stack.push(real);
         let nodes = self.files[idx].1.nodes.clone();
-        let whole = Span::new(0, self.files[idx].0.source.bytes.len());
-        self.walk(idx, &nodes, vhost, per_dir, whole)?;
+
+        self.walk(idx, &nodes, vhost, per_dir, None)?;
         self.stack.pop();
         Ok(())
     }
@@ -267,7 +267,7 @@ impl Loader<'_> {
         nodes: &[Node],
         vhost: Option<usize>,
         per_dir: bool,
-        parent: Span,
+        parent: Option<Span>,
     ) -> Result<()> {
         for node in nodes {
             match node {
@@ -288,7 +288,7 @@ impl Loader<'_> {
                         directive: d.clone(),
                         vhost,
                         per_dir,
-                        parent: (file, parent),
+                        parent,
                     });
                     if (name == "include" || name == "includeoptional")
                         && !args.is_empty()
@@ -320,10 +320,10 @@ impl Loader<'_> {
                             addresses,
                         });
                         let v = self.vhosts.len() - 1;
-                        self.walk(file, &s.children, Some(v), per_dir, span)?;
+                        self.walk(file, &s.children, Some(v), per_dir, Some(span))?;
                     } else {
                         let inner_per_dir = per_dir || !TRANSPARENT.contains(&name.as_str());
-                        self.walk(file, &s.children, vhost, inner_per_dir, span)?;
+                        self.walk(file, &s.children, vhost, inner_per_dir, Some(span))?;
                     }
                 }
             }

@@ -318,10 +318,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// A `#Name ...` comment line among the direct children of `parent`.
-    fn commented(&self, file: usize, parent: Span, name: &str) -> Option<(Span, Span)> {
+    fn commented(&self, file: usize, parent: Option<Span>, name: &str) -> Option<(Span, Span)> {
         let cfg: &Config = &self.tree.files[file].1;
         let b = self.bytes(file);
-        let nodes = children_of(&cfg.nodes, parent, b.len())?;
+        let nodes = match parent {
+            None => &cfg.nodes[..],
+            Some(p) => children_of(&cfg.nodes, p)?,
+        };
         nodes.iter().find_map(|n| {
             let Node::Trivia(t) = n else { return None };
             let c = t.comment?;
@@ -396,7 +399,7 @@ impl<'a> Ctx<'a> {
                 f.wanted = Some(s.wanted.clone());
                 f.reason = s.absent_reason.clone();
                 let file = f.file;
-                let patch = match self.commented(anchor.file, anchor.parent.1, s.name) {
+                let patch = match self.commented(anchor.file, anchor.parent, s.name) {
                     Some((body, _)) => {
                         f.line = tree.files[anchor.file].0.source.line_of(body.start);
                         f.current = Some(format!(
@@ -858,12 +861,8 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The direct children of the section whose span is `parent` (or the top
-/// level when `parent` is the whole file).
-fn children_of(nodes: &[Node], parent: Span, len: usize) -> Option<&[Node]> {
-    if parent == Span::new(0, len) {
-        return Some(nodes);
-    }
+/// The direct children of the section whose span is `parent`.
+fn children_of(nodes: &[Node], parent: Span) -> Option<&[Node]> {
     for n in nodes {
         if let Node::Section(s) = n {
             if n.span() == parent {
@@ -871,7 +870,7 @@ fn children_of(nodes: &[Node], parent: Span, len: usize) -> Option<&[Node]> {
             }
             let sp = n.span();
             if sp.start <= parent.start && parent.end <= sp.end {
-                return children_of(&s.children, parent, len);
+                return children_of(&s.children, parent);
             }
         }
     }
