@@ -18,22 +18,48 @@ fn demo_copy() -> (tempfile::TempDir, std::path::PathBuf) {
 fn audit_exit_codes_and_json() {
     let (_t, root) = demo_copy();
     let r = root.to_str().unwrap();
-    let o = run(&["audit", "--root", r, "--tls-library", "gnutls", "--format", "json"]);
+    let o = run(&[
+        "audit",
+        "--root",
+        r,
+        "--tls-library",
+        "gnutls",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 1);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
     let rule = |id: &str| findings.iter().filter(|f| f["rule"] == id).count();
     assert_eq!(rule("apache.protocol"), 3);
-    assert_eq!(rule("apache.redirect"), 1, "static.example.test has no TLS twin and is not redirected");
+    assert_eq!(
+        rule("apache.redirect"),
+        1,
+        "static.example.test has no TLS twin and is not redirected"
+    );
     assert_eq!(rule("courier.weak-key"), 1);
-    assert!(findings.iter().all(|f| f["file"].as_str().unwrap().starts_with(r) && f["line"].as_u64().unwrap() > 0));
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["file"].as_str().unwrap().starts_with(r) && f["line"].as_u64().unwrap() > 0)
+    );
 
     let empty = tempfile::tempdir().unwrap();
     let o = run(&["audit", "--root", empty.path().to_str().unwrap()]);
     assert_eq!(code(&o), 0, "nothing found on a machine with no servers");
-    let o = run(&["audit", "--root", empty.path().to_str().unwrap(), "--server", "apache"]);
+    let o = run(&[
+        "audit",
+        "--root",
+        empty.path().to_str().unwrap(),
+        "--server",
+        "apache",
+    ]);
     assert_eq!(code(&o), 2);
-    assert!(text(&o.stderr).contains("no Apache configuration found"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no Apache configuration found"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = run(&["audit", "--root", "/nonexistent/x"]);
     assert_eq!(code(&o), 2);
 }
@@ -41,14 +67,41 @@ fn audit_exit_codes_and_json() {
 #[test]
 fn courier_without_a_known_library_says_so() {
     let (_t, root) = demo_copy();
-    let o = run(&["audit", "--root", root.to_str().unwrap(), "--server", "courier", "--format", "json"]);
+    let o = run(&[
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--server",
+        "courier",
+        "--format",
+        "json",
+    ]);
     assert_eq!(code(&o), 1);
     let out = text(&o.stdout);
-    assert!(out.contains("courier.tls-library") && out.contains("--tls-library gnutls"), "{out}");
-    assert!(!out.contains("courier.priority"), "no priority advice without knowing the library");
+    assert!(
+        out.contains("courier.tls-library") && out.contains("--tls-library gnutls"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("courier.priority"),
+        "no priority advice without knowing the library"
+    );
     fake_couriertls(&root, &["libgnutls.so.30"]);
-    let out = text(&run(&["audit", "--root", root.to_str().unwrap(), "--server", "courier"]).stdout);
-    assert!(out.contains("courier.priority") && out.contains("GnuTLS build (/usr/bin/couriertls links GnuTLS)"), "{out}");
+    let out = text(
+        &run(&[
+            "audit",
+            "--root",
+            root.to_str().unwrap(),
+            "--server",
+            "courier",
+        ])
+        .stdout,
+    );
+    assert!(
+        out.contains("courier.priority")
+            && out.contains("GnuTLS build (/usr/bin/couriertls links GnuTLS)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -57,10 +110,20 @@ fn parse_errors_name_file_line_and_column_and_write_nothing() {
     let site = root.join("etc/apache2/sites-available/static.conf");
     std::fs::write(&site, "<VirtualHost *:80>\n    ServerName x\n").unwrap();
     let before = snapshot(&root);
-    let o = run(&["apply", "--root", root.to_str().unwrap(), "--yes", "--tls-library", "gnutls"]);
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--tls-library",
+        "gnutls",
+    ]);
     assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
-    assert!(err.contains("sites-enabled/static.conf:1:1: <VirtualHost> is never closed"), "{err}");
+    assert!(
+        err.contains("sites-enabled/static.conf:1:1: <VirtualHost> is never closed"),
+        "{err}"
+    );
     assert_eq!(snapshot(&root), before);
 }
 
@@ -73,15 +136,39 @@ fn include_cycles_and_missing_targets_are_errors() {
     std::fs::write(d.join("a.conf"), "# a\nInclude apache2.conf\n").unwrap();
     let o = run(&["audit", "--root", t.path().to_str().unwrap()]);
     assert_eq!(code(&o), 2);
-    assert!(text(&o.stderr).contains("a.conf:2:1: Include cycle"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("a.conf:2:1: Include cycle"),
+        "{}",
+        text(&o.stderr)
+    );
     std::fs::write(d.join("a.conf"), "Include missing.conf\n").unwrap();
     let o = run(&["audit", "--root", t.path().to_str().unwrap()]);
-    assert!(text(&o.stderr).contains("a.conf:1:1: Include target") && text(&o.stderr).contains("does not exist"), "{}", text(&o.stderr));
-    std::fs::write(d.join("a.conf"), "Include nothing/*.conf\nIncludeOptional none/*.conf\n").unwrap();
+    assert!(
+        text(&o.stderr).contains("a.conf:1:1: Include target")
+            && text(&o.stderr).contains("does not exist"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(
+        d.join("a.conf"),
+        "Include nothing/*.conf\nIncludeOptional none/*.conf\n",
+    )
+    .unwrap();
     let o = run(&["audit", "--root", t.path().to_str().unwrap()]);
-    assert!(text(&o.stderr).contains("matches no file"), "{}", text(&o.stderr));
-    std::fs::write(d.join("a.conf"), "IncludeOptional none/*.conf\nIncludeOptional gone.conf\n").unwrap();
-    assert_eq!(code(&run(&["audit", "--root", t.path().to_str().unwrap()])), 0);
+    assert!(
+        text(&o.stderr).contains("matches no file"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::write(
+        d.join("a.conf"),
+        "IncludeOptional none/*.conf\nIncludeOptional gone.conf\n",
+    )
+    .unwrap();
+    assert_eq!(
+        code(&run(&["audit", "--root", t.path().to_str().unwrap()])),
+        0
+    );
 }
 
 #[test]
@@ -91,38 +178,96 @@ fn apply_keeps_symlinks_modes_and_makes_private_backups() {
     let link = root.join("etc/apache2/sites-enabled/default-ssl.conf");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
     let backups = t.path().join("b");
-    let o = run(&["apply", "--root", root.to_str().unwrap(), "--yes", "--tls-library", "gnutls", "--backup-dir", backups.to_str().unwrap()]);
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--tls-library",
+        "gnutls",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link is still a link");
-    assert_eq!(std::fs::read_link(&link).unwrap(), Path::new("../sites-available/default-ssl.conf"));
-    assert!(std::fs::read_to_string(&target).unwrap().contains("+TLSv1.2 +TLSv1.3"));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    assert_eq!(
+        std::fs::read_link(&link).unwrap(),
+        Path::new("../sites-available/default-ssl.conf")
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("+TLSv1.2 +TLSv1.3")
+    );
     assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o7777, 0o640);
-    let runs: Vec<_> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(runs.len(), 1, "one complete run folder, no partial one: {runs:?}");
+    let runs: Vec<_> = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        runs.len(),
+        1,
+        "one complete run folder, no partial one: {runs:?}"
+    );
     assert_eq!(std::fs::metadata(&runs[0]).unwrap().mode() & 0o777, 0o700);
     let manifest = std::fs::read_to_string(runs[0].join("manifest.json")).unwrap();
     assert!(manifest.contains("sha256_before") && manifest.contains("default-ssl.conf"));
     for f in std::fs::read_dir(runs[0].join("files")).unwrap() {
         assert_eq!(f.unwrap().metadata().unwrap().mode() & 0o777, 0o600);
     }
-    let o = run(&["rollback", "--list", "--backup-dir", backups.to_str().unwrap()]);
+    let o = run(&[
+        "rollback",
+        "--list",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
     assert!(text(&o.stdout).contains("applied"));
     // An edit made after the run is not overwritten without --force.
     std::fs::write(&target, "edited by hand\n").unwrap();
     let o = run(&["rollback", "--backup-dir", backups.to_str().unwrap()]);
     assert_eq!(code(&o), 2);
-    assert!(text(&o.stderr).contains("changed after run"), "{}", text(&o.stderr));
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "edited by hand\n");
-    let o = run(&["rollback", "--force", "--backup-dir", backups.to_str().unwrap()]);
+    assert!(
+        text(&o.stderr).contains("changed after run"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "edited by hand\n"
+    );
+    let o = run(&[
+        "rollback",
+        "--force",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(repo().join("demo/etc/apache2/sites-available/default-ssl.conf")).unwrap());
+    assert_eq!(
+        std::fs::read(&target).unwrap(),
+        std::fs::read(repo().join("demo/etc/apache2/sites-available/default-ssl.conf")).unwrap()
+    );
     assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o7777, 0o640);
 }
 
 #[test]
 fn default_backup_dir_is_inside_the_root() {
     let (_t, root) = demo_copy();
-    let o = run(&["apply", "--root", root.to_str().unwrap(), "--yes", "--tls-library", "gnutls", "--only", "courier.tls-required"]);
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--tls-library",
+        "gnutls",
+        "--only",
+        "courier.tls-required",
+    ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert!(root.join("var/backups/tlsmend").read_dir().unwrap().count() == 1);
     let o = run(&["rollback", "--root", root.to_str().unwrap()]);
@@ -134,11 +279,32 @@ fn default_backup_dir_is_inside_the_root() {
 fn only_and_skip_select_rules() {
     let (_t, root) = demo_copy();
     let r = root.to_str().unwrap();
-    let o = run(&["apply", "--root", r, "--dry-run", "--tls-library", "gnutls", "--only", "courier.imaps-off"]);
+    let o = run(&[
+        "apply",
+        "--root",
+        r,
+        "--dry-run",
+        "--tls-library",
+        "gnutls",
+        "--only",
+        "courier.imaps-off",
+    ]);
     assert_eq!(code(&o), 1);
     let d = text(&o.stdout);
-    assert!(d.contains("+#IMAPDSSLSTART=YES") && !d.contains("apache2"), "{d}");
-    let o = run(&["apply", "--root", r, "--dry-run", "--tls-library", "gnutls", "--skip", "courier.imaps-off"]);
+    assert!(
+        d.contains("+#IMAPDSSLSTART=YES") && !d.contains("apache2"),
+        "{d}"
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        r,
+        "--dry-run",
+        "--tls-library",
+        "gnutls",
+        "--skip",
+        "courier.imaps-off",
+    ]);
     assert!(!text(&o.stdout).contains("#IMAPDSSLSTART"));
     let o = run(&["apply", "--root", r, "--dry-run", "--only", "apache.nope"]);
     assert_eq!(code(&o), 2);
@@ -150,7 +316,13 @@ fn review_refuses_without_a_terminal() {
     let (_t, root) = demo_copy();
     let before = snapshot(&root);
     let o = bin()
-        .args(["apply", "--root", root.to_str().unwrap(), "--tls-library", "gnutls"])
+        .args([
+            "apply",
+            "--root",
+            root.to_str().unwrap(),
+            "--tls-library",
+            "gnutls",
+        ])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -165,18 +337,27 @@ fn blocked_findings_say_what_is_missing() {
     let root = repo().join("tests/cases/apache-modules-missing/root");
     let o = run(&["audit", "--root", root.to_str().unwrap()]);
     let out = text(&o.stdout);
-    assert!(out.contains("mod_headers is not enabled") && out.contains("mod_alias is not enabled"), "{out}");
+    assert!(
+        out.contains("mod_headers is not enabled") && out.contains("mod_alias is not enabled"),
+        "{out}"
+    );
 }
 
 #[test]
 fn roundtrip_command() {
     let corpus = repo().join("../shared/corpus");
-    let a = corpus.join("apache/certbot__apache-conf-files__passing__two-blocks-one-line-1693.conf");
+    let a =
+        corpus.join("apache/certbot__apache-conf-files__passing__two-blocks-one-line-1693.conf");
     let c = corpus.join("courier/email-demo__etc__courier__imapd-ssl");
     let o = run(&["roundtrip", a.to_str().unwrap(), c.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let bad = corpus.join("apache/invalid");
-    let f = std::fs::read_dir(&bad).unwrap().next().unwrap().unwrap().path();
+    let f = std::fs::read_dir(&bad)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let o = run(&["roundtrip", "--syntax", "apache", f.to_str().unwrap()]);
     assert_eq!(code(&o), 1);
     assert!(text(&o.stderr).contains(":1:1:"), "{}", text(&o.stderr));
@@ -202,8 +383,16 @@ fn a_file_changed_after_planning_is_refused() {
     std::fs::write(&imapd, &b).unwrap();
     let before = snapshot(&root);
     let all: Vec<usize> = (0..report.changes.len()).collect();
-    let err = tlsmend::apply::commit(&report, &all, &t.path().join("b")).unwrap_err().to_string();
-    assert!(err.contains("imapd-ssl changed on disk since tlsmend read it"), "{err}");
+    let err = tlsmend::apply::commit(&report, &all, &t.path().join("b"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("imapd-ssl changed on disk since tlsmend read it"),
+        "{err}"
+    );
     assert_eq!(snapshot(&root), before, "no other file was written either");
-    assert!(!t.path().join("b").exists(), "no backup run for a refused write");
+    assert!(
+        !t.path().join("b").exists(),
+        "no backup run for a refused write"
+    );
 }

@@ -21,9 +21,22 @@ struct Pty {
 
 fn spawn(args: &[&str]) -> Pty {
     let (mut master, mut slave) = (0, 0);
-    let ws = libc::winsize { ws_row: 50, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = libc::winsize {
+        ws_row: 50,
+        ws_col: 200,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: openpty writes two descriptors into the given ints.
-    let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &ws) };
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &ws,
+        )
+    };
     assert_eq!(rc, 0, "openpty failed");
     // SAFETY: both descriptors were just opened and are owned here.
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
@@ -57,7 +70,11 @@ fn spawn(args: &[&str]) -> Pty {
             sink.lock().unwrap().extend_from_slice(&buf[..n]);
         }
     });
-    Pty { master, screen, child }
+    Pty {
+        master,
+        screen,
+        child,
+    }
 }
 
 impl Pty {
@@ -68,7 +85,11 @@ impl Pty {
     fn answer(&mut self, n: usize, key: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.screen().matches(PROMPT).count() < n {
-            assert!(Instant::now() < deadline, "prompt {n} never came:\n{}", self.screen());
+            assert!(
+                Instant::now() < deadline,
+                "prompt {n} never came:\n{}",
+                self.screen()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         self.master.write_all(key.as_bytes()).unwrap();
@@ -98,9 +119,21 @@ fn courier_root() -> (tempfile::TempDir, std::path::PathBuf) {
 
 fn args<'a>(root: &'a Path, backups: &'a Path) -> Vec<&'a str> {
     vec![
-        "apply", "--root", root.to_str().unwrap(), "--backup-dir", backups.to_str().unwrap(),
-        "--tls-library", "gnutls", "--server", "courier",
-        "--only", "courier.tls-required", "--only", "courier.priority", "--only", "courier.imaps-off",
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "--tls-library",
+        "gnutls",
+        "--server",
+        "courier",
+        "--only",
+        "courier.tls-required",
+        "--only",
+        "courier.priority",
+        "--only",
+        "courier.imaps-off",
     ]
 }
 
@@ -115,13 +148,25 @@ fn approve_some_refuse_some_with_help() {
     pty.answer(4, "y");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
-    assert!(screen.contains("[1/3] courier.tls-required") && screen.contains("[3/3] courier.imaps-off"), "{screen}");
-    assert!(screen.contains("q - quit: write nothing at all"), "help was shown:\n{screen}");
-    assert!(screen.contains("+IMAP_TLS_REQUIRED=1"), "the diff was shown:\n{screen}");
+    assert!(
+        screen.contains("[1/3] courier.tls-required") && screen.contains("[3/3] courier.imaps-off"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("q - quit: write nothing at all"),
+        "help was shown:\n{screen}"
+    );
+    assert!(
+        screen.contains("+IMAP_TLS_REQUIRED=1"),
+        "the diff was shown:\n{screen}"
+    );
     let f = std::fs::read_to_string(root.join("etc/courier/imapd-ssl")).unwrap();
     assert!(f.contains("\nIMAP_TLS_REQUIRED=1\n"));
     assert!(f.contains("\n#IMAPDSSLSTART=YES\n"));
-    assert!(!f.contains("TLS_PRIORITY=\""), "the refused change was not written");
+    assert!(
+        !f.contains("TLS_PRIORITY=\""),
+        "the refused change was not written"
+    );
 }
 
 #[test]
@@ -148,7 +193,15 @@ fn all_approves_the_rest() {
     pty.answer(2, "a");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
-    assert_eq!(screen.matches(PROMPT).count(), 2, "no question after [a]ll:\n{screen}");
+    assert_eq!(
+        screen.matches(PROMPT).count(),
+        2,
+        "no question after [a]ll:\n{screen}"
+    );
     let f = std::fs::read_to_string(root.join("etc/courier/imapd-ssl")).unwrap();
-    assert!(f.contains("\nIMAP_TLS_REQUIRED=0\n") && f.contains("TLS_PRIORITY=\"NORMAL:") && f.contains("#IMAPDSSLSTART=YES"));
+    assert!(
+        f.contains("\nIMAP_TLS_REQUIRED=0\n")
+            && f.contains("TLS_PRIORITY=\"NORMAL:")
+            && f.contains("#IMAPDSSLSTART=YES")
+    );
 }

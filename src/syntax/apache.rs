@@ -173,9 +173,8 @@ fn separator(i: &[u8]) -> IResult<&[u8], &[u8]> {
             rest = r;
         } else if let Ok((r, _)) = continuation(rest) {
             rest = r;
-        } else if rest.first() == Some(&b'\r') && rest.get(1) == Some(&b'\n') {
-            rest = &rest[2..];
-        } else if rest.first() == Some(&b'\n') {
+        } else if rest.first() == Some(&b'\r') || rest.first() == Some(&b'\n') {
+            // httpd counts CR as white space too (apr_isspace).
             rest = &rest[1..];
         } else {
             break;
@@ -255,6 +254,10 @@ fn arguments(bytes: &[u8], region: Span) -> Vec<Arg> {
 fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
     take_till(|b: u8| is_hspace(b) || b == b'>' || b == b'\r' || b == b'\n' || b == b'\\').parse(i)
 }
+
+/// Deeper nesting than any real configuration; it bounds the recursion of
+/// every walk over the tree (and of dropping it).
+pub const MAX_DEPTH: usize = 128;
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
@@ -368,6 +371,14 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                 args: arguments(bytes, args_region),
                 eol: line.eol,
             };
+            if stack.len() >= MAX_DEPTH {
+                return Err(err(
+                    text_start,
+                    format!(
+                        "sections are nested more than {MAX_DEPTH} deep; tlsmend stops here rather than guess"
+                    ),
+                ));
+            }
             stack.push((open, Vec::new()));
             continue;
         } else {

@@ -46,11 +46,22 @@ impl Syntax {
         None
     }
 
-    /// Parses `bytes`; on success the tree covers every byte.
+    /// Parses `bytes` and checks that the tree covers every byte exactly
+    /// once, which is what makes printing an untouched file lossless.
     pub fn check(self, path: &Path, bytes: &[u8]) -> Result<(), crate::source::ParseError> {
-        match self {
-            Syntax::Apache => apache::parse(path, bytes).map(|_| ()),
-            Syntax::Courier => courier::parse(path, bytes).map(|_| ()),
-        }
+        let tiled = match self {
+            Syntax::Apache => {
+                apache::check_tiling(&apache::parse(path, bytes)?.nodes, 0, bytes.len())
+            }
+            Syntax::Courier => courier::parse(path, bytes)?.check_tiling(bytes.len()),
+        };
+        tiled.map_err(|e| {
+            crate::source::ParseError::at(
+                path,
+                bytes,
+                0,
+                format!("internal error, the syntax tree is not lossless: {e}"),
+            )
+        })
     }
 }
