@@ -54,6 +54,12 @@ pub struct ApacheTree {
     pub vhosts: Vec<VHost>,
     pub layout: Layout,
     pub server_root: PathBuf,
+    /// Indices of the items of each virtual host, and of the server config,
+    /// outside per-directory sections: built once so that rules stay linear.
+    by_vhost: Vec<Vec<usize>>,
+    server: Vec<usize>,
+    /// `SSLEngine on` in the server config.
+    global_tls: bool,
 }
 
 /// Sections whose contents are server or virtual-host configuration; every
@@ -104,13 +110,26 @@ impl ApacheTree {
         }
         let idx = l.include_file(main, None)?;
         l.walk_file(idx, None, false)?;
-        Ok(ApacheTree {
+        let mut tree = ApacheTree {
             files: l.files,
             items: l.items,
             vhosts: l.vhosts,
             layout,
             server_root: l.server_root,
-        })
+            by_vhost: Vec::new(),
+            server: Vec::new(),
+            global_tls: false,
+        };
+        tree.by_vhost = vec![Vec::new(); tree.vhosts.len()];
+        for (k, i) in tree.items.iter().enumerate() {
+            match (i.per_dir, i.vhost) {
+                (true, _) => {}
+                (false, Some(v)) => tree.by_vhost[v].push(k),
+                (false, None) => tree.server.push(k),
+            }
+        }
+        tree.global_tls = tree.engine_on(tree.server_items());
+        Ok(tree)
     }
 
     pub fn bytes(&self, file: usize) -> &[u8] {
@@ -155,30 +174,29 @@ impl ApacheTree {
 
     /// Server-config items that are not inside a per-directory section.
     pub fn server_items(&self) -> impl Iterator<Item = &Item> {
-        self.items
-            .iter()
-            .filter(|i| i.vhost.is_none() && !i.per_dir)
+        self.server.iter().map(|&k| &self.items[k])
     }
 
     pub fn vhost_items(&self, v: usize) -> impl Iterator<Item = &Item> {
-        self.items
-            .iter()
-            .filter(move |i| i.vhost == Some(v) && !i.per_dir)
+        self.by_vhost[v].iter().map(|&k| &self.items[k])
+    }
+
+    fn engine_on<'a>(&self, items: impl Iterator<Item = &'a Item>) -> bool {
+        items
+            .filter(|i| self.is(i, "SSLEngine"))
+            .last()
+            .and_then(|i| self.args(i).first().map(|a| a.eq_ignore_ascii_case("on")))
+            .unwrap_or(false)
     }
 
     /// A virtual host serves TLS when `SSLEngine on` applies to it.
     pub fn vhost_is_tls(&self, v: usize) -> bool {
-        let own = self
-            .vhost_items(v)
-            .filter(|i| self.is(i, "SSLEngine"))
-            .last();
-        let global = self
-            .server_items()
-            .filter(|i| self.is(i, "SSLEngine"))
-            .last();
-        own.or(global)
-            .and_then(|i| self.args(i).first().cloned())
-            .is_some_and(|a| a.eq_ignore_ascii_case("on"))
+        let own = self.vhost_items(v).any(|i| self.is(i, "SSLEngine"));
+        if own {
+            self.engine_on(self.vhost_items(v))
+        } else {
+            self.global_tls
+        }
     }
 
     pub fn vhost_port(&self, v: usize) -> Option<u16> {

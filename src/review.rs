@@ -35,7 +35,11 @@ impl Painter {
 /// A unified diff of one file, byte-exact (so `patch` applies it), with
 /// `name` in both headers.
 pub fn unified_diff(name: &str, old: &[u8], new: &[u8], context: usize) -> Vec<u8> {
-    let diff = TextDiff::from_lines(old, new);
+    // Patience anchors on unique lines (ServerName, paths): near-linear on a
+    // file with thousands of changed virtual hosts, where Myers is quadratic.
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Patience)
+        .diff_lines(old, new);
     let mut out = Vec::new();
     diff.unified_diff()
         .context_radius(context)

@@ -40,6 +40,9 @@ impl Span {
 pub struct Source {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
+    /// Offsets where lines start, computed on first use.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
+    line_ending: std::sync::OnceLock<&'static [u8]>,
 }
 
 impl Source {
@@ -47,6 +50,8 @@ impl Source {
         Source {
             path: path.into(),
             bytes,
+            line_starts: std::sync::OnceLock::new(),
+            line_ending: std::sync::OnceLock::new(),
         }
     }
 
@@ -56,7 +61,20 @@ impl Source {
 
     /// 1-based line and column (in bytes) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.bytes, offset)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.bytes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| **b == b'\n')
+                        .map(|(i, _)| i + 1),
+                )
+                .collect()
+        });
+        let offset = offset.min(self.bytes.len());
+        let line = starts.partition_point(|&s| s <= offset);
+        (line, offset - starts[line - 1] + 1)
     }
 
     pub fn line_of(&self, offset: usize) -> usize {
@@ -65,9 +83,11 @@ impl Source {
 
     /// The line ending this file mostly uses; `\n` for a file with none.
     pub fn line_ending(&self) -> &'static [u8] {
-        let lf = self.bytes.iter().filter(|&&b| b == b'\n').count();
-        let crlf = self.bytes.windows(2).filter(|w| w == b"\r\n").count();
-        if crlf * 2 > lf { b"\r\n" } else { b"\n" }
+        self.line_ending.get_or_init(|| {
+            let lf = self.bytes.iter().filter(|&&b| b == b'\n').count();
+            let crlf = self.bytes.windows(2).filter(|w| w == b"\r\n").count();
+            if crlf * 2 > lf { b"\r\n" } else { b"\n" }
+        })
     }
 }
 
@@ -148,6 +168,15 @@ mod tests {
         assert_eq!(line_col(b, 4), (2, 2));
         assert_eq!(line_col(b, 7), (3, 1));
         assert_eq!(line_col(b, 99), (3, 3));
+    }
+
+    #[test]
+    fn indexed_line_and_column_agree_with_the_scan() {
+        let b = b"ab\ncd\r\nef\n".to_vec();
+        let s = Source::new("x", b.clone());
+        for o in 0..=b.len() + 1 {
+            assert_eq!(s.line_col(o), line_col(&b, o), "offset {o}");
+        }
     }
 
     #[test]

@@ -370,8 +370,10 @@ impl<'a> Ctx<'a> {
         if s.default_ok || items.iter().any(|i| i.vhost.is_none()) {
             return;
         }
+        let covered: std::collections::HashSet<usize> =
+            items.iter().filter_map(|i| i.vhost).collect();
         let uncovered: Vec<usize> = (0..tree.vhosts.len())
-            .filter(|&v| tree.vhost_is_tls(v) && !items.iter().any(|i| i.vhost == Some(v)))
+            .filter(|&v| tree.vhost_is_tls(v) && !covered.contains(&v))
             .collect();
         if uncovered.is_empty() {
             return;
@@ -611,7 +613,7 @@ impl<'a> Ctx<'a> {
 
     fn redirect(&mut self) {
         let tree = self.tree;
-        let tls_names: Vec<String> = (0..tree.vhosts.len())
+        let tls_names: std::collections::HashSet<String> = (0..tree.vhosts.len())
             .filter(|&v| tree.vhost_is_tls(v))
             .flat_map(|v| tree.vhost_names(v))
             .collect();
