@@ -396,3 +396,75 @@ fn a_file_changed_after_planning_is_refused() {
         "no backup run for a refused write"
     );
 }
+
+#[test]
+fn audit_only_rules_report_without_planning() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/certs/rsa1024.crt"),
+        d.join("weak.crt"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("apache2.conf"),
+        "SSLProtocol -all +TLSv1.2 +TLSv1.3\n<VirtualHost *:443>\n SSLEngine on\n SSLCertificateFile weak.crt\n</VirtualHost>\n<VirtualHost *:443>\n SSLEngine on\n SSLCertificateFile /etc/ssl/gone.pem\n</VirtualHost>\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    let weak = f
+        .iter()
+        .find(|x| x["rule"] == "apache.weak-key")
+        .expect("weak key reported");
+    assert_eq!(weak["line"], 4);
+    assert_eq!(weak["fixable"], false);
+    assert!(weak["current"].as_str().unwrap().contains("RSA 1024 bits"));
+    let gone = f
+        .iter()
+        .find(|x| x["rule"] == "apache.certificate")
+        .expect("missing certificate reported");
+    assert_eq!(gone["line"], 8);
+    let courier = repo().join("tests/cases/courier-openssl/root");
+    let t2 = tempfile::tempdir().unwrap();
+    copy_tree(&courier, t2.path());
+    let o = run(&[
+        "audit",
+        "--root",
+        t2.path().to_str().unwrap(),
+        "--tls-library",
+        "openssl",
+        "--format",
+        "json",
+    ]);
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("TLS_CERTFILE names /missing/imapd.pem"),
+        "{out}"
+    );
+    assert!(out.contains("TLS_TRUSTCERTS is not set"), "{out}");
+    assert!(out.contains("ignores TLS_PRIORITY"), "{out}");
+}
+
+#[test]
+fn rules_are_listed_with_their_ids() {
+    let listed = text(&run(&["rules"]).stdout);
+    let help = text(&run(&["audit", "--help"]).stdout);
+    for (id, _) in tlsmend::policy::rules() {
+        assert!(listed.contains(id) && help.contains(id), "{id}");
+        assert!(
+            std::fs::read_to_string(repo().join("README.md"))
+                .unwrap()
+                .contains(&format!("`{id}`")),
+            "README lists {id}"
+        );
+    }
+}

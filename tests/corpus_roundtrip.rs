@@ -81,3 +81,23 @@ fn courier_corpus_round_trips() {
             .check_tiling(b.len())
     });
 }
+
+/// Our own tricky cases: CRLF, no final newline, non-UTF-8 bytes, tabs,
+/// trailing blanks, continuations (comments too), quotes, mixed-case tags.
+#[test]
+fn tricky_fixtures_round_trip() {
+    for (dir, syntax) in [
+        ("apache", tlsmend::syntax::Syntax::Apache),
+        ("courier", tlsmend::syntax::Syntax::Courier),
+    ] {
+        let d = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tricky")
+            .join(dir);
+        let fs = files(&d);
+        assert!(!fs.is_empty());
+        for f in fs {
+            let b = std::fs::read(&f).unwrap();
+            syntax.check(&f, &b).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}

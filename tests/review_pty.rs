@@ -20,6 +20,10 @@ struct Pty {
 }
 
 fn spawn(args: &[&str]) -> Pty {
+    spawn_env(args, None)
+}
+
+fn spawn_env(args: &[&str], no_color: Option<&str>) -> Pty {
     let (mut master, mut slave) = (0, 0);
     let ws = libc::winsize {
         ws_row: 50,
@@ -42,6 +46,9 @@ fn spawn(args: &[&str]) -> Pty {
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
     let master = unsafe { std::fs::File::from_raw_fd(master) };
     let mut cmd = bin();
+    if let Some(v) = no_color {
+        cmd.env("NO_COLOR", v);
+    }
     cmd.args(args)
         .env("TERM", "xterm")
         .stdin(Stdio::from(slave.try_clone().unwrap()))
@@ -204,4 +211,20 @@ fn all_approves_the_rest() {
             && f.contains("TLS_PRIORITY=\"NORMAL:")
             && f.contains("#IMAPDSSLSTART=YES")
     );
+}
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    for (no_color, coloured) in [(None, true), (Some("1"), false)] {
+        let (t, root) = courier_root();
+        let backups = t.path().join("b");
+        let mut pty = spawn_env(&args(&root, &backups), no_color);
+        pty.answer(1, "q");
+        let (_, screen) = pty.finish();
+        assert_eq!(
+            screen.contains("\x1b[32m"),
+            coloured,
+            "NO_COLOR={no_color:?}:\n{screen}"
+        );
+    }
 }
