@@ -177,6 +177,11 @@ fn apply_keeps_symlinks_modes_and_makes_private_backups() {
     let target = root.join("etc/apache2/sites-available/default-ssl.conf");
     let link = root.join("etc/apache2/sites-enabled/default-ssl.conf");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // As root, give the file an owner of its own: the write must keep it.
+    let is_root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    if is_root {
+        std::os::unix::fs::chown(&target, Some(4321), Some(4322)).unwrap();
+    }
     let backups = t.path().join("b");
     let o = run(&[
         "apply",
@@ -206,6 +211,10 @@ fn apply_keeps_symlinks_modes_and_makes_private_backups() {
             .contains("+TLSv1.2 +TLSv1.3")
     );
     assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o7777, 0o640);
+    if is_root {
+        let m = std::fs::metadata(&target).unwrap();
+        assert_eq!((m.uid(), m.gid()), (4321, 4322), "owner kept");
+    }
     let runs: Vec<_> = std::fs::read_dir(&backups)
         .unwrap()
         .map(|e| e.unwrap().path())
