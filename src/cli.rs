@@ -33,6 +33,9 @@ pub struct Target {
     /// The TLS library Courier is built with, when it cannot be read from couriertls.
     #[arg(long, value_enum)]
     pub tls_library: Option<TlsLibrary>,
+    /// The Postfix version to write for (e.g. 3.7), when it cannot be read from postconf or dpkg.
+    #[arg(long, value_name = "X.Y")]
+    pub postfix_version: Option<crate::postfix_conf::PostfixVersion>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

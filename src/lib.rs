@@ -34,6 +34,7 @@ pub mod edit;
 pub mod error;
 pub mod plan;
 pub mod policy;
+pub mod postfix_conf;
 pub mod review;
 pub mod source;
 pub mod style;

@@ -89,6 +89,7 @@ fn options(target: &Target) -> Options {
         servers: target.servers.clone(),
         profile: target.profile,
         tls_library: target.tls_library,
+        postfix_version: target.postfix_version,
     }
 }
 

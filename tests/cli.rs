@@ -178,7 +178,9 @@ fn apply_keeps_symlinks_modes_and_makes_private_backups() {
     let link = root.join("etc/apache2/sites-enabled/default-ssl.conf");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
     // As root, give the file an owner of its own: the write must keep it.
-    let is_root = std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false);
+    let is_root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
     if is_root {
         std::os::unix::fs::chown(&target, Some(4321), Some(4322)).unwrap();
     }
@@ -384,6 +386,7 @@ fn a_file_changed_after_planning_is_refused() {
         servers: vec![],
         profile: tlsmend::policy::profile::Profile::Intermediate,
         tls_library: Some(tlsmend::tlslib::TlsLibrary::Gnutls),
+        postfix_version: None,
     };
     let report = tlsmend::policy::audit(&r, &opts).unwrap();
     let imapd = root.join("etc/courier/imapd-ssl");
@@ -476,4 +479,166 @@ fn rules_are_listed_with_their_ids() {
             "README lists {id}"
         );
     }
+}
+
+fn postfix_root(main: &str, master: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/postfix");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("main.cf"), main).unwrap();
+    std::fs::write(d.join("master.cf"), master).unwrap();
+    t
+}
+
+const SMTP: &str = "smtp      inet  n       -       y       -       -       smtpd\n";
+
+fn audit_json(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--server",
+        "postfix",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn postfix_submission_needs_sasl_and_says_so() {
+    let t = postfix_root("smtpd_tls_cert_file = /x.pem\n", SMTP);
+    let f = audit_json(t.path(), &[]);
+    let sub = f
+        .iter()
+        .find(|x| x["rule"] == "postfix.submission")
+        .unwrap();
+    assert_eq!(sub["fixable"], false);
+    assert!(
+        sub["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("SASL is not configured"),
+        "{sub}"
+    );
+    // The Cyrus default counts once its smtpd.conf exists.
+    std::fs::create_dir_all(t.path().join("etc/postfix/sasl")).unwrap();
+    std::fs::write(
+        t.path().join("etc/postfix/sasl/smtpd.conf"),
+        "pwcheck_method: saslauthd\n",
+    )
+    .unwrap();
+    let f = audit_json(t.path(), &[]);
+    assert_eq!(
+        f.iter()
+            .find(|x| x["rule"] == "postfix.submission")
+            .unwrap()["fixable"],
+        true
+    );
+}
+
+#[test]
+fn reject_sender_login_mismatch_only_with_login_maps() {
+    let sasl = "smtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n";
+    let t = postfix_root(sasl, SMTP);
+    let o = run(&[
+        "apply",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--server",
+        "postfix",
+        "--dry-run",
+        "--only",
+        "postfix.submission",
+    ]);
+    let d = text(&o.stdout);
+    assert!(
+        d.contains("+submission inet n       -       y       -       -       smtpd\n"),
+        "{d}"
+    );
+    assert!(!d.contains("reject_sender_login_mismatch"), "{d}");
+    let t = postfix_root(
+        &format!("{sasl}smtpd_sender_login_maps = hash:/etc/postfix/senders\n"),
+        SMTP,
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--server",
+        "postfix",
+        "--dry-run",
+        "--only",
+        "postfix.submission",
+    ]);
+    assert!(text(&o.stdout).contains("-o smtpd_sender_restrictions=reject_sender_login_mismatch"));
+    // An existing one without maps refuses every message: reported, never written.
+    let master = format!(
+        "{SMTP}submission inet n - y - - smtpd\n  -o smtpd_sender_restrictions=reject_sender_login_mismatch\n"
+    );
+    let t = postfix_root(sasl, &master);
+    let f = audit_json(t.path(), &[]);
+    assert!(f.iter().any(|x| {
+        x["rule"] == "postfix.submission"
+            && x["reason"]
+                .as_str()
+                .unwrap()
+                .contains("refuses every message")
+    }));
+}
+
+#[test]
+fn postfix_reports_what_it_will_not_touch() {
+    let main = "smtpd_tls_cert_file = /x.pem\nsmt\n  -o tls_preempt_cipherlist=yes\nsmtpd_tls_protocols = !SSLv2\nsmtpd_tls_protocols = >=TLSv1.2\ntls_high_cipherlist = HIGH\n";
+    let t = postfix_root(main, &format!("{SMTP}bad inet n - y\n"));
+    let f = audit_json(t.path(), &["--postfix-version", "3.7"]);
+    let rules: Vec<(&str, u64)> = f
+        .iter()
+        .map(|x| (x["rule"].as_str().unwrap(), x["line"].as_u64().unwrap()))
+        .collect();
+    assert!(rules.contains(&("postfix.syntax", 2)), "{rules:?}");
+    assert!(rules.contains(&("postfix.shadowed", 4)), "{rules:?}");
+    assert!(rules.contains(&("postfix.high-cipherlist", 6)), "{rules:?}");
+    assert!(
+        rules.iter().any(|(r, l)| *r == "postfix.syntax" && *l == 2),
+        "master.cf bad field count: {rules:?}"
+    );
+    assert!(
+        !rules
+            .iter()
+            .any(|(r, l)| *r == "postfix.protocols" && *l == 5),
+        "the effective >=TLSv1.2 stays"
+    );
+}
+
+#[test]
+fn postfix_multi_instance_directories_are_audited() {
+    let t = postfix_root(
+        "multi_instance_directories = /etc/postfix-out\nsmtpd_tls_cert_file = /x.pem\n",
+        SMTP,
+    );
+    let out = t.path().join("etc/postfix-out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("main.cf"), "smtp_tls_security_level = none\n").unwrap();
+    let f = audit_json(t.path(), &[]);
+    assert!(f.iter().any(|x| x["rule"] == "postfix.smtp-security-level"
+        && x["file"].as_str().unwrap().ends_with("postfix-out/main.cf")));
+    std::fs::remove_dir_all(&out).unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--server",
+        "postfix",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("/etc/postfix-out, which has no main.cf"),
+        "{}",
+        text(&o.stderr)
+    );
 }

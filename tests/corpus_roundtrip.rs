@@ -101,3 +101,21 @@ fn tricky_fixtures_round_trip() {
         }
     }
 }
+
+#[test]
+fn postfix_main_corpus_round_trips() {
+    check_format("postfix-main", |p, b| {
+        tlsmend::syntax::Syntax::PostfixMain
+            .check(p, b)
+            .map_err(|e| e.to_string())
+    });
+}
+
+#[test]
+fn postfix_master_corpus_round_trips() {
+    check_format("postfix-master", |p, b| {
+        tlsmend::syntax::Syntax::PostfixMaster
+            .check(p, b)
+            .map_err(|e| e.to_string())
+    });
+}

@@ -221,3 +221,127 @@ fn the_machine_s_own_files_are_understood() {
         assert_eq!(code(&o), 0, "{f}: {}", text(&o.stderr));
     }
 }
+
+#[test]
+fn postfix_check_accepts_the_hardened_machine_config() {
+    if !have("postfix") || !have("postconf") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    copy_tree(Path::new("/etc/postfix"), &root.join("etc/postfix"));
+    let dir = root.join("etc/postfix");
+    // Submission needs SASL: configure it in the copy, as an administrator would.
+    let main = dir.join("main.cf");
+    let mut cf = std::fs::read_to_string(&main).unwrap();
+    cf.push_str("smtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n");
+    std::fs::write(&main, cf).unwrap();
+    let version = text_of(Command::new("postconf").args(["-dh", "mail_version"]));
+    let postfix_check = |dir: &Path| {
+        Command::new("postfix")
+            .arg("-c")
+            .arg(dir)
+            .arg("check")
+            .output()
+            .unwrap()
+    };
+    assert!(
+        postfix_check(&dir).status.success(),
+        "the copy must pass before tlsmend touches it"
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--server",
+        "postfix",
+        "--postfix-version",
+        version.trim(),
+        "--backup-dir",
+        t.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = postfix_check(&dir);
+    assert!(
+        o.status.success(),
+        "postfix check rejects the result: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let o = Command::new("postconf")
+        .arg("-c")
+        .arg(&dir)
+        .arg("-n")
+        .output()
+        .unwrap();
+    let n = text(&o.stdout);
+    assert!(
+        !text(&o.stderr).contains("warning"),
+        "postconf warns: {}",
+        text(&o.stderr)
+    );
+    for line in [
+        "smtpd_tls_protocols = >=TLSv1.2",
+        "smtpd_tls_mandatory_protocols = >=TLSv1.2",
+        "smtp_tls_protocols = >=TLSv1.2",
+        "smtpd_tls_auth_only = yes",
+        "smtpd_tls_security_level = may",
+    ] {
+        assert!(
+            n.lines().any(|l| l == line),
+            "postconf -n lacks {line:?}:\n{n}"
+        );
+    }
+    let p = text_of(Command::new("postconf").arg("-c").arg(&dir).arg("-P"));
+    for line in [
+        "submission/inet/smtpd_tls_security_level = encrypt",
+        "submission/inet/smtpd_sasl_auth_enable = yes",
+        "submission/inet/smtpd_client_restrictions = permit_sasl_authenticated,reject",
+    ] {
+        assert!(
+            p.lines().any(|l| l == line),
+            "postconf -P lacks {line:?}:\n{p}"
+        );
+    }
+    // The intended values are what Postfix's own parser reads; and planning
+    // again finds nothing to do.
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--dry-run",
+        "--server",
+        "postfix",
+        "--postfix-version",
+        version.trim(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+}
+
+fn text_of(c: &mut Command) -> String {
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{c:?}: {}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+#[test]
+fn postfix_version_comes_from_postconf_on_the_machine() {
+    if !have("postconf") {
+        return;
+    }
+    let o = run(&["audit", "--server", "postfix", "--format", "json"]);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    let want = text_of(Command::new("postconf").args(["-dh", "mail_version"]));
+    let v: tlsmend::postfix_conf::PostfixVersion = want.parse().unwrap();
+    assert!(
+        text(&o.stdout).contains(&format!(
+            "postfix: version {v} (from postconf -d mail_version)"
+        )),
+        "{}",
+        text(&o.stdout)
+    );
+    for f in ["/etc/postfix/main.cf", "/etc/postfix/master.cf"] {
+        assert_eq!(code(&run(&["roundtrip", f])), 0);
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod apache;
 pub mod courier;
+pub mod postfix;
 pub mod profile;
 
 use crate::apache_tree::ApacheTree;
@@ -18,6 +19,7 @@ use profile::Profile;
 pub enum Server {
     Apache,
     Courier,
+    Postfix,
 }
 
 #[derive(Clone, Debug)]
@@ -26,11 +28,15 @@ pub struct Options {
     pub servers: Vec<Server>,
     pub profile: Profile,
     pub tls_library: Option<TlsLibrary>,
+    pub postfix_version: Option<crate::postfix_conf::PostfixVersion>,
 }
 
 /// Every rule id with a one-line summary.
 pub fn rules() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
-    apache::RULES.iter().chain(courier::RULES.iter())
+    apache::RULES
+        .iter()
+        .chain(courier::RULES.iter())
+        .chain(postfix::RULES.iter())
 }
 
 pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
@@ -63,6 +69,33 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
                 )));
             }
             None => {}
+        }
+    }
+    if wants(Server::Postfix) {
+        let dirs = crate::postfix_conf::instance_dirs(root)?;
+        if dirs.is_empty() && opts.servers.contains(&Server::Postfix) {
+            return Err(Error::Other(format!(
+                "no Postfix configuration found{where_} (looked for /etc/postfix/main.cf)"
+            )));
+        }
+        if !dirs.is_empty() {
+            let version = crate::postfix_conf::detect_version(root, opts.postfix_version);
+            match &version {
+                Some((v, how)) => report.notes.push(format!("postfix: version {v} (from {how})")),
+                None => report.notes.push(
+                    "postfix: version unknown (pass --postfix-version): writing only syntax every Postfix 3.x accepts".into(),
+                ),
+            }
+            for d in dirs {
+                let inst = crate::postfix_conf::Instance::load(root, &d)?;
+                postfix::audit(
+                    &inst,
+                    root,
+                    opts.profile,
+                    version.as_ref().map(|v| v.0),
+                    &mut report,
+                );
+            }
         }
     }
     Ok(report)

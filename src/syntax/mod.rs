@@ -4,6 +4,9 @@
 pub mod apache;
 pub mod courier;
 pub mod lex;
+pub mod postfix_lines;
+pub mod postfix_main;
+pub mod postfix_master;
 
 use std::path::Path;
 
@@ -12,6 +15,10 @@ use std::path::Path;
 pub enum Syntax {
     Apache,
     Courier,
+    #[value(name = "postfix-main")]
+    PostfixMain,
+    #[value(name = "postfix-master")]
+    PostfixMaster,
 }
 
 impl Syntax {
@@ -19,6 +26,15 @@ impl Syntax {
     pub fn guess(path: &Path) -> Option<Syntax> {
         let s = path.to_string_lossy().to_ascii_lowercase();
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        if name.starts_with("master.cf") || name.ends_with("master.cf") {
+            return Some(Syntax::PostfixMaster);
+        }
+        if name.starts_with("main.cf")
+            || name.ends_with("main.cf")
+            || (s.contains("postfix") && name.ends_with(".cf"))
+        {
+            return Some(Syntax::PostfixMain);
+        }
         if s.contains("apache")
             || s.contains("httpd")
             || name.ends_with(".conf")
@@ -54,6 +70,8 @@ impl Syntax {
                 apache::check_tiling(&apache::parse(path, bytes)?.nodes, 0, bytes.len())
             }
             Syntax::Courier => courier::parse(path, bytes)?.check_tiling(bytes.len()),
+            Syntax::PostfixMain => postfix_main::parse(path, bytes)?.check_tiling(bytes.len()),
+            Syntax::PostfixMaster => postfix_master::parse(path, bytes)?.check_tiling(bytes.len()),
         };
         tiled.map_err(|e| {
             crate::source::ParseError::at(
