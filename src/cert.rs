@@ -79,7 +79,7 @@ fn pem_block(pem: &[u8], label: &str) -> Option<Vec<u8>> {
     base64_decode(&text[start..stop])
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut acc, mut n) = (0u32, 0);
     for c in s.bytes() {

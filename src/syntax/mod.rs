@@ -3,7 +3,9 @@
 
 pub mod apache;
 pub mod courier;
+pub mod ldif;
 pub mod lex;
+pub mod openldap_conf;
 pub mod postfix_lines;
 pub mod postfix_main;
 pub mod postfix_master;
@@ -19,6 +21,11 @@ pub enum Syntax {
     PostfixMain,
     #[value(name = "postfix-master")]
     PostfixMaster,
+    Ldif,
+    #[value(name = "slapd-conf")]
+    SlapdConf,
+    #[value(name = "ldap-conf")]
+    LdapConf,
 }
 
 impl Syntax {
@@ -26,6 +33,15 @@ impl Syntax {
     pub fn guess(path: &Path) -> Option<Syntax> {
         let s = path.to_string_lossy().to_ascii_lowercase();
         let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+        if name.ends_with(".ldif") {
+            return Some(Syntax::Ldif);
+        }
+        if name == "slapd.conf" || name.starts_with("slapd.conf") {
+            return Some(Syntax::SlapdConf);
+        }
+        if name == "ldap.conf" || name == ".ldaprc" || name == "ldaprc" {
+            return Some(Syntax::LdapConf);
+        }
         if name.starts_with("master.cf") || name.ends_with("master.cf") {
             return Some(Syntax::PostfixMaster);
         }
@@ -72,6 +88,15 @@ impl Syntax {
             Syntax::Courier => courier::parse(path, bytes)?.check_tiling(bytes.len()),
             Syntax::PostfixMain => postfix_main::parse(path, bytes)?.check_tiling(bytes.len()),
             Syntax::PostfixMaster => postfix_master::parse(path, bytes)?.check_tiling(bytes.len()),
+            Syntax::Ldif => ldif::parse(path, bytes)?.check_tiling(bytes.len()),
+            Syntax::SlapdConf => {
+                openldap_conf::parse(path, bytes, openldap_conf::Dialect::SlapdConf)?
+                    .check_tiling(bytes.len())
+            }
+            Syntax::LdapConf => {
+                openldap_conf::parse(path, bytes, openldap_conf::Dialect::LdapConf)?
+                    .check_tiling(bytes.len())
+            }
         };
         tiled.map_err(|e| {
             crate::source::ParseError::at(
