@@ -8,11 +8,13 @@
 
 use crate::backup::{self, Pending, Run};
 use crate::error::{Error, Result};
+use crate::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
 use crate::write::write_atomic;
 use std::path::Path;
 
-/// Writes the `selected` changes of `report`; `None` when they change nothing.
+/// Writes the `selected` changes of `report` (and makes the changes to live
+/// LDAP servers among them); `None` when they change nothing.
 pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<Option<Run>> {
     let rendered = report.render(selected).map_err(|(f, e)| {
         Error::Other(format!(
@@ -24,7 +26,11 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
         .into_iter()
         .filter(|(f, new)| *new != report.files[*f].source.bytes)
         .collect();
-    if rendered.is_empty() {
+    let ldap: Vec<&LdapChange> = selected
+        .iter()
+        .filter_map(|&c| report.changes[c].ldap.as_ref())
+        .collect();
+    if rendered.is_empty() && ldap.is_empty() {
         return Ok(None);
     }
     for (f, new) in &rendered {
@@ -58,7 +64,7 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             }
         })
         .collect();
-    let run = backup::create_run(backup_dir, &pending).map_err(|err| Error::Io {
+    let run = backup::create_run(backup_dir, &pending, &ldap).map_err(|err| Error::Io {
         path: backup_dir.to_path_buf(),
         action: "create a backup run in",
         err,
@@ -84,6 +90,31 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             return Err(Error::Other(format!(
                 "cannot write {}: {err}; {undo}",
                 p.path.display()
+            )));
+        }
+    }
+    for (k, c) in ldap.iter().enumerate() {
+        if let Err(e) = run_ldapmodify(&c.uri, &c.ldif()) {
+            // Undo what this run already did, newest first, then report.
+            let mut undo = Vec::new();
+            for done in ldap[..k].iter().rev() {
+                if let Err(e2) = run_ldapmodify(&done.uri, &done.inverse_ldif()) {
+                    undo.push(e2);
+                }
+            }
+            for (e2, p) in run.entries.iter().zip(&pending) {
+                if let Err(e3) = write_atomic(p.path, p.original, Some(e2.owner)) {
+                    undo.push(format!("{}: {e3}", p.path.display()));
+                }
+            }
+            let _ = std::fs::remove_dir_all(&run.dir);
+            let tail = if undo.is_empty() {
+                "nothing was changed".to_string()
+            } else {
+                format!("undoing failed: {}", undo.join("; "))
+            };
+            return Err(Error::Other(format!(
+                "{e}; {tail}. If slapd is stopped, use --offline to edit slapd.d instead"
             )));
         }
     }

@@ -6,6 +6,7 @@
 //! place only when complete, so a listed run always has all its originals.
 //! Folders are 0700 and files 0600: backups of /etc are not world-readable.
 
+use crate::ldapmodify::{LdapChange, LdapMod};
 use crate::write::{Owner, write_atomic};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -34,12 +35,22 @@ pub struct Entry {
     pub stored: String,
 }
 
+/// A change made on a running LDAP server: what was applied and the
+/// change file that undoes it, both kept in the run folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LdapRecord {
+    pub change: LdapChange,
+    pub applied: String,
+    pub inverse: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct Run {
     pub id: String,
     pub dir: PathBuf,
     pub created: u64,
     pub entries: Vec<Entry>,
+    pub ldap: Vec<LdapRecord>,
     pub rolled_back: bool,
 }
 
@@ -106,7 +117,11 @@ fn entry_json(e: &Entry) -> Value {
 
 /// Copies the originals into a new, complete run folder and returns it.
 /// Nothing in place is touched.
-pub fn create_run(backup_dir: &Path, files: &[Pending]) -> std::io::Result<Run> {
+pub fn create_run(
+    backup_dir: &Path,
+    files: &[Pending],
+    ldap: &[&LdapChange],
+) -> std::io::Result<Run> {
     mkdir_private(backup_dir)?;
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -137,12 +152,31 @@ pub fn create_run(backup_dir: &Path, files: &[Pending]) -> std::io::Result<Run> 
             stored,
         });
     }
+    let mut records = Vec::new();
+    for (i, c) in ldap.iter().enumerate() {
+        let applied = format!("ldap-{i:04}.ldif");
+        let inverse = format!("ldap-{i:04}-inverse.ldif");
+        write_private(&partial.join(&applied), c.ldif().as_bytes())?;
+        write_private(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
+        records.push(LdapRecord {
+            change: (*c).clone(),
+            applied,
+            inverse,
+        });
+    }
     let manifest = json!({
         "tool": "tlsmend",
         "version": env!("CARGO_PKG_VERSION"),
         "id": id,
         "created_unix": created,
         "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "ldap": records.iter().map(|r| json!({
+            "uri": r.change.uri,
+            "dn": r.change.dn,
+            "applied": r.applied,
+            "inverse": r.inverse,
+            "mods": r.change.mods.iter().map(|m| json!({"attr": m.attr, "old": m.old, "new": m.new})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
     });
     write_private(
         &partial.join("manifest.json"),
@@ -157,6 +191,7 @@ pub fn create_run(backup_dir: &Path, files: &[Pending]) -> std::io::Result<Run> 
         dir,
         created,
         entries,
+        ldap: records,
         rolled_back: false,
     })
 }
@@ -183,7 +218,34 @@ fn read_run(dir: &Path) -> Result<Run, String> {
             stored: s("stored")?,
         });
     }
+    let mut ldap = Vec::new();
+    for r in v["ldap"].as_array().cloned().unwrap_or_default() {
+        let s = |k: &str| r[k].as_str().map(str::to_string).ok_or_else(bad);
+        let mut mods = Vec::new();
+        for m in r["mods"].as_array().ok_or_else(bad)? {
+            mods.push(LdapMod {
+                attr: m["attr"].as_str().ok_or_else(bad)?.to_string(),
+                old: m["old"]
+                    .as_array()
+                    .ok_or_else(bad)?
+                    .iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect(),
+                new: m["new"].as_str().ok_or_else(bad)?.to_string(),
+            });
+        }
+        ldap.push(LdapRecord {
+            change: LdapChange {
+                uri: s("uri")?,
+                dn: s("dn")?,
+                mods,
+            },
+            applied: s("applied")?,
+            inverse: s("inverse")?,
+        });
+    }
     Ok(Run {
+        ldap,
         id: v["id"].as_str().ok_or_else(bad)?.to_string(),
         dir: dir.to_path_buf(),
         created: v["created_unix"].as_u64().unwrap_or(0),
@@ -216,6 +278,8 @@ pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
 pub enum Restore {
     Restored(PathBuf),
     AlreadyOriginal(PathBuf),
+    /// An entry of a live LDAP server, restored with its inverse change file.
+    Ldap(String),
 }
 
 /// Restores every file of `run`. A file whose content is neither what the
@@ -224,6 +288,23 @@ pub enum Restore {
 pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     let mut plan = Vec::new();
     let mut refused = Vec::new();
+    // A live server's values must still be what the run set.
+    for r in &run.ldap {
+        let attrs: Vec<&str> = r.change.mods.iter().map(|m| m.attr.as_str()).collect();
+        match crate::ldapmodify::current_values(&r.change.uri, &r.change.dn, &attrs) {
+            Ok(now) => {
+                for (m, (_, vals)) in r.change.mods.iter().zip(now) {
+                    if vals != [m.new.clone()] && !force {
+                        refused.push(format!(
+                            "{} of {} on {} changed after run {} (use --force to restore it)",
+                            m.attr, r.change.dn, r.change.uri, run.id
+                        ));
+                    }
+                }
+            }
+            Err(e) => refused.push(e),
+        }
+    }
     for e in &run.entries {
         let current = std::fs::read(&e.path).map(|b| sha256_hex(&b));
         match current {
@@ -245,6 +326,15 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
         return Err(format!("nothing was restored:\n  {}", refused.join("\n  ")));
     }
     let mut done = Vec::new();
+    for r in &run.ldap {
+        let inverse = std::fs::read_to_string(run.dir.join(&r.inverse))
+            .map_err(|e| format!("{}: {e}", r.inverse))?;
+        crate::ldapmodify::run_ldapmodify(&r.change.uri, &inverse)?;
+        done.push(Restore::Ldap(format!(
+            "{} on {}",
+            r.change.dn, r.change.uri
+        )));
+    }
     for (e, write) in plan {
         if !write {
             done.push(Restore::AlreadyOriginal(e.shown.clone()));
@@ -297,6 +387,7 @@ mod tests {
                 original: b"old",
                 new: b"new",
             }],
+            &[],
         )
         .unwrap();
         write_atomic(&f, b"new", None).unwrap();

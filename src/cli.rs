@@ -36,6 +36,12 @@ pub struct Target {
     /// The Postfix version to write for (e.g. 3.7), when it cannot be read from postconf or dpkg.
     #[arg(long, value_name = "X.Y")]
     pub postfix_version: Option<crate::postfix_conf::PostfixVersion>,
+    /// OpenLDAP: edit the slapd.d files (slapd stopped) instead of running ldapmodify on the live server.
+    #[arg(long)]
+    pub offline: bool,
+    /// OpenLDAP: the running server for ldapmodify -Y EXTERNAL (default ldapi:///).
+    #[arg(long, value_name = "URI")]
+    pub ldap_uri: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -32,6 +32,7 @@ pub mod cli;
 pub mod discover;
 pub mod edit;
 pub mod error;
+pub mod ldapmodify;
 pub mod plan;
 pub mod policy;
 pub mod postfix_conf;

@@ -79,7 +79,7 @@ fn default_backup_dir(root: &Root) -> PathBuf {
     root.host(Path::new("/var/backups/tlsmend"))
 }
 
-fn options(target: &Target) -> Options {
+fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
     if target.profile == Profile::Old {
         eprintln!(
             "tlsmend: warning: the old profile keeps TLS 1.0, 1.1, CBC suites and 3DES for legacy clients; it is weak, use it only when such clients must be served"
@@ -90,15 +90,19 @@ fn options(target: &Target) -> Options {
         profile: target.profile,
         tls_library: target.tls_library,
         postfix_version: target.postfix_version,
+        only: only.to_vec(),
+        skip: skip.to_vec(),
+        offline: target.offline,
+        ldap_uri: target.ldap_uri.clone(),
     }
 }
 
-fn audit_report(root: &Root, target: &Target) -> Result<Report> {
-    Ok(policy::audit(root, &options(target))?)
+fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) -> Result<Report> {
+    Ok(policy::audit(root, &options(target, only, skip))?)
 }
 
 fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
-    let report = audit_report(root, target)?;
+    let report = audit_report(root, target, &[], &[])?;
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
@@ -195,8 +199,7 @@ fn apply(
             "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
         );
     }
-    let mut report = audit_report(root, target)?;
-    report.filter_rules(only, skip);
+    let report = audit_report(root, target, only, skip)?;
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
             eprintln!(
@@ -229,6 +232,9 @@ fn apply(
                 3,
             ))?;
         }
+        for c in report.changes.iter().filter_map(|c| c.ldap.as_ref()) {
+            out.write_all(review::ldap_text(c).as_bytes())?;
+        }
         eprintln!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
@@ -259,6 +265,12 @@ fn apply(
     };
     for e in &run.entries {
         println!("wrote {}", e.shown.display());
+    }
+    for r in &run.ldap {
+        println!(
+            "changed {} on {} with ldapmodify (live: no reload needed)",
+            r.change.dn, r.change.uri
+        );
     }
     println!(
         "{} change(s) applied; originals saved in {}\nundo with: tlsmend rollback {} --backup-dir {}",
@@ -327,6 +339,9 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
             tlsmend::backup::Restore::Restored(p) => println!("restored {}", p.display()),
             tlsmend::backup::Restore::AlreadyOriginal(p) => {
                 println!("unchanged {} (already the original)", p.display())
+            }
+            tlsmend::backup::Restore::Ldap(what) => {
+                println!("restored {what} (inverse change file)")
             }
         }
     }

@@ -55,6 +55,8 @@ pub struct Change {
     /// `(file index, patch)`; a change may touch several files when its
     /// parts only work together (stapling and its cache).
     pub edits: Vec<(usize, Patch)>,
+    /// A change to a running server instead of a file (OpenLDAP cn=config).
+    pub ldap: Option<crate::ldapmodify::LdapChange>,
 }
 
 #[derive(Debug, Default)]

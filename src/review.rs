@@ -75,6 +75,9 @@ pub fn paint_diff(diff: &[u8], p: Painter) -> String {
 /// The diff of every file one change touches, with no other change applied.
 pub fn change_diff(report: &Report, root: &Root, change: usize) -> Vec<u8> {
     let mut out = Vec::new();
+    if let Some(l) = &report.changes[change].ldap {
+        out.extend(ldap_text(l).into_bytes());
+    }
     match report.render(&[change]) {
         Ok(files) => {
             for (f, new) in files {
@@ -92,6 +95,16 @@ pub fn change_diff(report: &Report, root: &Root, change: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+/// A change to a live server, as `--dry-run` prints it: the change file,
+/// under a comment naming the command that applies it.
+pub fn ldap_text(l: &crate::ldapmodify::LdapChange) -> String {
+    format!(
+        "# ldapmodify -Y EXTERNAL -H {} <<'EOF'\n{}# EOF\n",
+        l.uri,
+        l.ldif()
+    )
 }
 
 pub trait Prompt {

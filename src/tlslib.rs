@@ -29,6 +29,48 @@ pub fn detect(binary: &Path) -> Option<TlsLibrary> {
     from_needed(&needed_libraries(&bytes)?)
 }
 
+/// Directories where the dynamic linker finds libraries, on the layouts
+/// tlsmend knows.
+const LIB_DIRS: &[&str] = &[
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib64",
+    "/usr/lib64",
+    "/lib",
+    "/usr/lib",
+];
+
+/// The TLS library of the first of `candidates` (machine paths) that exists
+/// under `root`: read from its own `DT_NEEDED`, or one level down, from the
+/// libraries it needs (slapd links GnuTLS through libldap). Returns how it
+/// was found, for the user.
+pub fn detect_in_root(
+    root: &crate::discover::Root,
+    candidates: &[&Path],
+) -> Option<(TlsLibrary, String)> {
+    let read = |machine: &Path| -> Option<Vec<String>> {
+        let host = root.host(&root.resolve(machine).ok()?);
+        needed_libraries(&std::fs::read(host).ok()?)
+    };
+    for c in candidates {
+        let Some(needed) = read(c) else { continue };
+        if let Some(l) = from_needed(&needed) {
+            return Some((l, format!("{} links {l}", c.display())));
+        }
+        for lib in needed.iter().filter(|n| !n.starts_with("libc.so")) {
+            for dir in LIB_DIRS {
+                let p = Path::new(dir).join(lib);
+                if let Some(l) = read(&p).and_then(|n| from_needed(&n)) {
+                    return Some((l, format!("{} links {l} through {lib}", c.display())));
+                }
+            }
+        }
+    }
+    None
+}
+
 pub fn from_needed(needed: &[String]) -> Option<TlsLibrary> {
     if needed.iter().any(|n| n.starts_with("libgnutls")) {
         Some(TlsLibrary::Gnutls)
@@ -215,6 +257,31 @@ mod tests {
         for cut in [10, 60, 100, 150, b.len() - 3] {
             let _ = needed_libraries(&b[..cut]); // must not panic
         }
+    }
+
+    #[test]
+    fn detection_follows_one_library_down_inside_a_root() {
+        let t = tempfile::tempdir().unwrap();
+        let root = crate::discover::Root::new(Some(t.path().to_path_buf()));
+        std::fs::create_dir_all(t.path().join("usr/sbin")).unwrap();
+        std::fs::create_dir_all(t.path().join("usr/lib64")).unwrap();
+        std::fs::write(
+            t.path().join("usr/sbin/slapd"),
+            synthetic_elf(&["libldap.so.2", "libc.so.6"]),
+        )
+        .unwrap();
+        std::fs::write(
+            t.path().join("usr/lib64/libldap.so.2"),
+            synthetic_elf(&["libssl.so.3"]),
+        )
+        .unwrap();
+        let (lib, how) = detect_in_root(
+            &root,
+            &[Path::new("/usr/sbin/nothing"), Path::new("/usr/sbin/slapd")],
+        )
+        .unwrap();
+        assert_eq!(lib, TlsLibrary::Openssl);
+        assert_eq!(how, "/usr/sbin/slapd links OpenSSL through libldap.so.2");
     }
 
     #[test]

@@ -382,12 +382,8 @@ fn roundtrip_command() {
 fn a_file_changed_after_planning_is_refused() {
     let (t, root) = demo_copy();
     let r = tlsmend::discover::Root::new(Some(root.clone()));
-    let opts = tlsmend::policy::Options {
-        servers: vec![],
-        profile: tlsmend::policy::profile::Profile::Intermediate,
-        tls_library: Some(tlsmend::tlslib::TlsLibrary::Gnutls),
-        postfix_version: None,
-    };
+    let mut opts = tlsmend::policy::Options::new(tlsmend::policy::profile::Profile::Intermediate);
+    opts.tls_library = Some(tlsmend::tlslib::TlsLibrary::Gnutls);
     let report = tlsmend::policy::audit(&r, &opts).unwrap();
     let imapd = root.join("etc/courier/imapd-ssl");
     let mut b = std::fs::read(&imapd).unwrap();

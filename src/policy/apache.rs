@@ -361,6 +361,7 @@ impl<'a> Ctx<'a> {
             f.reason = s.reason.clone();
             let file = f.file;
             let change = Change {
+                ldap: None,
                 rule: s.rule,
                 reason: format!("{} {}: {}", s.name, s.wanted, s.reason),
                 edits: vec![(file, self.set_args(item, &s.wanted))],
@@ -420,6 +421,7 @@ impl<'a> Ctx<'a> {
                     }
                 };
                 let change = Change {
+                    ldap: None,
                     rule: s.rule,
                     reason: format!(
                         "{} {} in the server config: {}",
@@ -456,6 +458,7 @@ impl<'a> Ctx<'a> {
                     f.reason = s.absent_reason.clone();
                     let file = f.file;
                     let change = Change {
+                        ldap: None,
                         rule: s.rule,
                         reason: format!(
                             "{} {} in this virtual host: {}",
@@ -509,6 +512,7 @@ impl<'a> Ctx<'a> {
                 text.extend_from_slice(&b[start..body_end]);
                 let file = f.file;
                 let change = Change {
+                    ldap: None,
                     rule: "apache.hsts",
                     reason: "comment out a duplicate Strict-Transport-Security header".into(),
                     edits: vec![(file, Patch::replace(Span::new(start, body_end), text))],
@@ -538,6 +542,7 @@ impl<'a> Ctx<'a> {
             let text = format!("{} {wanted}", style::name_case("Header", &sample));
             let file = f.file;
             let change = Change {
+                ldap: None,
                 rule: "apache.hsts",
                 reason: format!("send HSTS for two years: Header {wanted}"),
                 edits: vec![(file, self.insert_in_vhost(v, &text))],
@@ -604,6 +609,7 @@ impl<'a> Ctx<'a> {
         };
         let file = f.file;
         let change = Change {
+            ldap: None,
             rule: "apache.hsts",
             reason: format!("Header {new_args}"),
             edits: vec![(file, self.set_args(item, &new_args))],
@@ -681,6 +687,7 @@ impl<'a> Ctx<'a> {
             );
             let file = f.file;
             let change = Change {
+                ldap: None,
                 rule: "apache.redirect",
                 reason: format!("redirect http://{host}/ permanently to https://{host}/"),
                 edits: vec![(file, self.insert_in_vhost(v, &text))],
@@ -852,6 +859,7 @@ impl<'a> Ctx<'a> {
         // One change: SSLUseStapling without a cache in the server config
         // stops httpd, so the parts are approved together.
         let change = self.report.add_change(Change {
+ldap: None,
             rule: "apache.stapling",
             reason: "OCSP stapling where the certificate names a responder, with SSLStaplingCache in the server config".into(),
             edits: stapling_edits,

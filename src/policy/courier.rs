@@ -123,10 +123,8 @@ pub fn detect_library(
     ] {
         candidates.push(PathBuf::from(c));
     }
-    candidates.into_iter().find_map(|c| {
-        let host = root.host(&root.resolve(&c).ok()?);
-        tlslib::detect(&host).map(|l| (l, format!("{} links {l}", c.display())))
-    })
+    let refs: Vec<&Path> = candidates.iter().map(PathBuf::as_path).collect();
+    tlslib::detect_in_root(root, &refs)
 }
 
 struct Ctx<'a> {
@@ -279,6 +277,7 @@ impl<'a> Ctx<'a> {
             let file = finding.file;
             let text = Self::render(&v.wanted, a.quote(b));
             let change = Change {
+                ldap: None,
                 rule: v.rule,
                 reason: format!("{}={}: {}", v.name, text, v.reason),
                 edits: vec![(file, Patch::replace(a.value, text))],
@@ -369,6 +368,7 @@ impl<'a> Ctx<'a> {
         };
         let file = finding.file;
         let change = Change {
+            ldap: None,
             rule,
             reason: format!("{name}={wanted}: {reason}"),
             edits: vec![(file, patch)],
@@ -389,6 +389,7 @@ impl<'a> Ctx<'a> {
                 let file = finding.file;
                 let text = Self::render(profile.gnutls_priority(), a.quote(self.bytes(f)));
                 let change = Change {
+                    ldap: None,
                     rule: "courier.priority",
                     reason: "replace a broken priority string with the profile's GnuTLS string"
                         .into(),
@@ -542,6 +543,7 @@ impl<'a> Ctx<'a> {
             finding.reason = "the article asks to leave only STARTTLS on port 143; note that RFC 8314 recommends implicit TLS on 993 instead: keep it with --skip courier.imaps-off".into();
             let file = finding.file;
             let change = Change {
+ldap: None,
                 rule: "courier.imaps-off",
                 reason: "comment out IMAPDSSLSTART so imapd-ssl no longer starts on 993 (RFC 8314 prefers 993: --skip courier.imaps-off keeps it)".into(),
                 edits: vec![(file, Patch::insert(a.name.start, "#"))],

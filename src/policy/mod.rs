@@ -5,6 +5,7 @@
 
 pub mod apache;
 pub mod courier;
+pub mod openldap;
 pub mod postfix;
 pub mod profile;
 
@@ -20,6 +21,7 @@ pub enum Server {
     Apache,
     Courier,
     Postfix,
+    Openldap,
 }
 
 #[derive(Clone, Debug)]
@@ -29,6 +31,34 @@ pub struct Options {
     pub profile: Profile,
     pub tls_library: Option<TlsLibrary>,
     pub postfix_version: Option<crate::postfix_conf::PostfixVersion>,
+    /// Rules asked for (`--only`), empty for all, and rules left out (`--skip`).
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    /// OpenLDAP: edit slapd.d files instead of changing the running server.
+    pub offline: bool,
+    /// OpenLDAP: where the running server is reached (default `ldapi:///`).
+    pub ldap_uri: Option<String>,
+}
+
+impl Options {
+    pub fn new(profile: Profile) -> Options {
+        Options {
+            servers: Vec::new(),
+            profile,
+            tls_library: None,
+            postfix_version: None,
+            only: Vec::new(),
+            skip: Vec::new(),
+            offline: false,
+            ldap_uri: None,
+        }
+    }
+
+    /// Whether `rule` is asked for.
+    pub fn wants(&self, rule: &str) -> bool {
+        (self.only.is_empty() || self.only.iter().any(|o| o == rule))
+            && !self.skip.iter().any(|s| s == rule)
+    }
 }
 
 /// Every rule id with a one-line summary.
@@ -37,6 +67,7 @@ pub fn rules() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
         .iter()
         .chain(courier::RULES.iter())
         .chain(postfix::RULES.iter())
+        .chain(openldap::RULES.iter())
 }
 
 pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
@@ -98,6 +129,28 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
             }
         }
     }
+    if wants(Server::Openldap) {
+        match openldap::OpenLdap::load(root)? {
+            Some(o) => {
+                // A --root image is edited offline unless a server URI is named.
+                let mode = if opts.offline || (root.dir().is_some() && opts.ldap_uri.is_none()) {
+                    openldap::Mode::Offline
+                } else {
+                    openldap::Mode::Online {
+                        uri: opts.ldap_uri.clone().unwrap_or_else(|| "ldapi:///".into()),
+                    }
+                };
+                openldap::audit(&o, root, opts, &mode, &mut report);
+            }
+            None if opts.servers.contains(&Server::Openldap) => {
+                return Err(Error::Other(format!(
+                    "no OpenLDAP configuration found{where_} (looked for slapd.d/cn=config.ldif, slapd.conf and ldap.conf in /etc/ldap and /etc/openldap)"
+                )));
+            }
+            None => {}
+        }
+    }
+    report.filter_rules(&opts.only, &opts.skip);
     Ok(report)
 }
 

@@ -547,6 +547,7 @@ impl<'a> Ctx<'a> {
             self.push(
                 f,
                 Some(Change {
+                    ldap: None,
                     rule,
                     reason,
                     edits: patches.into_iter().map(|p| (file, p)).collect(),
@@ -579,6 +580,7 @@ impl<'a> Ctx<'a> {
                 f.reason = p.reason.clone();
                 let file = self.main_file;
                 let change = Change {
+                    ldap: None,
                     rule: p.rule,
                     reason: format!("{} = {wanted}: {}", p.name, p.reason),
                     edits: self
@@ -609,6 +611,7 @@ impl<'a> Ctx<'a> {
                 let file = self.main_file;
                 let patch = self.insert_main(p.name, &p.wanted);
                 let change = Change {
+                    ldap: None,
                     rule: p.rule,
                     reason: format!("{} = {}: {}", p.name, p.wanted, p.reason),
                     edits: vec![(file, patch)],
@@ -804,6 +807,7 @@ impl<'a> Ctx<'a> {
                     s.id(b)
                 );
                 let change = Change {
+                    ldap: None,
                     rule,
                     reason: format!("{}: -o {name}={wanted}", s.id(b)),
                     edits: vec![(file, Patch::replace(o.value, override_value(o, &wanted)))],
@@ -1017,6 +1021,7 @@ impl<'a> Ctx<'a> {
             }
             Ok(how) => {
                 let change = Change {
+                    ldap: None,
                     rule: "postfix.submission",
                     reason: format!("submission on 587: STARTTLS required, SASL ({how})"),
                     edits: edits.into_iter().map(|p| (file, p)).collect(),
