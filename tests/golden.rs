@@ -8,18 +8,30 @@ mod common;
 use common::*;
 use std::path::Path;
 
+/// `fake-elf`: one line per stand-in binary, `PATH LIB...`, written into the
+/// copied root as a minimal ELF file that needs those libraries.
+fn fake_elves(root: &Path, spec: &str) {
+    for line in spec.lines().filter(|l| !l.trim().is_empty()) {
+        let mut w = line.split_whitespace();
+        let path = root.join(w.next().unwrap().trim_start_matches('/'));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let libs: Vec<&str> = w.collect();
+        std::fs::write(path, tlsmend::tlslib::synthetic_elf(&libs)).unwrap();
+    }
+}
+
 fn check_case(
     name: &str,
     src_root: &Path,
     args: &[String],
     expected_path: &Path,
-    links: Option<Vec<String>>,
+    elves: Option<String>,
 ) {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("root");
     copy_tree(src_root, &root);
-    if let Some(libs) = &links {
-        fake_couriertls(&root, &libs.iter().map(String::as_str).collect::<Vec<_>>());
+    if let Some(spec) = &elves {
+        fake_elves(&root, spec);
     }
     let before = snapshot(&root);
     let root_s = root.to_str().unwrap();
@@ -111,15 +123,13 @@ fn golden_cases() {
             .split_whitespace()
             .map(String::from)
             .collect();
-        let links = std::fs::read_to_string(dir.join("couriertls-links"))
-            .ok()
-            .map(|s| s.split_whitespace().map(String::from).collect());
+        let elves = std::fs::read_to_string(dir.join("fake-elf")).ok();
         check_case(
             &name,
             &dir.join("root"),
             &args,
             &dir.join("expected.diff"),
-            links,
+            elves,
         );
     }
 }

@@ -502,9 +502,8 @@ fn cn_config(
                 g.blocked = Some("audit only: tlsmend does not edit it; check it with slaptest -F, or change it with ldapmodify".into());
                 report.findings.push(g);
                 for (mut fi, _) in planned {
-                    fi.blocked = Some(
-                        "not planned: the file's CRC32 is already wrong (see openldap.crc)".into(),
-                    );
+                    fi.blocked =
+                        Some("the file's CRC32 is already wrong (see openldap.crc)".into());
                     report.findings.push(fi);
                 }
                 return;
@@ -601,13 +600,17 @@ fn conf_patch(
         };
     }
     let at = after.map_or(fallback, |i| c.stmts[i].span.end);
-    // The separator after the keyword: a tab where the file uses tabs.
-    let sep = c.stmts.iter().find_map(|s| match &s.kind {
+    // The separator after the keyword: the neighbour's (a tab where it uses
+    // tabs), else the file's first directive's.
+    let sep_of = |s: &openldap_conf::Stmt| match &s.kind {
         Kind::Directive { keyword, args } if !args.is_empty() => {
             Some(&b[keyword.end..args[0].start])
         }
         _ => None,
-    });
+    };
+    let sep = after
+        .and_then(|i| sep_of(&c.stmts[i]))
+        .or_else(|| c.stmts.iter().find_map(sep_of));
     let sep = sep
         .filter(|s| s.iter().all(|&x| x == b' ' || x == b'\t'))
         .unwrap_or(b" ");
