@@ -187,6 +187,24 @@ fn courier_files_source_cleanly_after_apply() {
 }
 
 #[test]
+fn real_slapd_is_detected_as_gnutls_through_libldap() {
+    if !have("slapd") {
+        return;
+    }
+    let root = tlsmend::discover::Root::new(None);
+    let (lib, how) = tlsmend::policy::openldap::detect_library(&root, None).expect("detected");
+    assert_eq!(
+        lib,
+        tlsmend::tlslib::TlsLibrary::Gnutls,
+        "Debian's slapd and libldap use GnuTLS"
+    );
+    assert!(
+        how.starts_with("/usr/sbin/slapd links GnuTLS through libldap"),
+        "{how}"
+    );
+}
+
+#[test]
 fn real_couriertls_is_detected_as_gnutls() {
     if !have("couriertls") {
         return;
@@ -344,4 +362,354 @@ fn postfix_version_comes_from_postconf_on_the_machine() {
     for f in ["/etc/postfix/main.cf", "/etc/postfix/master.cf"] {
         assert_eq!(code(&run(&["roundtrip", f])), 0);
     }
+}
+
+/// A slapd of the test's own, on loopback and a private ldapi socket, from
+/// a temporary cn=config with a generated certificate; stopped by PID on drop.
+struct Slapd {
+    dir: tempfile::TempDir,
+    port: u16,
+    ldapi: String,
+    running: bool,
+}
+
+impl Slapd {
+    fn root(&self) -> std::path::PathBuf {
+        self.dir.path().join("root")
+    }
+    fn slapd_d(&self) -> std::path::PathBuf {
+        self.root().join("etc/ldap/slapd.d")
+    }
+    fn new(extra: &str) -> Slapd {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let st = Command::new("openssl")
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            .arg("-keyout")
+            .arg(d.join("key.pem"))
+            .arg("-out")
+            .arg(d.join("cert.pem"))
+            .output()
+            .unwrap();
+        assert!(st.status.success());
+        let init = format!(
+            "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcPidFile: {0}/slapd.pid\nolcArgsFile: {0}/slapd.args\nolcTLSCertificateFile: {0}/cert.pem\nolcTLSCertificateKeyFile: {0}/key.pem\n{extra}\ndn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n\ndn: olcDatabase={{-1}}frontend,cn=config\nobjectClass: olcDatabaseConfig\nobjectClass: olcFrontendConfig\nolcDatabase: {{-1}}frontend\n\ndn: olcDatabase={{0}}config,cn=config\nobjectClass: olcDatabaseConfig\nolcDatabase: {{0}}config\nolcAccess: {{0}}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break\n",
+            d.display()
+        );
+        std::fs::write(d.join("init.ldif"), init).unwrap();
+        let s = Slapd {
+            port: free_port(),
+            ldapi: format!(
+                "ldapi://{}",
+                d.join("ldapi").display().to_string().replace('/', "%2F")
+            ),
+            dir,
+            running: false,
+        };
+        std::fs::create_dir_all(s.slapd_d()).unwrap();
+        let o = Command::new("slapadd")
+            .args(["-n0", "-F"])
+            .arg(s.slapd_d())
+            .arg("-l")
+            .arg(s.dir.path().join("init.ldif"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "slapadd: {}", text(&o.stderr));
+        s
+    }
+    fn start(&mut self) {
+        let urls = format!("ldap://127.0.0.1:{}/ {}", self.port, self.ldapi);
+        let o = Command::new("slapd")
+            .args(["-h", &urls, "-F"])
+            .arg(self.slapd_d())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "slapd: {}", text(&o.stderr));
+        self.running = true;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !Command::new("ldapwhoami")
+            .args(["-Q", "-Y", "EXTERNAL", "-H", &self.ldapi])
+            .output()
+            .unwrap()
+            .status
+            .success()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "slapd did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+    fn stop(&mut self) {
+        if !self.running {
+            return;
+        }
+        let pid = std::fs::read_to_string(self.dir.path().join("slapd.pid")).unwrap_or_default();
+        if let Ok(pid) = pid.trim().parse::<i32>() {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while Path::new(&format!("/proc/{pid}")).exists()
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+        self.running = false;
+    }
+    /// Whether a StartTLS handshake at exactly `version` succeeds (OpenSSL's
+    /// client at security level 0, so that the verdict is the server's).
+    fn accepts(&self, version: &str) -> bool {
+        let o = Command::new("openssl")
+            .args([
+                "s_client",
+                "-connect",
+                &format!("127.0.0.1:{}", self.port),
+                "-starttls",
+                "ldap",
+                version,
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+            ])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let out = text(&o.stdout);
+        out.lines()
+            .any(|l| l.starts_with("New, ") && !l.contains("(NONE)"))
+    }
+    fn cipher_suite(&self) -> String {
+        text_of(Command::new("ldapsearch").args([
+            "-Q",
+            "-LLL",
+            "-o",
+            "ldif-wrap=no",
+            "-Y",
+            "EXTERNAL",
+            "-H",
+            &self.ldapi,
+            "-b",
+            "cn=config",
+            "-s",
+            "base",
+            "olcTLSCipherSuite",
+        ]))
+    }
+    fn starttls_whoami(&self) -> bool {
+        Command::new("ldapwhoami")
+            .args([
+                "-x",
+                "-ZZ",
+                "-H",
+                &format!("ldap://127.0.0.1:{}/", self.port),
+            ])
+            .env("LDAPTLS_CACERT", self.dir.path().join("cert.pem"))
+            .output()
+            .unwrap()
+            .status
+            .success()
+    }
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn have_ldap() -> bool {
+    have("slapd") && have("slapadd") && have("slaptest") && have("ldapmodify") && have("openssl")
+}
+
+#[test]
+fn slapd_live_apply_with_ldapmodify_and_rollback() {
+    if !have_ldap() {
+        return;
+    }
+    let mut s = Slapd::new("");
+    s.start();
+    assert!(
+        s.accepts("-tls1"),
+        "the weak server accepts TLS 1.0 before tlsmend"
+    );
+    let b = s.dir.path().join("backups");
+    let o = run(&[
+        "apply",
+        "--root",
+        s.root().to_str().unwrap(),
+        "--ldap-uri",
+        &s.ldapi,
+        "--yes",
+        "--server",
+        "openldap",
+        "--tls-library",
+        "gnutls",
+        "--backup-dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("with ldapmodify"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert!(
+        s.cipher_suite().contains(&format!(
+            "olcTLSCipherSuite: {}",
+            Profile::Intermediate.gnutls_priority()
+        )),
+        "{}",
+        s.cipher_suite()
+    );
+    assert!(
+        !s.accepts("-tls1") && !s.accepts("-tls1_1"),
+        "TLS 1.0 and 1.1 refused after apply"
+    );
+    assert!(
+        s.accepts("-tls1_2") && s.accepts("-tls1_3"),
+        "TLS 1.2 and 1.3 accepted"
+    );
+    assert!(s.starttls_whoami(), "ldapwhoami -ZZ works");
+    // The inverse change file is in the run; planning again finds nothing.
+    let run_dir = std::fs::read_dir(&b)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert!(
+        std::fs::read_to_string(run_dir.join("ldap-0000-inverse.ldif"))
+            .unwrap()
+            .contains("delete: olcTLSCipherSuite")
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        s.root().to_str().unwrap(),
+        "--ldap-uri",
+        &s.ldapi,
+        "--dry-run",
+        "--server",
+        "openldap",
+        "--tls-library",
+        "gnutls",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+    let o = run(&["rollback", "--backup-dir", b.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        !s.cipher_suite().contains("olcTLSCipherSuite"),
+        "rollback restored the previous (absent) value: {}",
+        s.cipher_suite()
+    );
+    assert!(
+        s.accepts("-tls1"),
+        "the weak behaviour is back after rollback"
+    );
+}
+
+#[test]
+fn slapd_offline_edit_keeps_slaptest_quiet_and_starts() {
+    if !have_ldap() {
+        return;
+    }
+    // An OpenSSL cipher list in a GnuTLS build: slapd would refuse to start.
+    let mut s = Slapd::new("olcTLSCipherSuite: HIGH:!aNULL\nolcTLSProtocolMin: 3.3\n");
+    let slaptest = |s: &Slapd| {
+        Command::new("slaptest")
+            .arg("-F")
+            .arg(s.slapd_d())
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "apply",
+        "--root",
+        s.root().to_str().unwrap(),
+        "--yes",
+        "--server",
+        "openldap",
+        "--tls-library",
+        "gnutls",
+        "--backup-dir",
+        s.dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = slaptest(&s);
+    let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        o.status.success() && !all.contains("checksum error"),
+        "slaptest: {all}"
+    );
+    s.start();
+    assert!(
+        !s.accepts("-tls1") && s.accepts("-tls1_2"),
+        "the offline edit is what slapd now uses"
+    );
+    s.stop();
+    // slaptest does check the CRC: a byte changed by hand makes it complain.
+    let f = s.slapd_d().join("cn=config.ldif");
+    let good = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(&f, good.replace("cn: config", "cn: CONFIG")).unwrap();
+    assert!(text(&slaptest(&s).stderr).contains("checksum error"));
+    let o = run(&[
+        "audit",
+        "--root",
+        s.root().to_str().unwrap(),
+        "--server",
+        "openldap",
+        "--tls-library",
+        "gnutls",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        text(&o.stdout).contains("openldap.crc"),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
+#[test]
+fn slapd_d_files_written_by_slapd_have_the_crc_tlsmend_computes() {
+    if !have_ldap() {
+        return;
+    }
+    let s = Slapd::new("");
+    let mut checked = 0;
+    let mut stack = vec![s.slapd_d()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let b = std::fs::read(&p).unwrap();
+                let c = tlsmend::syntax::ldif::crc_line(&b).expect("slapd writes a CRC line");
+                assert_eq!(c.stated, c.computed, "{}", p.display());
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 4, "{checked}");
 }

@@ -448,6 +448,19 @@ fn cn_config(
             )
         })
     };
+    // A CRC that is already wrong means someone edited the file by hand.
+    let crc = ldif::crc_line(b);
+    let crc_wrong = crc.as_ref().is_some_and(|c| c.stated != c.computed);
+    if let Some(c) = crc.as_ref().filter(|_| crc_wrong) {
+        let mut g = finding("openldap.crc", Severity::High, file, 2);
+        g.current = Some(format!(
+            "# CRC32 {} (the content's CRC32 is {})",
+            c.stated, c.computed
+        ));
+        g.reason = "this slapd.d file was edited by hand after slapd wrote it; slaptest warns \"checksum error\"".into();
+        g.blocked = Some("audit only: tlsmend does not edit it offline; check it with slaptest -F, or change it with ldapmodify".into());
+        report.findings.push(g);
+    }
     let planned = server_rules(&get, |s| s.olc, file, root, lib, profile, report);
     let planned: Vec<(Finding, Want)> = planned
         .into_iter()
@@ -491,16 +504,7 @@ fn cn_config(
             }
         }
         Mode::Offline => {
-            let crc = ldif::crc_line(b);
-            if let Some(c) = crc.as_ref().filter(|c| c.stated != c.computed) {
-                let mut g = finding("openldap.crc", Severity::High, file, 2);
-                g.current = Some(format!(
-                    "# CRC32 {} (the content's CRC32 is {})",
-                    c.stated, c.computed
-                ));
-                g.reason = "this slapd.d file was edited by hand after slapd wrote it; slaptest warns \"checksum error\"".into();
-                g.blocked = Some("audit only: tlsmend does not edit it; check it with slaptest -F, or change it with ldapmodify".into());
-                report.findings.push(g);
+            if crc_wrong {
                 for (mut fi, _) in planned {
                     fi.blocked =
                         Some("the file's CRC32 is already wrong (see openldap.crc)".into());
