@@ -83,6 +83,9 @@ pub enum Command {
         /// Not this rule (repeatable), e.g. --skip courier.imaps-off
         #[arg(long = "skip", value_name = "RULE")]
         skip: Vec<String>,
+        /// Do not run the daemons' own checkers on a staging copy before writing (not recommended).
+        #[arg(long)]
+        no_validate: bool,
     },
     /// Restore the files of a run (the last one by default).
     ///

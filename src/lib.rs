@@ -41,4 +41,5 @@ pub mod source;
 pub mod style;
 pub mod syntax;
 pub mod tlslib;
+pub mod validate;
 pub mod write;

@@ -51,9 +51,18 @@ fn run(cli: Cli) -> Result<u8> {
             backup_dir,
             only,
             skip,
+            no_validate,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
-            apply(&root, &target, dry_run, yes, &backup_dir, &only, &skip)
+            let how = How {
+                dry_run,
+                yes,
+                backup_dir,
+                only,
+                skip,
+                validate: !no_validate,
+            };
+            apply(&root, &target, &how)
         }
         Command::Rollback {
             run,
@@ -179,15 +188,19 @@ fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
     Ok(if report.findings.is_empty() { 0 } else { 1 })
 }
 
-fn apply(
-    root: &Root,
-    target: &Target,
+/// How `apply` runs, from its flags.
+struct How {
     dry_run: bool,
     yes: bool,
-    backup_dir: &Path,
-    only: &[String],
-    skip: &[String],
-) -> Result<u8> {
+    backup_dir: PathBuf,
+    only: Vec<String>,
+    skip: Vec<String>,
+    validate: bool,
+}
+
+fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
+    let (dry_run, yes, backup_dir) = (how.dry_run, how.yes, how.backup_dir.as_path());
+    let (only, skip) = (&how.only[..], &how.skip[..]);
     let known: Vec<&str> = policy::rules().map(|(id, _)| *id).collect();
     for r in only.iter().chain(skip) {
         if !known.contains(&r.as_str()) {
@@ -257,6 +270,32 @@ fn apply(
     if selected.is_empty() {
         println!("no change approved: nothing was written");
         return Ok(0);
+    }
+    if how.validate {
+        let v = tlsmend::validate::validate(&report, root, &selected);
+        for n in &v.notes {
+            eprintln!("tlsmend: note: {n}");
+        }
+        if !v.failures.is_empty() {
+            for (c, checker, message) in &v.failures {
+                let change = &report.changes[*c];
+                eprintln!(
+                    "tlsmend: {checker} rejects change [{}] {}:",
+                    change.rule, change.reason
+                );
+                for line in message.lines().take(12) {
+                    eprintln!("    {line}");
+                }
+            }
+            bail!("the daemons' own checkers reject the result (above); nothing was written");
+        }
+        for p in &v.passed {
+            eprintln!("tlsmend: checked with {p}");
+        }
+    } else {
+        eprintln!(
+            "tlsmend: warning: --no-validate: the daemons' checkers were not run on the result"
+        );
     }
     let run = tlsmend::apply::commit(&report, &selected, backup_dir)?;
     let Some(run) = run else {

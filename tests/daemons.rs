@@ -713,3 +713,110 @@ fn slapd_d_files_written_by_slapd_have_the_crc_tlsmend_computes() {
     }
     assert!(checked >= 4, "{checked}");
 }
+
+#[test]
+fn a_change_the_checker_rejects_is_never_written() {
+    if !have("apache2ctl") {
+        return;
+    }
+    // tlsmend reads <IfDefine> as if it held, so it believes mod_headers is
+    // loaded; apache2ctl -t knows better. The checker must win.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    copy_tree(&repo().join("demo"), &root);
+    std::fs::write(
+        root.join("etc/apache2/mods-available/headers.load"),
+        "<IfDefine NEVER_DEFINED>\nLoadModule headers_module /usr/lib/apache2/modules/mod_headers.so\n</IfDefine>\n",
+    )
+    .unwrap();
+    let shop = root.join("etc/apache2/sites-available/shop.conf");
+    let without_header: String = std::fs::read_to_string(&shop)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("Header add"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&shop, without_header).unwrap();
+    let before = snapshot(&root);
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--server",
+        "apache",
+        "--backup-dir",
+        t.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("apache2ctl -t rejects change [apache.hsts]")
+            && err.contains("Invalid command 'Header'"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(snapshot(&root), before, "nothing in place was replaced");
+    assert!(!t.path().join("b").exists(), "no backup run either");
+    // --no-validate writes, with a warning.
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--server",
+        "apache",
+        "--no-validate",
+        "--backup-dir",
+        t.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        text(&o.stderr).contains("--no-validate"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn gnutls_cli_validation_catches_a_bad_priority() {
+    if !have("gnutls-cli") {
+        return;
+    }
+    assert!(tlsmend::validate::gnutls_accepts("NORMAL:-VERS-TLS1.0").is_ok());
+    let e = tlsmend::validate::gnutls_accepts("NORMAL:+BOGUS").unwrap_err();
+    assert!(e.contains("Syntax error"), "{e}");
+}
+
+#[test]
+fn apply_reports_the_checkers_it_ran() {
+    if !have("apache2ctl") || !have("postfix") || !have("gnutls-cli") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    copy_tree(&repo().join("demo"), &root);
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--yes",
+        "--tls-library",
+        "gnutls",
+        "--backup-dir",
+        t.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    for checker in [
+        "apache2ctl -t",
+        "postfix check",
+        "sh -n and sourcing",
+        "gnutls-cli",
+    ] {
+        assert!(
+            err.contains(&format!("checked with {checker}")),
+            "{checker}: {err}"
+        );
+    }
+}

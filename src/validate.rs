@@ -1,0 +1,403 @@
+//! The daemons' own checkers, run on a staging copy before anything in
+//! place is replaced: `apache2ctl -t` (or `httpd -t`), `postfix check` and
+//! `postconf -n`, `slaptest`, `sh -n` and a sourcing check for Courier, and
+//! `gnutls-cli --priority ... -l` for every GnuTLS priority string written.
+//!
+//! Each checker runs twice, on the copy as it is and on the copy with the
+//! changes: only what the changes make fail counts (a `--root` image whose
+//! certificates live elsewhere may fail either way, which says nothing about
+//! tlsmend). A failure is traced to the change that causes it by checking
+//! the changes one at a time. A checker that is not installed is reported,
+//! never taken for a pass.
+
+use crate::discover::Root;
+use crate::plan::Report;
+use crate::policy::profile::{Priority, read_priority};
+use crate::syntax::Syntax;
+use crate::syntax::courier::{self, LineKind};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What validation found.
+#[derive(Debug, Default)]
+pub struct Validation {
+    /// Checkers that passed, for the user.
+    pub passed: Vec<String>,
+    /// Said once each: checkers that are missing or cannot judge.
+    pub notes: Vec<String>,
+    /// `(change index, checker, its message)` for every change that fails.
+    pub failures: Vec<(usize, String, String)>,
+}
+
+/// The files of one checker's scope: the directory to copy, the checker.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Scope {
+    /// A configuration directory (host path) and how to check it.
+    Dir(PathBuf, Checker),
+    /// One Courier file (host path).
+    Courier(PathBuf),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Checker {
+    ApacheDebian,
+    ApacheRedhat,
+    Postfix,
+    SlapdD,
+    SlapdConf,
+}
+
+fn tool(name: &str) -> bool {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(name).exists())
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    match cmd.output() {
+        Ok(o) => (
+            o.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+            .trim()
+            .to_string(),
+        ),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+/// Which scope a file of the report belongs to.
+fn scope_of(report: &Report, root: &Root, f: usize) -> Option<Scope> {
+    let file = &report.files[f];
+    let real = &file.real;
+    let host_dir = |p: &str| root.host(Path::new(p));
+    match file.syntax {
+        Syntax::Apache if real.starts_with("/etc/apache2") => {
+            Some(Scope::Dir(host_dir("/etc/apache2"), Checker::ApacheDebian))
+        }
+        Syntax::Apache if real.starts_with("/etc/httpd") => {
+            Some(Scope::Dir(host_dir("/etc/httpd"), Checker::ApacheRedhat))
+        }
+        Syntax::PostfixMain | Syntax::PostfixMaster => Some(Scope::Dir(
+            file.host.parent()?.to_path_buf(),
+            Checker::Postfix,
+        )),
+        Syntax::Courier => Some(Scope::Courier(file.host.clone())),
+        Syntax::Ldif => Some(Scope::Dir(
+            file.host.parent()?.to_path_buf(),
+            Checker::SlapdD,
+        )),
+        Syntax::SlapdConf => Some(Scope::Dir(
+            file.host.parent()?.to_path_buf(),
+            Checker::SlapdConf,
+        )),
+        _ => None,
+    }
+}
+
+fn checker_name(c: Checker) -> &'static str {
+    match c {
+        Checker::ApacheDebian => "apache2ctl -t",
+        Checker::ApacheRedhat => "httpd -t",
+        Checker::Postfix => "postfix check",
+        Checker::SlapdD => "slaptest -F",
+        Checker::SlapdConf => "slaptest -u -f",
+    }
+}
+
+fn checker_tool(c: Checker) -> &'static str {
+    match c {
+        Checker::ApacheDebian => "apache2ctl",
+        Checker::ApacheRedhat => "httpd",
+        Checker::Postfix => "postfix",
+        Checker::SlapdD | Checker::SlapdConf => "slaptest",
+    }
+}
+
+/// Runs a checker on a staged directory; `Ok(())` or its message.
+fn check_dir(c: Checker, dir: &Path) -> (bool, String) {
+    match c {
+        Checker::ApacheDebian => run(Command::new("apache2ctl")
+            .arg("-t")
+            .env("APACHE_CONFDIR", dir)),
+        Checker::ApacheRedhat => run(Command::new("httpd")
+            .arg("-t")
+            .arg("-d")
+            .arg(dir)
+            .arg("-f")
+            .arg(dir.join("conf/httpd.conf"))),
+        Checker::Postfix => {
+            let (ok, out) = run(Command::new("postfix").arg("-c").arg(dir).arg("check"));
+            if !ok {
+                return (ok, out);
+            }
+            // postconf warns about what `check` lets pass (unknown values, duplicates).
+            let o = Command::new("postconf")
+                .arg("-c")
+                .arg(dir)
+                .arg("-n")
+                .output();
+            let warnings = o
+                .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
+                .unwrap_or_default();
+            (warnings.is_empty(), warnings)
+        }
+        Checker::SlapdD => {
+            let (ok, out) = run(Command::new("slaptest").arg("-F").arg(dir));
+            (ok && !out.contains("checksum error"), out)
+        }
+        Checker::SlapdConf => run(Command::new("slaptest")
+            .arg("-u")
+            .arg("-f")
+            .arg(dir.join("slapd.conf"))),
+    }
+}
+
+/// The line of a checker's output that says what is wrong.
+fn key_line(out: &str) -> &str {
+    out.lines()
+        .find(|l| l.contains("rror") || l.contains("nvalid") || l.contains("fatal"))
+        .or_else(|| out.lines().next())
+        .unwrap_or("")
+}
+
+/// Copies `dir` to a fresh staging directory, with `files` (host path →
+/// bytes) written over their copies.
+fn stage(
+    dir: &Path,
+    files: &[(PathBuf, Vec<u8>)],
+) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
+    let t = tempfile::Builder::new()
+        .prefix("tlsmend-stage-")
+        .tempdir()?;
+    let name = dir
+        .file_name()
+        .map_or_else(|| PathBuf::from("stage"), PathBuf::from);
+    let to = t.path().join(name);
+    let st = Command::new("cp").arg("-a").arg(dir).arg(&to).status()?;
+    if !st.success() {
+        return Err(std::io::Error::other(format!(
+            "cp -a {} failed",
+            dir.display()
+        )));
+    }
+    for (host, bytes) in files {
+        if let Ok(rel) = host.strip_prefix(dir) {
+            std::fs::write(to.join(rel), bytes)?;
+        }
+    }
+    Ok((t, to))
+}
+
+/// `sh -n` and sourcing in a clean environment: the stderr of each.
+fn check_courier(bytes: &[u8]) -> (bool, String) {
+    let Ok(mut t) = tempfile::NamedTempFile::new() else {
+        return (false, "cannot create a temporary file".into());
+    };
+    use std::io::Write;
+    if t.write_all(bytes).is_err() {
+        return (false, "cannot write a temporary file".into());
+    }
+    let p = t.path().to_path_buf();
+    let (ok, out) = run(Command::new("sh").arg("-n").arg(&p));
+    if !ok {
+        return (false, format!("sh -n: {out}"));
+    }
+    let script = format!("set -a; . '{}'", p.display());
+    let o = Command::new("env")
+        .args(["-i", "/bin/sh", "-c", &script])
+        .output();
+    match o {
+        Ok(o) if o.stderr.is_empty() && o.status.success() => (true, String::new()),
+        Ok(o) => (
+            false,
+            format!("sourcing: {}", String::from_utf8_lossy(&o.stderr).trim()),
+        ),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+/// GnuTLS priority strings that `bytes` (a rendered file) or an LDAP change
+/// would put in place.
+fn priorities_in(report: &Report, change: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let c = &report.changes[change];
+    if let Some(l) = &c.ldap {
+        out.extend(l.mods.iter().map(|m| m.new.clone()));
+    }
+    if let Ok(files) = report.render(&[change]) {
+        for (f, new) in files {
+            let file = &report.files[f];
+            match file.syntax {
+                Syntax::Courier => {
+                    if let Ok(p) = courier::parse(&file.source.path, &new) {
+                        for l in &p.lines {
+                            if let LineKind::Assignment(a) = &l.kind
+                                && a.name.slice(&new) == b"TLS_PRIORITY"
+                            {
+                                out.push(a.value_str(&new));
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    // Values written by a patch of this change, one per patch.
+                    for (pf, patch) in &c.edits {
+                        if *pf == f {
+                            let text = String::from_utf8_lossy(&patch.bytes).into_owned();
+                            out.extend(
+                                text.split([' ', '\t', '\n', '\r', '='])
+                                    .map(|w| w.trim_matches('"').to_string()),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.retain(|v| matches!(read_priority(v), Priority::Gnutls(_)) && v.contains(':'));
+    out
+}
+
+pub fn gnutls_accepts(priority: &str) -> Result<(), String> {
+    let o = Command::new("gnutls-cli")
+        .args(["--priority", priority, "-l"])
+        .output()
+        .map_err(|e| e.to_string())?;
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // gnutls-cli exits 0 on a bad string too: its message is the verdict.
+    match all.lines().find(|l| l.contains("Syntax error")) {
+        Some(l) => Err(format!("gnutls-cli --priority {priority:?}: {}", l.trim())),
+        None => Ok(()),
+    }
+}
+
+/// Checks the `selected` changes of `report`.
+pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation {
+    let mut v = Validation::default();
+    let mut by_scope: BTreeMap<Scope, Vec<usize>> = BTreeMap::new();
+    for &c in selected {
+        for (f, _) in &report.changes[c].edits {
+            if let Some(s) = scope_of(report, root, *f) {
+                let e = by_scope.entry(s).or_default();
+                if !e.contains(&c) {
+                    e.push(c);
+                }
+            }
+        }
+    }
+    let rendered = |changes: &[usize]| -> Vec<(PathBuf, Vec<u8>)> {
+        report
+            .render(changes)
+            .map(|r| {
+                r.into_iter()
+                    .map(|(f, b)| (report.files[f].host.clone(), b))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (scope, changes) in by_scope {
+        match scope {
+            Scope::Dir(dir, checker) => {
+                let name = checker_name(checker);
+                if !tool(checker_tool(checker)) {
+                    v.notes.push(format!(
+                        "{name} is not installed: the result was not checked with it"
+                    ));
+                    continue;
+                }
+                let Ok((_t0, base)) = stage(&dir, &[]) else {
+                    v.notes
+                        .push(format!("cannot stage {} to run {name}", dir.display()));
+                    continue;
+                };
+                let (base_ok, base_out) = check_dir(checker, &base);
+                if !base_ok {
+                    v.notes.push(format!(
+                        "{name} already fails on {} as it is, so it cannot judge tlsmend's changes: {}",
+                        dir.display(),
+                        key_line(&base_out)
+                    ));
+                    continue;
+                }
+                let all = rendered(&changes);
+                let (ok, out) = stage(&dir, &all)
+                    .map(|(_t, d)| check_dir(checker, &d))
+                    .unwrap_or((false, "cannot stage".into()));
+                if ok {
+                    v.passed.push(format!("{name} ({})", dir.display()));
+                    continue;
+                }
+                // Trace the failure to the changes that cause it.
+                let mut blamed = false;
+                for &c in &changes {
+                    let (ok1, out1) = stage(&dir, &rendered(&[c]))
+                        .map(|(_t, d)| check_dir(checker, &d))
+                        .unwrap_or((false, String::new()));
+                    if !ok1 {
+                        v.failures.push((c, name.to_string(), out1));
+                        blamed = true;
+                    }
+                }
+                if !blamed {
+                    v.failures
+                        .push((changes[0], format!("{name} (the changes together)"), out));
+                }
+            }
+            Scope::Courier(host) => {
+                let original = report
+                    .files
+                    .iter()
+                    .find(|f| f.host == host)
+                    .map(|f| f.source.bytes.clone())
+                    .unwrap_or_default();
+                if !check_courier(&original).0 {
+                    v.notes.push(format!(
+                        "{} already fails sh -n or sourcing as it is: not checked",
+                        host.display()
+                    ));
+                    continue;
+                }
+                for c in changes {
+                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host) {
+                        let (ok, out) = check_courier(&bytes);
+                        if !ok {
+                            v.failures.push((c, "sh".into(), out));
+                        }
+                    }
+                }
+                v.passed
+                    .push(format!("sh -n and sourcing ({})", host.display()));
+            }
+        }
+    }
+    // Every GnuTLS priority string that would be written.
+    let mut missing_gnutls = false;
+    for &c in selected {
+        for p in priorities_in(report, c) {
+            if !tool("gnutls-cli") {
+                missing_gnutls = true;
+                continue;
+            }
+            if let Err(e) = gnutls_accepts(&p) {
+                v.failures.push((c, "gnutls-cli".into(), e));
+            } else if !v.passed.iter().any(|x| x.starts_with("gnutls-cli")) {
+                v.passed.push("gnutls-cli --priority ... -l".into());
+            }
+        }
+    }
+    if missing_gnutls {
+        v.notes.push(
+            "gnutls-cli is not installed: GnuTLS priority strings were not checked with it".into(),
+        );
+    }
+    v
+}
