@@ -48,6 +48,23 @@ pub struct Finding {
     pub blocked: Option<String>,
 }
 
+impl Finding {
+    /// A finding with nothing yet said about it but where it is.
+    pub fn new(rule: &'static str, severity: Severity, file: usize, line: usize) -> Finding {
+        Finding {
+            rule,
+            severity,
+            file,
+            line,
+            current: None,
+            wanted: None,
+            reason: String::new(),
+            change: None,
+            blocked: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Change {
     pub rule: &'static str,

@@ -254,17 +254,7 @@ impl<'a> Ctx<'a> {
     ) -> Finding {
         let file = self.file_id(tree_file);
         let line = self.tree.files[tree_file].0.source.line_of(at);
-        Finding {
-            rule,
-            severity,
-            file,
-            line,
-            current: None,
-            wanted: None,
-            reason: String::new(),
-            change: None,
-            blocked: None,
-        }
+        Finding::new(rule, severity, file, line)
     }
 
     fn push(&mut self, mut f: Finding, change: Option<Change>) {
@@ -497,7 +487,6 @@ impl<'a> Ctx<'a> {
                     self.check_hsts_directive(item, &wanted);
                     continue;
                 }
-                let b = self.bytes(item.file);
                 let mut f = self.finding(
                     "apache.hsts",
                     Severity::Medium,
@@ -506,16 +495,12 @@ impl<'a> Ctx<'a> {
                 );
                 f.current = Some(tree.args(item).join(" "));
                 f.reason = "a second Strict-Transport-Security header in the same virtual host: browsers may see two values".into();
-                let body_end = item.directive.span.end - item.directive.eol.len();
-                let start = item.directive.indent.end;
-                let mut text = b"#".to_vec();
-                text.extend_from_slice(&b[start..body_end]);
                 let file = f.file;
                 let change = Change {
                     ldap: None,
                     rule: "apache.hsts",
                     reason: "comment out a duplicate Strict-Transport-Security header".into(),
-                    edits: vec![(file, Patch::replace(Span::new(start, body_end), text))],
+                    edits: vec![(file, comment_out(item))],
                 };
                 self.push(f, Some(change));
             }
@@ -737,13 +722,8 @@ impl<'a> Ctx<'a> {
             );
             f.current = Some(tree.args(item).join(" "));
             f.reason = "SSLStaplingCache is only valid in the server config; httpd refuses it inside <VirtualHost>".into();
-            let b = self.bytes(item.file);
-            let start = item.directive.indent.end;
-            let end = item.directive.span.end - item.directive.eol.len();
-            let mut text = b"#".to_vec();
-            text.extend_from_slice(&b[start..end]);
             let file = f.file;
-            stapling_edits.push((file, Patch::replace(Span::new(start, end), text)));
+            stapling_edits.push((file, comment_out(item)));
             stapling_findings.push(f);
         }
         for v in 0..tree.vhosts.len() {
@@ -869,6 +849,12 @@ ldap: None,
             self.report.findings.push(f);
         }
     }
+}
+
+/// Comments a directive out: a `#` before it, every original byte kept
+/// behind it (continuation lines join the comment, as in httpd).
+fn comment_out(item: &Item) -> Patch {
+    Patch::insert(item.directive.indent.end, "#")
 }
 
 /// The direct children of the section whose span is `parent`.

@@ -228,17 +228,7 @@ impl<'a> Ctx<'a> {
     fn finding(&mut self, rule: &'static str, severity: Severity, f: usize, at: usize) -> Finding {
         let file = self.report.file(&self.cfg.files[f].0);
         let line = self.cfg.files[f].0.source.line_of(at);
-        Finding {
-            rule,
-            severity,
-            file,
-            line,
-            current: None,
-            wanted: None,
-            reason: String::new(),
-            change: None,
-            blocked: None,
-        }
+        Finding::new(rule, severity, file, line)
     }
 
     fn push(&mut self, mut f: Finding, change: Option<Change>) {

@@ -245,17 +245,10 @@ pub fn audit(o: &OpenLdap, root: &Root, opts: &Options, mode: &Mode, report: &mu
             .or(o.ldap_conf.as_ref().map(|x| &x.0));
         if let Some(file) = f {
             let file = report.file(file);
-            report.findings.push(Finding {
-                rule: "openldap.tls-library",
-                severity: Severity::Medium,
-                file,
-                line: 1,
-                current: None,
-                wanted: None,
-                reason: "cannot tell whether slapd and libldap use GnuTLS or OpenSSL (no slapd or ldapsearch binary found); cipher and protocol settings were not checked".into(),
-                change: None,
-                blocked: Some("pass --tls-library gnutls or --tls-library openssl".into()),
-                });
+            let mut f = Finding::new("openldap.tls-library", Severity::Medium, file, 1);
+            f.reason = "cannot tell whether slapd and libldap use GnuTLS or OpenSSL (no slapd or ldapsearch binary found); cipher and protocol settings were not checked".into();
+            f.blocked = Some("pass --tls-library gnutls or --tls-library openssl".into());
+            report.findings.push(f);
         }
         return;
     };
@@ -269,20 +262,6 @@ pub fn audit(o: &OpenLdap, root: &Root, opts: &Options, mode: &Mode, report: &mu
     }
     if let Some((f, c)) = &o.ldap_conf {
         ldap_conf(f, c, root, lib, profile, opts, report);
-    }
-}
-
-fn finding(rule: &'static str, severity: Severity, file: usize, line: usize) -> Finding {
-    Finding {
-        rule,
-        severity,
-        file,
-        line,
-        current: None,
-        wanted: None,
-        reason: String::new(),
-        change: None,
-        blocked: None,
     }
 }
 
@@ -302,7 +281,7 @@ fn server_rules(
     let mut planned = Vec::new();
     let cert = get(CERT);
     let Some((cert_path, cert_line)) = cert else {
-        let mut f = finding("openldap.certificate", Severity::Medium, file, 1);
+        let mut f = Finding::new("openldap.certificate", Severity::Medium, file, 1);
         f.reason = format!(
             "no {} is configured: the server offers no StartTLS and no ldaps://, so binds cross the network in clear text",
             name(CERT)
@@ -316,7 +295,7 @@ fn server_rules(
         return planned;
     };
     if get(KEY).is_none() {
-        let mut f = finding("openldap.certificate", Severity::Medium, file, cert_line);
+        let mut f = Finding::new("openldap.certificate", Severity::Medium, file, cert_line);
         f.reason = format!(
             "{} is set but {} is not: slapd cannot use the certificate",
             name(CERT),
@@ -331,7 +310,7 @@ fn server_rules(
         .map(|p| crate::cert::read(&root.host(&p)));
     match info {
         Some(Ok(info)) if info.is_weak() => {
-            let mut f = finding("openldap.weak-key", Severity::High, file, cert_line);
+            let mut f = Finding::new("openldap.weak-key", Severity::High, file, cert_line);
             f.current = Some(format!("{cert_path}: {}", info.describe()));
             f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
             f.reason = "a key this small can be factored".into();
@@ -340,7 +319,7 @@ fn server_rules(
         }
         Some(Ok(_)) | None => {}
         Some(Err(e)) => {
-            let mut f = finding("openldap.certificate", Severity::Medium, file, cert_line);
+            let mut f = Finding::new("openldap.certificate", Severity::Medium, file, cert_line);
             f.current = Some(cert_path.clone());
             f.reason = format!("the certificate {cert_path} cannot be used: {e}");
             f.blocked = Some(
@@ -364,7 +343,7 @@ fn server_rules(
     };
     if let (Some(sev), Some(w)) = (severity, wanted) {
         let line = suite.as_ref().map_or(cert_line, |s| s.1);
-        let mut f = finding("openldap.cipher-suite", sev, file, line);
+        let mut f = Finding::new("openldap.cipher-suite", sev, file, line);
         f.current = suite.as_ref().map(|s| format!("{}: {}", name(CIPHER), s.0));
         f.wanted = Some(format!("{}: {w}", name(CIPHER)));
         f.reason = reason;
@@ -382,7 +361,7 @@ fn server_rules(
     match lib {
         TlsLibrary::Gnutls => {
             if let Some((v, line)) = proto {
-                let mut f = finding("openldap.ignored", Severity::Low, file, line);
+                let mut f = Finding::new("openldap.ignored", Severity::Low, file, line);
                 f.current = Some(format!("{}: {v}", name(PROTO)));
                 f.reason = format!(
                     "GnuTLS builds ignore {}: it protects nothing; the versions come from {}",
@@ -400,7 +379,7 @@ fn server_rules(
                 .is_some_and(|v| v >= profile.floor());
             if !ok {
                 let w = protocol_min_value(profile);
-                let mut f = finding(
+                let mut f = Finding::new(
                     "openldap.protocol-min",
                     Severity::High,
                     file,
@@ -452,7 +431,7 @@ fn cn_config(
     let crc = ldif::crc_line(b);
     let crc_wrong = crc.as_ref().is_some_and(|c| c.stated != c.computed);
     if let Some(c) = crc.as_ref().filter(|_| crc_wrong) {
-        let mut g = finding("openldap.crc", Severity::High, file, 2);
+        let mut g = Finding::new("openldap.crc", Severity::High, file, 2);
         g.current = Some(format!(
             "# CRC32 {} (the content's CRC32 is {})",
             c.stated, c.computed
@@ -721,7 +700,7 @@ fn ldap_conf(
     if let Some((v, line, i)) = get("TLS_REQCERT")
         && matches!(v.to_ascii_lowercase().as_str(), "never" | "allow")
     {
-        let mut fi = finding("openldap.client-reqcert", Severity::High, file, line);
+        let mut fi = Finding::new("openldap.client-reqcert", Severity::High, file, line);
         fi.current = Some(format!("TLS_REQCERT {v}"));
         fi.wanted = Some("TLS_REQCERT demand".into());
         fi.reason = "clients accept any server certificate, so a man in the middle can read every bind password".into();
@@ -754,7 +733,7 @@ fn ldap_conf(
         let line = suite
             .as_ref()
             .map_or_else(|| f.source.line_of(end), |s| s.1);
-        let mut fi = finding("openldap.client-cipher-suite", sev, file, line);
+        let mut fi = Finding::new("openldap.client-cipher-suite", sev, file, line);
         fi.current = suite.as_ref().map(|s| format!("TLS_CIPHER_SUITE {}", s.0));
         fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}"));
         fi.reason = reason;
@@ -771,7 +750,7 @@ fn ldap_conf(
     match lib {
         TlsLibrary::Gnutls => {
             if let Some((v, line, _)) = proto {
-                let mut fi = finding("openldap.ignored", Severity::Low, file, line);
+                let mut fi = Finding::new("openldap.ignored", Severity::Low, file, line);
                 fi.current = Some(format!("TLS_PROTOCOL_MIN {v}"));
                 fi.reason = "GnuTLS builds of libldap ignore TLS_PROTOCOL_MIN (verified: clients still connect with TLS 1.0); TLS_CIPHER_SUITE is what restricts versions".into();
                 fi.blocked = Some("no-op: remove it, or leave it for documentation".into());
@@ -788,7 +767,8 @@ fn ldap_conf(
                 let line = proto
                     .as_ref()
                     .map_or_else(|| f.source.line_of(end), |p| p.1);
-                let mut fi = finding("openldap.client-protocol-min", Severity::Medium, file, line);
+                let mut fi =
+                    Finding::new("openldap.client-protocol-min", Severity::Medium, file, line);
                 fi.current = proto.as_ref().map(|p| format!("TLS_PROTOCOL_MIN {}", p.0));
                 fi.wanted = Some(format!("TLS_PROTOCOL_MIN {w}"));
                 fi.reason = "clients accept TLS versions below the profile's floor".into();

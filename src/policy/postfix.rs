@@ -304,20 +304,6 @@ impl<'a> Ctx<'a> {
         &self.inst.main.0.source.bytes
     }
 
-    fn finding(&self, rule: &'static str, severity: Severity, file: usize, line: usize) -> Finding {
-        Finding {
-            rule,
-            severity,
-            file,
-            line,
-            current: None,
-            wanted: None,
-            reason: String::new(),
-            change: None,
-            blocked: None,
-        }
-    }
-
     fn main_line(&self, at: usize) -> usize {
         self.inst.main.0.source.line_of(at)
     }
@@ -435,7 +421,7 @@ impl<'a> Ctx<'a> {
     fn syntax(&mut self) {
         let b = self.main_bytes();
         for e in self.inst.main.1.entries.iter().filter(|e| e.eq.is_none()) {
-            let mut f = self.finding(
+            let mut f = Finding::new(
                 "postfix.syntax",
                 Severity::High,
                 self.main_file,
@@ -449,7 +435,7 @@ impl<'a> Ctx<'a> {
         if let Some((mf, m)) = &self.inst.master {
             let file = self.report.file(mf);
             for s in m.services.iter().filter(|s| !s.commented() && !s.valid()) {
-                let mut f = self.finding(
+                let mut f = Finding::new(
                     "postfix.syntax",
                     Severity::High,
                     file,
@@ -518,7 +504,7 @@ impl<'a> Ctx<'a> {
                 Some(e) => (self.main_line(e.name.start), true),
                 None => (self.insert_line(), false),
             };
-            let mut f = self.finding(rule, Severity::High, self.main_file, line);
+            let mut f = Finding::new(rule, Severity::High, self.main_file, line);
             f.current = Some(format!(
                 "{name} = {}",
                 if current.is_empty() {
@@ -569,7 +555,7 @@ impl<'a> Ctx<'a> {
                     .rewrite
                     .as_ref()
                     .map_or_else(|| p.wanted.clone(), |r| r(&current));
-                let mut f = self.finding(
+                let mut f = Finding::new(
                     p.rule,
                     p.severity,
                     self.main_file,
@@ -601,7 +587,7 @@ impl<'a> Ctx<'a> {
                 if (p.judge)(&default) {
                     return;
                 }
-                let mut f = self.finding(p.rule, p.severity, self.main_file, self.insert_line());
+                let mut f = Finding::new(p.rule, p.severity, self.main_file, self.insert_line());
                 f.current = Some(format!(
                     "{} not set: Postfix's default is {default:?}",
                     p.name
@@ -633,7 +619,7 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let name = e.name_str(b);
-            let mut f = self.finding(
+            let mut f = Finding::new(
                 "postfix.shadowed",
                 Severity::Info,
                 self.main_file,
@@ -652,7 +638,7 @@ impl<'a> Ctx<'a> {
     fn high_cipherlist(&mut self) {
         let b = self.main_bytes();
         if let (Some(e), _) = self.inst.main.1.lookup(b, "tls_high_cipherlist") {
-            let mut f = self.finding(
+            let mut f = Finding::new(
                 "postfix.high-cipherlist",
                 Severity::Low,
                 self.main_file,
@@ -689,7 +675,7 @@ impl<'a> Ctx<'a> {
             ),
             (None, Some(c)) => ("smtpd_tls_cert_file", c.clone()),
             (None, None) => {
-                let mut f = self.finding(
+                let mut f = Finding::new(
                     "postfix.certificate",
                     Severity::Medium,
                     self.main_file,
@@ -714,7 +700,7 @@ impl<'a> Ctx<'a> {
             .map(|p| self.root.host(&p));
         // With a separate key file, the key must be readable too.
         if chain.is_none() && key.is_none() && cert.is_some() {
-            let mut f = self.finding(
+            let mut f = Finding::new(
                 "postfix.certificate",
                 Severity::Medium,
                 self.main_file,
@@ -728,7 +714,7 @@ impl<'a> Ctx<'a> {
         }
         match host.as_ref().map(|h| crate::cert::read(h)) {
             Ok(Ok(info)) if info.is_weak() => {
-                let mut f = self.finding("postfix.weak-key", Severity::High, self.main_file, line);
+                let mut f = Finding::new("postfix.weak-key", Severity::High, self.main_file, line);
                 f.current = Some(format!("{file}: {}", info.describe()));
                 f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
                 f.reason = "a key this small can be factored; OpenSSL 3 refuses it at its default security level".into();
@@ -737,7 +723,7 @@ impl<'a> Ctx<'a> {
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
-                let mut f = self.finding(
+                let mut f = Finding::new(
                     "postfix.certificate",
                     Severity::Medium,
                     self.main_file,
@@ -799,7 +785,7 @@ impl<'a> Ctx<'a> {
                     continue;
                 };
                 let mut f =
-                    self.finding(rule, Severity::High, file, mf.source.line_of(o.span.start));
+                    Finding::new(rule, Severity::High, file, mf.source.line_of(o.span.start));
                 f.current = Some(format!("{} -o {name}={value}", s.id(b)));
                 f.wanted = Some(format!("-o {name}={wanted}"));
                 f.reason = format!(
@@ -892,7 +878,7 @@ impl<'a> Ctx<'a> {
             .or(commented)
             .or(smtp)
             .map_or(1, |s| mf.source.line_of(s.span.start));
-        let mut f = self.finding("postfix.submission", Severity::Medium, file, line);
+        let mut f = Finding::new("postfix.submission", Severity::Medium, file, line);
         f.wanted = Some(
             wanted
                 .iter()
@@ -907,7 +893,7 @@ impl<'a> Ctx<'a> {
             && let Some((_, v)) = s.override_value(b, "smtpd_sender_restrictions")
             && v.contains("reject_sender_login_mismatch")
         {
-            let mut g = self.finding(
+            let mut g = Finding::new(
                 "postfix.submission",
                 Severity::High,
                 file,

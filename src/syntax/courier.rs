@@ -322,18 +322,7 @@ fn trailing_ok(bytes: &[u8], from: usize, content_end: usize) -> bool {
 impl File {
     /// Checks that the lines cover `0..len` with no gap or overlap.
     pub fn check_tiling(&self, len: usize) -> Result<(), String> {
-        let mut at = 0;
-        for l in &self.lines {
-            if l.span.start != at {
-                return Err(format!("gap or overlap at byte {at}"));
-            }
-            at = l.span.end;
-        }
-        if at == len {
-            Ok(())
-        } else {
-            Err(format!("lines end at {at} of {len}"))
-        }
+        super::lex::check_spans(self.lines.iter().map(|l| l.span), len)
     }
 
     pub fn assignments<'a>(&'a self) -> impl Iterator<Item = (&'a Line, &'a Assignment)> + 'a {

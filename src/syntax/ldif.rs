@@ -189,18 +189,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ldif, ParseError> {
 
 impl Ldif {
     pub fn check_tiling(&self, len: usize) -> Result<(), String> {
-        let mut at = 0;
-        for l in &self.lines {
-            if l.span.start != at {
-                return Err(format!("gap or overlap at byte {at}"));
-            }
-            at = l.span.end;
-        }
-        if at == len {
-            Ok(())
-        } else {
-            Err(format!("lines end at {at} of {len}"))
-        }
+        super::lex::check_spans(self.lines.iter().map(|l| l.span), len)
     }
 
     /// The lines of the record whose `dn` is `dn` (compared ignoring case and

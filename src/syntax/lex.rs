@@ -58,6 +58,26 @@ pub fn physical_lines(bytes: &[u8]) -> Vec<PhysLine> {
     lines
 }
 
+/// Checks that `spans`, in order, cover `0..len` with no gap or overlap:
+/// the lossless invariant every parser keeps.
+pub fn check_spans(spans: impl IntoIterator<Item = Span>, len: usize) -> Result<(), String> {
+    let mut at = 0;
+    for s in spans {
+        if s.start != at {
+            return Err(format!(
+                "gap or overlap at byte {at} (next span starts at {})",
+                s.start
+            ));
+        }
+        at = s.end;
+    }
+    if at == len {
+        Ok(())
+    } else {
+        Err(format!("spans end at byte {at} of {len}"))
+    }
+}
+
 /// Length of the leading horizontal whitespace of `s`.
 pub fn indent_len(s: &[u8]) -> usize {
     s.iter().take_while(|&&b| is_hspace(b)).count()

@@ -178,18 +178,7 @@ pub fn parse(path: &Path, bytes: &[u8], dialect: Dialect) -> Result<Conf, ParseE
 
 impl Conf {
     pub fn check_tiling(&self, len: usize) -> Result<(), String> {
-        let mut at = 0;
-        for s in &self.stmts {
-            if s.span.start != at {
-                return Err(format!("gap or overlap at byte {at}"));
-            }
-            at = s.span.end;
-        }
-        if at == len {
-            Ok(())
-        } else {
-            Err(format!("statements end at {at} of {len}"))
-        }
+        super::lex::check_spans(self.stmts.iter().map(|s| s.span), len)
     }
 
     /// slapd.conf: the statements before the first `database` or `backend`

@@ -236,19 +236,7 @@ pub fn parse(_path: &Path, bytes: &[u8]) -> Result<MasterCf, ParseError> {
 
 impl MasterCf {
     pub fn check_tiling(&self, len: usize) -> Result<(), String> {
-        let mut at = 0;
-        for g in &self.groups {
-            let s = g.span();
-            if s.start != at {
-                return Err(format!("gap or overlap at byte {at}"));
-            }
-            at = s.end;
-        }
-        if at == len {
-            Ok(())
-        } else {
-            Err(format!("groups end at {at} of {len}"))
-        }
+        super::lex::check_spans(self.groups.iter().map(|g| g.span()), len)
     }
 }
 
