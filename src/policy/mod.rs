@@ -7,6 +7,7 @@ pub mod apache;
 pub mod courier;
 pub mod openldap;
 pub mod postfix;
+mod postfix_master_rules;
 pub mod profile;
 
 use crate::apache_tree::ApacheTree;
