@@ -352,9 +352,23 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
             } else {
                 "applied"
             };
-            println!("{}  {} file(s)  {state}", r.id, r.entries.len());
+            println!(
+                "{}  {} file(s), {} live LDAP change(s)  {state}",
+                r.id,
+                r.entries.len(),
+                r.ldap.len()
+            );
             for e in &r.entries {
                 println!("    {}", e.shown.display());
+            }
+            for l in &r.ldap {
+                let attrs: Vec<&str> = l.change.mods.iter().map(|m| m.attr.as_str()).collect();
+                println!(
+                    "    {} on {}: {}",
+                    l.change.dn,
+                    l.change.uri,
+                    attrs.join(", ")
+                );
             }
         }
         return Ok(0);
