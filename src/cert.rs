@@ -21,6 +21,10 @@ pub struct CertInfo {
     pub key: KeyKind,
     pub bits: u32,
     pub ocsp_responder: Option<String>,
+    /// Issuer and subject are the same name.
+    pub self_signed: bool,
+    /// How many certificates the file holds (a chain has more than one).
+    pub certificates: usize,
 }
 
 impl CertInfo {
@@ -67,7 +71,11 @@ pub fn read(path: &Path) -> Result<CertInfo, CertError> {
 
 pub fn parse_pem(pem: &[u8]) -> Result<CertInfo, CertError> {
     let der = pem_block(pem, "CERTIFICATE").ok_or(CertError::NoCertificate)?;
-    parse_der(&der).map_err(CertError::Malformed)
+    let mut info = parse_der(&der).map_err(CertError::Malformed)?;
+    info.certificates = String::from_utf8_lossy(pem)
+        .matches("-----BEGIN CERTIFICATE-----")
+        .count();
+    Ok(info)
 }
 
 fn pem_block(pem: &[u8], label: &str) -> Option<Vec<u8>> {
@@ -177,6 +185,9 @@ fn parse_der(der: &[u8]) -> Result<CertInfo, &'static str> {
     let fields = children(tbs.body)?;
     // [0] version is optional; then serial, signature, issuer, validity, subject, spki
     let skip = usize::from(fields.first().map(|f| f.tag) == Some(0xa0));
+    let issuer = fields.get(skip + 2).ok_or("no issuer")?;
+    let subject = fields.get(skip + 4).ok_or("no subject")?;
+    let self_signed = issuer.body == subject.body;
     let spki = fields.get(skip + 5).ok_or("no subjectPublicKeyInfo")?;
     let spki_parts = children(spki.body)?;
     let alg = children(spki_parts.first().ok_or("no algorithm")?.body)?;
@@ -232,6 +243,8 @@ fn parse_der(der: &[u8]) -> Result<CertInfo, &'static str> {
         key,
         bits,
         ocsp_responder,
+        self_signed,
+        certificates: 1,
     })
 }
 
@@ -278,19 +291,30 @@ mod fixture_tests {
 
     #[test]
     fn reads_key_sizes_made_by_openssl() {
+        let rsa = fixture("rsa2048.crt");
         assert_eq!(
-            fixture("rsa2048.crt"),
-            CertInfo {
-                key: KeyKind::Rsa,
-                bits: 2048,
-                ocsp_responder: None
-            }
+            (
+                rsa.key,
+                rsa.bits,
+                rsa.ocsp_responder,
+                rsa.self_signed,
+                rsa.certificates
+            ),
+            (KeyKind::Rsa, 2048, None, true, 1)
         );
         let weak = fixture("rsa1024.crt");
         assert_eq!(weak.bits, 1024);
         assert!(weak.is_weak());
         let ec = fixture("ec256.crt");
         assert_eq!((ec.key, ec.bits), (KeyKind::Ec, 256));
+    }
+
+    #[test]
+    fn tells_a_chain_from_a_self_signed_certificate() {
+        let leaf = fixture("leaf-chain.pem");
+        assert!(!leaf.self_signed);
+        assert_eq!(leaf.certificates, 2);
+        assert!(fixture("ocsp.crt").self_signed);
     }
 
     #[test]

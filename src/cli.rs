@@ -86,6 +86,10 @@ pub enum Command {
         /// Do not run the daemons' own checkers on a staging copy before writing (not recommended).
         #[arg(long)]
         no_validate: bool,
+        /// After writing, reload the daemons and probe them; if one does not come back serving
+        /// what the profile allows, roll the run back, reload again and exit 2.
+        #[arg(long)]
+        reload: bool,
     },
     /// Restore the files of a run (the last one by default).
     ///
@@ -111,6 +115,20 @@ pub enum Command {
         syntax: Option<Syntax>,
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Probe the running daemons: TLS versions accepted, key size, HSTS, the port-80
+    /// redirect, IMAP LOGIN and submission AUTH before STARTTLS; each problem is mapped
+    /// to the configuration line that governs it.
+    ///
+    /// Example: tlsmend verify; tlsmend verify 127.0.0.1:443 127.0.0.1:587
+    Verify {
+        #[command(flatten)]
+        target: Target,
+        /// Where the declared services are probed.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Probe these instead of the declared services (the port says how: 25/587 SMTP, 143 IMAP, 389 LDAP, 80 HTTP, others TLS).
+        addresses: Vec<String>,
     },
     /// List every rule id with what it checks.
     Rules,

@@ -52,6 +52,7 @@ fn run(cli: Cli) -> Result<u8> {
             only,
             skip,
             no_validate,
+            reload,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
             let how = How {
@@ -61,6 +62,7 @@ fn run(cli: Cli) -> Result<u8> {
                 only,
                 skip,
                 validate: !no_validate,
+                reload,
             };
             apply(&root, &target, &how)
         }
@@ -74,6 +76,11 @@ fn run(cli: Cli) -> Result<u8> {
             rollback(&backup_dir, run.as_deref(), force, list)
         }
         Command::Roundtrip { syntax, files } => roundtrip(syntax, &files),
+        Command::Verify {
+            target,
+            host,
+            addresses,
+        } => verify(&root, &target, &host, &addresses),
         Command::Rules => {
             let mut out = std::io::stdout().lock();
             for (id, what) in policy::rules() {
@@ -196,6 +203,7 @@ struct How {
     only: Vec<String>,
     skip: Vec<String>,
     validate: bool,
+    reload: bool,
 }
 
 fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
@@ -318,26 +326,62 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         run.id,
         backup_dir.display()
     );
-    let touched: Vec<Syntax> = run
-        .entries
-        .iter()
-        .filter_map(|e| {
-            report
-                .files
-                .iter()
-                .find(|f| f.host == e.path)
-                .map(|f| f.syntax)
-        })
-        .collect();
-    if touched.contains(&Syntax::Apache) {
-        println!("reload Apache to use them: apache2ctl -t && apache2ctl graceful");
+    let written: Vec<PathBuf> = run.entries.iter().map(|e| e.path.clone()).collect();
+    let targets = tlsmend::reload::targets(&report, &written);
+    if !how.reload {
+        if targets.apache_confdir.is_some() {
+            println!(
+                "reload Apache to use them: apache2ctl -t && apache2ctl graceful (or run apply with --reload)"
+            );
+        }
+        if !targets.postfix_dirs.is_empty() {
+            println!("reload Postfix to use them: postfix reload");
+        }
+        if targets.courier {
+            println!(
+                "restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)"
+            );
+        }
+        return Ok(0);
     }
-    if touched.contains(&Syntax::Courier) {
-        println!(
-            "restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)"
-        );
+    let (done, notes) = tlsmend::reload::reload(&targets, root, tlsmend::reload::Mode::Graceful);
+    for d in &done {
+        println!("reloaded: {d}");
     }
-    Ok(0)
+    for n in &notes {
+        eprintln!("tlsmend: note: {n}");
+    }
+    let opts = options(target, &how.only, &how.skip);
+    match tlsmend::reload::probe(&targets, root, &opts, std::time::Duration::from_secs(10)) {
+        Ok(seen) => {
+            for s in seen {
+                println!("probed: {s}");
+            }
+            Ok(0)
+        }
+        Err(why) => {
+            eprintln!("tlsmend: after the reload: {why}");
+            eprintln!("tlsmend: rolling back run {} and reloading again", run.id);
+            let restored = tlsmend::backup::rollback(&run, false).map_err(anyhow::Error::msg)?;
+            for r in restored {
+                if let tlsmend::backup::Restore::Restored(p) = r {
+                    eprintln!("tlsmend: restored {}", p.display());
+                }
+            }
+            let (done, notes) =
+                tlsmend::reload::reload(&targets, root, tlsmend::reload::Mode::Restart);
+            for d in done {
+                eprintln!("tlsmend: reloaded again: {d}");
+            }
+            for n in notes {
+                eprintln!("tlsmend: note: {n}");
+            }
+            bail!(
+                "the new configuration did not come up ({why}); run {} was rolled back",
+                run.id
+            )
+        }
+    }
 }
 
 fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Result<u8> {
@@ -399,6 +443,14 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
         }
     }
     println!("run {} rolled back", chosen.id);
+    if chosen.entries.iter().any(|e| {
+        let p = e.path.to_string_lossy();
+        p.contains("/apache2/") || p.contains("/httpd/")
+    }) {
+        println!(
+            "restart Apache with apache2ctl stop; apache2ctl start (httpd keeps an OCSP stapling cache across graceful restarts and exits when a rollback removes it)"
+        );
+    }
     Ok(0)
 }
 
@@ -426,4 +478,62 @@ fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
         }
     }
     Ok(if failed == 0 { 0 } else { 1 })
+}
+
+fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Result<u8> {
+    let opts = options(target, &[], &[]);
+    let checks = if addresses.is_empty() {
+        tlsmend::verify::declared(root, &opts, host)?
+    } else {
+        addresses
+            .iter()
+            .map(|a| tlsmend::verify::for_address(a))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(anyhow::Error::msg)?
+    };
+    if checks.is_empty() {
+        bail!("the configurations declare no TLS service to probe; name one as HOST:PORT");
+    }
+    // The audit says which configuration line governs each problem.
+    let report = policy::audit(root, &opts).ok();
+    let p = Painter::for_terminal(std::io::stdout().is_terminal());
+    let mut out = std::io::stdout().lock();
+    let mut problems = 0;
+    for c in &checks {
+        match tlsmend::verify::run(c, target.profile) {
+            Ok((seen, found)) => {
+                writeln!(
+                    out,
+                    "{} {seen}",
+                    if found.is_empty() {
+                        p.paint("32", "ok  ")
+                    } else {
+                        p.paint("31;1", "FAIL")
+                    }
+                )?;
+                for f in found {
+                    problems += 1;
+                    writeln!(out, "     {}: {}", f.rule, f.what)?;
+                    let places = report
+                        .as_ref()
+                        .map(|r| tlsmend::verify::governing(r, f.rule))
+                        .unwrap_or_default();
+                    if places.is_empty() {
+                        writeln!(
+                            out,
+                            "     the configuration already asks for better: reload or restart the daemon"
+                        )?;
+                    }
+                    for place in places {
+                        writeln!(out, "     governed by {place} (tlsmend apply fixes it)")?;
+                    }
+                }
+            }
+            Err(e) => {
+                problems += 1;
+                writeln!(out, "{} {e}", p.paint("31;1", "DOWN"))?;
+            }
+        }
+    }
+    Ok(if problems == 0 { 0 } else { 1 })
 }

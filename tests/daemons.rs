@@ -552,6 +552,16 @@ fn slapd_live_apply_with_ldapmodify_and_rollback() {
         s.accepts("-tls1"),
         "the weak server accepts TLS 1.0 before tlsmend"
     );
+    // tlsmend's own probe agrees, and maps the problem to the rule.
+    let url = format!("ldap://127.0.0.1:{}", s.port);
+    let o = run(&["verify", &url]);
+    assert_eq!(code(&o), 1, "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("TLS 1.0 accepted")
+            && text(&o.stdout).contains("openldap.cipher-suite"),
+        "{}",
+        text(&o.stdout)
+    );
     let b = s.dir.path().join("backups");
     let o = run(&[
         "apply",
@@ -590,6 +600,14 @@ fn slapd_live_apply_with_ldapmodify_and_rollback() {
         "TLS 1.2 and 1.3 accepted"
     );
     assert!(s.starttls_whoami(), "ldapwhoami -ZZ works");
+    let o = run(&["verify", &url]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout)
+            .contains("TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 accepted, TLS 1.3 accepted"),
+        "{}",
+        text(&o.stdout)
+    );
     // The inverse change file is in the run; planning again finds nothing.
     let run_dir = std::fs::read_dir(&b)
         .unwrap()

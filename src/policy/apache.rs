@@ -773,7 +773,9 @@ impl<'a> Ctx<'a> {
                 f.blocked = Some("audit only: issue a new key and certificate".into());
                 self.push(f, None);
             }
-            if info.ocsp_responder.is_none() {
+            // Stapling asks the issuer's responder: a self-signed
+            // certificate has none to ask.
+            if info.ocsp_responder.is_none() || info.self_signed {
                 continue;
             }
             let own_stapling = tree
@@ -799,6 +801,27 @@ impl<'a> Ctx<'a> {
                 "the certificate names an OCSP responder ({}); stapling saves clients a lookup that leaks their visit",
                 info.ocsp_responder.as_deref().unwrap_or("")
             );
+            // mod_ssl needs the issuer's certificate to build the OCSP request
+            // (AH02217 otherwise): in the file, or named by a chain or CA directive.
+            let issuer_known = info.certificates >= 2
+                || [
+                    "SSLCertificateChainFile",
+                    "SSLCACertificateFile",
+                    "SSLCACertificatePath",
+                ]
+                .iter()
+                .any(|d| {
+                    tree.vhost_items(v)
+                        .chain(tree.server_items())
+                        .any(|i| tree.is(i, d))
+                });
+            if !issuer_known {
+                f.blocked = Some(
+                    "the issuer's certificate is not configured (add it to the certificate file or set SSLCertificateChainFile): mod_ssl cannot staple without it".into(),
+                );
+                self.report.findings.push(f);
+                continue;
+            }
             let file = f.file;
             let patch = match own_stapling {
                 Some(i) => self.set_args(i, "on"),
@@ -821,8 +844,8 @@ impl<'a> Ctx<'a> {
                 cache_planned = true;
                 let b = self.bytes(vh.file);
                 let cache = match tree.layout {
-                    Layout::Debian => "\"shmcb:${APACHE_RUN_DIR}/ssl_stapling(32768)\"",
-                    Layout::Redhat => "\"shmcb:/run/httpd/ssl_stapling(32768)\"",
+                    Layout::Debian => "\"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"",
+                    Layout::Redhat => "\"shmcb:/run/httpd/ssl_stapling(128000)\"",
                 };
                 let text = format!(
                     "{} {cache}",

@@ -1,0 +1,467 @@
+//! `tlsmend verify`: which services the configurations declare, what the
+//! running daemons actually do on them (see [`crate::probe`]), and, for each
+//! difference from the profile, the configuration line that governs it.
+
+use crate::apache_tree::ApacheTree;
+use crate::discover::{self, Root};
+use crate::plan::Report;
+use crate::policy::profile::{Profile, Version};
+use crate::policy::{Options, Server, courier::CourierConfig};
+use crate::postfix_conf::{self, Instance};
+use crate::probe::{self, Endpoint, Wrap};
+use std::path::Path;
+
+/// One thing to probe.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// TLS versions and key; for HTTPS also HSTS.
+    Tls {
+        server: Server,
+        endpoint: Endpoint,
+        https: bool,
+    },
+    /// `GET /` on port 80 for a name that is also served over TLS.
+    Redirect {
+        host: String,
+        port: u16,
+        name: String,
+    },
+    /// IMAP on 143: LOGINDISABLED before STARTTLS.
+    ImapLogin { host: String, port: u16 },
+    /// Submission: no AUTH before STARTTLS.
+    SmtpAuth { host: String, port: u16 },
+}
+
+/// What the probe found wrong, with the rule whose findings govern it.
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub rule: &'static str,
+    pub what: String,
+}
+
+fn version_name(v: Version) -> &'static str {
+    match v {
+        Version::Ssl2 => "SSL 2",
+        Version::Ssl3 => "SSL 3",
+        Version::Tls10 => "TLS 1.0",
+        Version::Tls11 => "TLS 1.1",
+        Version::Tls12 => "TLS 1.2",
+        Version::Tls13 => "TLS 1.3",
+    }
+}
+
+fn port_of(addr: &str) -> Option<u16> {
+    addr.rsplit(':').next()?.trim_end_matches('/').parse().ok()
+}
+
+/// The services the configurations under `root` declare, probed on `host`.
+pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result<Vec<Check>> {
+    let wants = |s: Server| opts.servers.is_empty() || opts.servers.contains(&s);
+    let mut checks = Vec::new();
+    if wants(Server::Apache)
+        && let Some(main) = discover::apache_main(root)
+    {
+        let tree = ApacheTree::load(root, &main)?;
+        let mut ports: Vec<(u16, bool)> = Vec::new();
+        for i in tree.server_items().filter(|i| tree.is(i, "Listen")) {
+            let args = tree.args(i);
+            let Some(port) = args.first().and_then(|a| port_of(a)) else {
+                continue;
+            };
+            let tls_vhost = (0..tree.vhosts.len())
+                .any(|v| tree.vhost_is_tls(v) && tree.vhost_port(v) == Some(port));
+            let https = tls_vhost || args.get(1).is_some_and(|p| p.eq_ignore_ascii_case("https"));
+            if !ports.contains(&(port, https)) {
+                ports.push((port, https));
+            }
+        }
+        let tls_names: Vec<String> = (0..tree.vhosts.len())
+            .filter(|&v| tree.vhost_is_tls(v))
+            .flat_map(|v| tree.vhost_names(v))
+            .collect();
+        for (port, https) in ports {
+            if https {
+                let name = (0..tree.vhosts.len())
+                    .filter(|&v| tree.vhost_is_tls(v) && tree.vhost_port(v) == Some(port))
+                    .find_map(|v| tree.server_name(v));
+                checks.push(Check::Tls {
+                    server: Server::Apache,
+                    endpoint: Endpoint {
+                        host: host.into(),
+                        port,
+                        wrap: Wrap::Implicit,
+                        name,
+                    },
+                    https: true,
+                });
+            } else {
+                for v in (0..tree.vhosts.len())
+                    .filter(|&v| tree.vhost_port(v) == Some(port) && !tree.vhost_is_tls(v))
+                {
+                    if let Some(name) = tree
+                        .server_name(v)
+                        .filter(|n| tls_names.contains(&n.to_ascii_lowercase()))
+                    {
+                        checks.push(Check::Redirect {
+                            host: host.into(),
+                            port,
+                            name,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if wants(Server::Postfix) {
+        for dir in postfix_conf::instance_dirs(root)? {
+            let inst = Instance::load(root, &dir)?;
+            let Some((mf, m)) = &inst.master else {
+                continue;
+            };
+            let b = &mf.source.bytes;
+            for s in m.services.iter().filter(|s| {
+                !s.commented() && s.valid() && s.field(b, 1) == "inet" && s.field(b, 7) == "smtpd"
+            }) {
+                let name = s.field(b, 0);
+                let svc = name.rsplit(':').next().unwrap_or(&name).to_string();
+                let port = match svc.as_str() {
+                    "smtp" => 25,
+                    "submission" => 587,
+                    "smtps" | "submissions" => 465,
+                    p => match p.parse() {
+                        Ok(n) => n,
+                        Err(_) => continue,
+                    },
+                };
+                let wrapper = s
+                    .override_value(b, "smtpd_tls_wrappermode")
+                    .is_some_and(|(_, v)| v == "yes");
+                let wrap = if wrapper || port == 465 {
+                    Wrap::Implicit
+                } else {
+                    Wrap::Smtp
+                };
+                checks.push(Check::Tls {
+                    server: Server::Postfix,
+                    endpoint: Endpoint {
+                        host: host.into(),
+                        port,
+                        wrap,
+                        name: None,
+                    },
+                    https: false,
+                });
+                if port == 587 {
+                    checks.push(Check::SmtpAuth {
+                        host: host.into(),
+                        port,
+                    });
+                }
+            }
+        }
+    }
+    if wants(Server::Courier)
+        && let Some(cfg) = CourierConfig::load(root)?
+    {
+        let port = cfg
+            .value("PORT")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(143);
+        if cfg
+            .value("IMAPDSTARTTLS")
+            .is_some_and(|v| v.eq_ignore_ascii_case("YES"))
+        {
+            checks.push(Check::Tls {
+                server: Server::Courier,
+                endpoint: Endpoint {
+                    host: host.into(),
+                    port,
+                    wrap: Wrap::Imap,
+                    name: None,
+                },
+                https: false,
+            });
+        }
+        checks.push(Check::ImapLogin {
+            host: host.into(),
+            port,
+        });
+        if cfg
+            .value("IMAPDSSLSTART")
+            .is_some_and(|v| v.eq_ignore_ascii_case("YES"))
+        {
+            let port = cfg
+                .value("SSLPORT")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(993);
+            checks.push(Check::Tls {
+                server: Server::Courier,
+                endpoint: Endpoint {
+                    host: host.into(),
+                    port,
+                    wrap: Wrap::Implicit,
+                    name: None,
+                },
+                https: false,
+            });
+        }
+    }
+    if wants(Server::Openldap)
+        && (root.exists(Path::new("/etc/ldap/slapd.d"))
+            || root.exists(Path::new("/etc/openldap/slapd.d")))
+    {
+        let services = std::fs::read_to_string(root.host(Path::new("/etc/default/slapd")))
+            .ok()
+            .and_then(|t| {
+                t.lines().find_map(|l| {
+                    l.trim()
+                        .strip_prefix("SLAPD_SERVICES=")
+                        .map(|v| v.trim_matches('"').to_string())
+                })
+            })
+            .unwrap_or_else(|| "ldap:///".into());
+        for url in services.split_whitespace() {
+            let (wrap, default_port) = if url.starts_with("ldaps://") {
+                (Wrap::Implicit, 636)
+            } else if url.starts_with("ldap://") {
+                (Wrap::Ldap, 389)
+            } else {
+                continue;
+            };
+            let hostport = url.split("://").nth(1).unwrap_or("").trim_end_matches('/');
+            let port = port_of(hostport).unwrap_or(default_port);
+            checks.push(Check::Tls {
+                server: Server::Openldap,
+                endpoint: Endpoint {
+                    host: host.into(),
+                    port,
+                    wrap,
+                    name: None,
+                },
+                https: false,
+            });
+        }
+    }
+    Ok(checks)
+}
+
+/// A check for an address given on the command line: `HOST:PORT`, the port
+/// saying how TLS starts, or `SCHEME://HOST:PORT` with `https`, `http`,
+/// `smtp`, `submission`, `imap`, `imaps`, `ldap`, `ldaps` or `tls`.
+pub fn for_address(addr: &str) -> Result<Check, String> {
+    if let Some((scheme, rest)) = addr.split_once("://") {
+        let (host, port) = rest
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .ok_or_else(|| format!("{addr}: expected {scheme}://HOST:PORT"))?;
+        let port: u16 = port.parse().map_err(|_| format!("{addr}: bad port"))?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let tls = |server, wrap, https| Check::Tls {
+            server,
+            endpoint: Endpoint {
+                host: host.clone(),
+                port,
+                wrap,
+                name: None,
+            },
+            https,
+        };
+        return Ok(match scheme {
+            "https" => tls(Server::Apache, Wrap::Implicit, true),
+            "http" => Check::Redirect {
+                host: host.clone(),
+                port,
+                name: host.clone(),
+            },
+            "smtp" | "submission" => tls(Server::Postfix, Wrap::Smtp, false),
+            "smtps" => tls(Server::Postfix, Wrap::Implicit, false),
+            "imap" => tls(Server::Courier, Wrap::Imap, false),
+            "imaps" => tls(Server::Courier, Wrap::Implicit, false),
+            "ldap" => tls(Server::Openldap, Wrap::Ldap, false),
+            "ldaps" => tls(Server::Openldap, Wrap::Implicit, false),
+            "tls" => tls(Server::Apache, Wrap::Implicit, false),
+            other => return Err(format!("{addr}: unknown scheme {other:?}")),
+        });
+    }
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{addr}: expected HOST:PORT"))?;
+    let port: u16 = port.parse().map_err(|_| format!("{addr}: bad port"))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let tls = |server, wrap, https| Check::Tls {
+        server,
+        endpoint: Endpoint {
+            host: host.clone(),
+            port,
+            wrap,
+            name: None,
+        },
+        https,
+    };
+    Ok(match port {
+        25 | 587 => tls(Server::Postfix, Wrap::Smtp, false),
+        465 => tls(Server::Postfix, Wrap::Implicit, false),
+        143 => tls(Server::Courier, Wrap::Imap, false),
+        993 => tls(Server::Courier, Wrap::Implicit, false),
+        389 => tls(Server::Openldap, Wrap::Ldap, false),
+        636 => tls(Server::Openldap, Wrap::Implicit, false),
+        80 => Check::Redirect {
+            host: host.clone(),
+            port,
+            name: host.clone(),
+        },
+        _ => tls(Server::Apache, Wrap::Implicit, true),
+    })
+}
+
+/// The rule whose findings govern protocol versions on `server`.
+fn protocol_rule(server: Server) -> &'static str {
+    match server {
+        Server::Apache => "apache.protocol",
+        Server::Courier => "courier.priority",
+        Server::Postfix => "postfix.protocols",
+        Server::Openldap => "openldap.cipher-suite",
+    }
+}
+
+fn key_rule(server: Server) -> &'static str {
+    match server {
+        Server::Apache => "apache.weak-key",
+        Server::Courier => "courier.weak-key",
+        Server::Postfix => "postfix.weak-key",
+        Server::Openldap => "openldap.weak-key",
+    }
+}
+
+/// Runs one check: a line describing what was seen, and the problems.
+pub fn run(check: &Check, profile: Profile) -> Result<(String, Vec<Problem>), String> {
+    let mut problems = Vec::new();
+    match check {
+        Check::Tls {
+            server,
+            endpoint,
+            https,
+        } => {
+            let v = probe::versions(endpoint)?;
+            let mut seen = Vec::new();
+            for ver in Version::ALL_TLS {
+                let ok = v.accepted.contains(&ver);
+                seen.push(format!(
+                    "{} {}",
+                    version_name(ver),
+                    if ok { "accepted" } else { "refused" }
+                ));
+                if ok && !profile.allows(ver) {
+                    problems.push(Problem {
+                        rule: protocol_rule(*server),
+                        what: format!(
+                            "{} is accepted; the {} profile refuses it",
+                            version_name(ver),
+                            profile.name()
+                        ),
+                    });
+                }
+            }
+            if !v.accepted.iter().any(|&x| profile.allows(x)) {
+                problems.push(Problem {
+                    rule: protocol_rule(*server),
+                    what: format!(
+                        "no version the {} profile allows is accepted: clients cannot connect",
+                        profile.name()
+                    ),
+                });
+            }
+            if let Some((key, weak)) = &v.key {
+                seen.push(format!("key {key}"));
+                if *weak {
+                    problems.push(Problem {
+                        rule: key_rule(*server),
+                        what: format!("the server presents a weak key ({key})"),
+                    });
+                }
+            }
+            if *https && !v.accepted.is_empty() {
+                let n = probe::hsts_headers(endpoint)?;
+                seen.push(format!("HSTS headers: {n}"));
+                if n != 1 {
+                    problems.push(Problem {
+                        rule: "apache.hsts",
+                        what: format!("{n} Strict-Transport-Security headers (want exactly one)"),
+                    });
+                }
+            }
+            Ok((format!("{endpoint}: {}", seen.join(", ")), problems))
+        }
+        Check::Redirect { host, port, name } => {
+            let (status, location) = probe::http_redirect(host, *port, name)?;
+            let good = matches!(status, 301 | 308)
+                && location
+                    .as_deref()
+                    .is_some_and(|l| l.starts_with("https://"));
+            if !good {
+                problems.push(Problem {
+                    rule: "apache.redirect",
+                    what: format!(
+                        "http://{name}/ answers {status} without a permanent redirect to https"
+                    ),
+                });
+            }
+            Ok((
+                format!(
+                    "{host}:{port} (HTTP, Host: {name}): {status} {}",
+                    location.unwrap_or_default()
+                ),
+                problems,
+            ))
+        }
+        Check::ImapLogin { host, port } => {
+            let disabled = probe::imap_login_disabled(host, *port)?;
+            if !disabled {
+                problems.push(Problem {
+                    rule: "courier.tls-required",
+                    what: "IMAP allows LOGIN before STARTTLS (no LOGINDISABLED)".into(),
+                });
+            }
+            Ok((
+                format!(
+                    "{host}:{port} (IMAP): LOGIN before STARTTLS {}",
+                    if disabled { "refused" } else { "allowed" }
+                ),
+                problems,
+            ))
+        }
+        Check::SmtpAuth { host, port } => {
+            let clear = probe::smtp_auth_in_clear(host, *port)?;
+            if clear {
+                problems.push(Problem {
+                    rule: "postfix.smtpd-auth-only",
+                    what: "submission offers AUTH before STARTTLS".into(),
+                });
+            }
+            Ok((
+                format!(
+                    "{host}:{port} (submission): AUTH before STARTTLS {}",
+                    if clear { "offered" } else { "not offered" }
+                ),
+                problems,
+            ))
+        }
+    }
+}
+
+/// Where the configuration governs a problem: the audit's findings of its
+/// rule, as `file:line`.
+pub fn governing(report: &Report, rule: &str) -> Vec<String> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.rule == rule)
+        .map(|f| format!("{}:{}", report.files[f.file].shown().display(), f.line))
+        .collect()
+}
