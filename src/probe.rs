@@ -355,12 +355,17 @@ pub fn imap_login_disabled(host: &str, port: u16) -> Result<bool, String> {
         .any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")))
 }
 
-/// Whether an SMTP server offers AUTH before STARTTLS.
-pub fn smtp_auth_in_clear(host: &str, port: u16) -> Result<bool, String> {
+/// Before STARTTLS on an SMTP port: whether AUTH is offered, and whether a
+/// `MAIL FROM` is refused (`530`: STARTTLS required).
+pub fn smtp_before_starttls(host: &str, port: u16) -> Result<(bool, bool), String> {
     let mut s = connect(host, port)?;
     let caps = smtp_preamble(&mut s, false)?;
-    let _ = s.write_all(b"QUIT\r\n");
-    Ok(caps
+    let auth = caps
         .iter()
-        .any(|c| c.to_ascii_uppercase().starts_with("AUTH")))
+        .any(|c| c.to_ascii_uppercase().starts_with("AUTH"));
+    s.write_all(b"MAIL FROM:<probe@tlsmend.invalid>\r\n")
+        .map_err(|e| e.to_string())?;
+    let reply = read_line(&mut s)?;
+    let _ = s.write_all(b"QUIT\r\n");
+    Ok((auth, reply.starts_with("530")))
 }

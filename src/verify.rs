@@ -28,8 +28,8 @@ pub enum Check {
     },
     /// IMAP on 143: LOGINDISABLED before STARTTLS.
     ImapLogin { host: String, port: u16 },
-    /// Submission: no AUTH before STARTTLS.
-    SmtpAuth { host: String, port: u16 },
+    /// Submission: no AUTH and no mail before STARTTLS.
+    Submission { host: String, port: u16 },
 }
 
 /// What the probe found wrong, with the rule whose findings govern it.
@@ -152,7 +152,7 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
                     https: false,
                 });
                 if port == 587 {
-                    checks.push(Check::SmtpAuth {
+                    checks.push(Check::Submission {
                         host: host.into(),
                         port,
                     });
@@ -436,21 +436,26 @@ pub fn run(check: &Check, profile: Profile) -> Result<(String, Vec<Problem>), St
                 problems,
             ))
         }
-        Check::SmtpAuth { host, port } => {
-            let clear = probe::smtp_auth_in_clear(host, *port)?;
-            if clear {
+        Check::Submission { host, port } => {
+            let (auth, required) = probe::smtp_before_starttls(host, *port)?;
+            if auth {
                 problems.push(Problem {
                     rule: "postfix.smtpd-auth-only",
                     what: "submission offers AUTH before STARTTLS".into(),
                 });
             }
-            Ok((
-                format!(
-                    "{host}:{port} (submission): AUTH before STARTTLS {}",
-                    if clear { "offered" } else { "not offered" }
-                ),
-                problems,
-            ))
+            if !required {
+                problems.push(Problem {
+                    rule: "postfix.submission",
+                    what: "submission accepts mail before STARTTLS".into(),
+                });
+            }
+            let seen = format!(
+                "{host}:{port} (submission): AUTH before STARTTLS {}, STARTTLS {}",
+                if auth { "offered" } else { "not offered" },
+                if required { "required" } else { "not required" }
+            );
+            Ok((seen, problems))
         }
     }
 }
@@ -458,10 +463,12 @@ pub fn run(check: &Check, profile: Profile) -> Result<(String, Vec<Problem>), St
 /// Where the configuration governs a problem: the audit's findings of its
 /// rule, as `file:line`.
 pub fn governing(report: &Report, rule: &str) -> Vec<String> {
-    report
-        .findings
-        .iter()
-        .filter(|f| f.rule == rule)
-        .map(|f| format!("{}:{}", report.files[f.file].shown().display(), f.line))
-        .collect()
+    let mut places: Vec<String> = Vec::new();
+    for f in report.findings.iter().filter(|f| f.rule == rule) {
+        let p = format!("{}:{}", report.files[f.file].shown().display(), f.line);
+        if !places.contains(&p) {
+            places.push(p);
+        }
+    }
+    places
 }

@@ -224,6 +224,77 @@ fn apache_weak_then_hardened_then_rolled_back_then_a_failed_reload_is_undone() {
         ),
     );
 
+    // The modern profile: TLS 1.3 only.
+    let o = run(&[
+        "apply",
+        "--root",
+        a.root().to_str().unwrap(),
+        "--server",
+        "apache",
+        "--profile",
+        "modern",
+        "--yes",
+        "--reload",
+        "--backup-dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let o = run(&[
+        "verify",
+        "--root",
+        a.root().to_str().unwrap(),
+        "--server",
+        "apache",
+        "--profile",
+        "modern",
+    ]);
+    let out = text(&o.stdout);
+    assert_eq!(code(&o), 0, "modern: {out}");
+    assert!(
+        out.contains("TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 refused, TLS 1.3 accepted"),
+        "{out}"
+    );
+    // An outside witness, once: testssl sees the same protocols.
+    if have("testssl") {
+        let o = Command::new("timeout")
+            .args([
+                "300",
+                "testssl",
+                "--protocols",
+                "--quiet",
+                "--color",
+                "0",
+                "--warnings",
+                "off",
+                "127.0.0.1:443",
+            ])
+            .output()
+            .unwrap();
+        let t = text(&o.stdout);
+        for line in [
+            "TLS 1      not offered",
+            "TLS 1.1    not offered",
+            "TLS 1.2    not offered",
+            "TLS 1.3    offered",
+        ] {
+            assert!(t.contains(line), "testssl: {line}: {t}");
+        }
+    }
+    let o = run(&["rollback", "--backup-dir", b.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        snapshot(&a.root()),
+        original,
+        "rollback restores every byte"
+    );
+    a.stop();
+    let (ok, out) = a.ctl("start");
+    assert!(ok, "{out}");
+    wait_until(
+        || probe_line(&a.root(), "127.0.0.1:443").is_some_and(|l| l.contains("TLS 1.0 accepted")),
+        "the weak server again",
+    );
+
     // A reload that fails: a 1024-bit key runs only at @SECLEVEL=0, which
     // the profile's cipher list drops, so httpd exits on the graceful
     // restart; apache2ctl -t cannot see it. tlsmend must undo the run.
@@ -304,4 +375,274 @@ fn apply_without_reload_says_how_to_reload() {
         "{}",
         text(&o.stdout)
     );
+}
+
+fn verify_server(root: Option<&Path>, server: &str) -> (i32, String) {
+    let mut args = vec!["verify", "--server", server];
+    if let Some(r) = root {
+        args.extend(["--root", r.to_str().unwrap()]);
+    }
+    let o = run(&args);
+    (code(&o), text(&o.stdout))
+}
+
+fn testssl(starttls: Option<&str>, target: &str) -> Option<String> {
+    if !have("testssl") {
+        return None;
+    }
+    let mut c = Command::new("timeout");
+    c.args([
+        "300",
+        "testssl",
+        "--protocols",
+        "--quiet",
+        "--color",
+        "0",
+        "--warnings",
+        "off",
+    ]);
+    if let Some(p) = starttls {
+        c.args(["-t", p]);
+    }
+    Some(text(&c.arg(target).output().unwrap().stdout))
+}
+
+/// Postfix from a copy of the machine's /etc/postfix (Debian's "Local only":
+/// loopback), with SASL configured so that submission is planned.
+struct Postfix {
+    dir: tempfile::TempDir,
+}
+
+impl Postfix {
+    fn conf(&self) -> PathBuf {
+        self.dir.path().join("root/etc/postfix")
+    }
+    fn cmd(&self, verb: &str) -> (bool, String) {
+        let o = Command::new("postfix")
+            .arg("-c")
+            .arg(self.conf())
+            .arg(verb)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            format!("{}{}", text(&o.stdout), text(&o.stderr)),
+        )
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = self.cmd("stop");
+        let pid = std::fs::read_to_string("/var/spool/postfix/pid/master.pid")
+            .ok()
+            .and_then(|p| p.trim().parse::<u32>().ok());
+        if let Some(pid) = pid {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+#[test]
+fn postfix_weak_then_hardened_then_rolled_back() {
+    if !have("postfix") || !have("postconf") {
+        return;
+    }
+    let p = Postfix {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let root = p.dir.path().join("root");
+    copy_tree(Path::new("/etc/postfix"), &p.conf());
+    let main = p.conf().join("main.cf");
+    let mut cf = std::fs::read_to_string(&main).unwrap();
+    assert!(
+        cf.contains("inet_interfaces = loopback-only"),
+        "this test runs Postfix on loopback only"
+    );
+    cf.push_str("smtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n");
+    std::fs::write(&main, cf).unwrap();
+    let original = snapshot(&root);
+    let (ok, out) = p.cmd("start");
+    assert!(ok, "postfix start: {out}");
+    wait_until(
+        || {
+            verify_server(Some(&root), "postfix")
+                .1
+                .contains("127.0.0.1:25 (SMTP STARTTLS): TLS")
+        },
+        "postfix on 25",
+    );
+    let (c, out) = verify_server(Some(&root), "postfix");
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("TLS 1.0 accepted"), "weak before: {out}");
+
+    let version = text(
+        &Command::new("postconf")
+            .args(["-dh", "mail_version"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let b = p.dir.path().join("backups");
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--server",
+        "postfix",
+        "--postfix-version",
+        version.trim(),
+        "--yes",
+        "--reload",
+        "--backup-dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let (c, out) = verify_server(Some(&root), "postfix");
+    assert_eq!(c, 0, "hardened: {out}");
+    for want in [
+        "127.0.0.1:25 (SMTP STARTTLS): TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 accepted, TLS 1.3 accepted",
+        "127.0.0.1:587 (SMTP STARTTLS): TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 accepted, TLS 1.3 accepted",
+        "127.0.0.1:587 (submission): AUTH before STARTTLS not offered, STARTTLS required",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    if let Some(t) = testssl(Some("smtp"), "127.0.0.1:25") {
+        assert!(
+            t.contains("TLS 1      not offered") && t.contains("TLS 1.2    offered"),
+            "testssl: {t}"
+        );
+    }
+    let o = run(&["rollback", "--backup-dir", b.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(snapshot(&root), original, "rollback restores every byte");
+    let (ok, out) = p.cmd("reload");
+    assert!(ok, "{out}");
+    wait_until(
+        || {
+            verify_server(Some(&root), "postfix")
+                .1
+                .contains("TLS 1.0 accepted")
+        },
+        "the weak Postfix after rollback",
+    );
+}
+
+/// Courier reads /etc/courier only, so this test changes the machine's
+/// files (to listen on loopback, then through tlsmend) and restores them.
+struct Courier {
+    saved: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Courier {
+    fn ctl(verb: &str) {
+        for s in ["/usr/sbin/imapd", "/usr/sbin/imapd-ssl"] {
+            let _ = Command::new(s).arg(verb).output();
+        }
+    }
+}
+
+impl Drop for Courier {
+    fn drop(&mut self) {
+        Courier::ctl("stop");
+        for (p, b) in &self.saved {
+            std::fs::write(p, b).unwrap();
+        }
+    }
+}
+
+#[test]
+fn courier_weak_then_hardened_then_rolled_back() {
+    if !have("couriertls") || !Path::new("/usr/sbin/imapd").exists() {
+        return;
+    }
+    let files = [
+        PathBuf::from("/etc/courier/imapd"),
+        PathBuf::from("/etc/courier/imapd-ssl"),
+    ];
+    let c = Courier {
+        saved: files
+            .iter()
+            .map(|f| (f.clone(), std::fs::read(f).unwrap()))
+            .collect(),
+    };
+    Courier::ctl("stop");
+    // Loopback only.
+    let imapd = std::fs::read_to_string(&files[0])
+        .unwrap()
+        .replace("\nADDRESS=0\n", "\nADDRESS=127.0.0.1\n");
+    let ssl = std::fs::read_to_string(&files[1])
+        .unwrap()
+        .replace("\nSSLADDRESS=0\n", "\nSSLADDRESS=127.0.0.1\n");
+    assert!(
+        imapd.contains("\nADDRESS=127.0.0.1\n") && ssl.contains("\nSSLADDRESS=127.0.0.1\n"),
+        "Debian's files set ADDRESS=0"
+    );
+    std::fs::write(&files[0], imapd).unwrap();
+    std::fs::write(&files[1], ssl).unwrap();
+    let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    Courier::ctl("start");
+    wait_until(
+        || {
+            verify_server(None, "courier")
+                .1
+                .contains("127.0.0.1:143 (IMAP STARTTLS): TLS")
+        },
+        "imapd on 143",
+    );
+    let (code1, out) = verify_server(None, "courier");
+    assert_eq!(code1, 1, "{out}");
+    assert!(
+        out.contains("TLS 1.0 accepted") && out.contains("LOGIN before STARTTLS allowed"),
+        "weak before: {out}"
+    );
+
+    let t = tempfile::tempdir().unwrap();
+    let b = t.path().join("backups");
+    let o = run(&[
+        "apply",
+        "--server",
+        "courier",
+        "--yes",
+        "--reload",
+        "--backup-dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let (code2, out) = verify_server(None, "courier");
+    assert_eq!(code2, 0, "hardened: {out}");
+    for want in [
+        "127.0.0.1:143 (IMAP STARTTLS): TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 accepted, TLS 1.3 accepted",
+        "LOGIN before STARTTLS refused",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    assert!(
+        !out.contains(":993"),
+        "imapd-ssl is off (courier.imaps-off): {out}"
+    );
+    if let Some(t) = testssl(Some("imap"), "127.0.0.1:143") {
+        assert!(
+            t.contains("TLS 1      not offered") && t.contains("TLS 1.2    offered"),
+            "testssl: {t}"
+        );
+    }
+    let o = run(&["rollback", "--backup-dir", b.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let after: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert!(after == before, "rollback restores every byte");
+    Courier::ctl("stop");
+    Courier::ctl("start");
+    wait_until(
+        || {
+            verify_server(None, "courier")
+                .1
+                .contains("TLS 1.0 accepted")
+        },
+        "the weak Courier after rollback",
+    );
+    drop(c);
 }
