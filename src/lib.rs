@@ -3,8 +3,10 @@
 //! The data flows one way: [`discover`] finds a machine's files (or those of
 //! a `--root` image) → [`syntax`] parses each losslessly → [`policy`] audits
 //! them against a profile and plans byte patches ([`plan`], [`edit`]) →
-//! [`review`] shows and approves them → [`apply`] writes them atomically
-//! ([`write`]) with a run folder ([`backup`]) that `rollback` restores.
+//! [`review`] shows and approves them → [`validate`] runs the daemons'
+//! checkers on a staging copy → [`apply`] writes them atomically ([`write`])
+//! with a run folder ([`backup`]) that `rollback` restores → [`reload`] and
+//! [`verify`] ([`probe`]) prove what the daemons now do.
 //!
 //! ```
 //! use std::path::Path;
@@ -21,8 +23,8 @@
 //! - Apache `${VAR}` in Include paths resolves only through `Define`.
 //! - Courier files are read as plain `NAME=value` sh assignments; any other
 //!   shell construct is rejected with its line and column.
-//! - tlsmend reads configuration, not the running daemon: `verify`-style
-//!   probing of live servers is separate work.
+//! - `verify` and `apply --reload` probe daemons on the network; everything
+//!   else reads configuration only.
 
 pub mod apache_tree;
 pub mod apply;

@@ -224,21 +224,25 @@ fn apache_weak_then_hardened_then_rolled_back_then_a_failed_reload_is_undone() {
         ),
     );
 
-    // The modern profile: TLS 1.3 only.
-    let o = run(&[
+    // The modern profile, TLS 1.3 only, through the interactive review with
+    // real keystrokes: [a]ll.
+    let root_s = a.root().to_str().unwrap().to_string();
+    let mut pty = common::pty::spawn(&[
         "apply",
         "--root",
-        a.root().to_str().unwrap(),
+        &root_s,
         "--server",
         "apache",
         "--profile",
         "modern",
-        "--yes",
         "--reload",
         "--backup-dir",
         b.to_str().unwrap(),
     ]);
-    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    pty.answer(1, "a");
+    let (c, screen) = pty.finish();
+    assert_eq!(c, 0, "{screen}");
+    assert!(screen.contains("reloaded: apache2ctl graceful"), "{screen}");
     let o = run(&[
         "verify",
         "--root",
