@@ -602,6 +602,33 @@ fn slapd_live_apply_with_ldapmodify_and_rollback() {
     assert!(s.starttls_whoami(), "ldapwhoami -ZZ works");
     let o = run(&["verify", &url]);
     assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+    // An outside witness, once. testssl speaks LDAP StartTLS only through
+    // openssl s_client (--ssl-native), so its TLS 1.0 verdict is weaker
+    // than tlsmend's own probe above; it still must not see TLS 1.0.
+    if have("testssl") {
+        let o = Command::new("timeout")
+            .args([
+                "300",
+                "testssl",
+                "--protocols",
+                "--quiet",
+                "--color",
+                "0",
+                "--warnings",
+                "off",
+                "-t",
+                "ldap",
+                "--ssl-native",
+            ])
+            .arg(format!("127.0.0.1:{}", s.port))
+            .output()
+            .unwrap();
+        let t = text(&o.stdout);
+        assert!(
+            t.contains("TLS 1      not offered") && t.contains("TLS 1.2    offered"),
+            "testssl: {t}"
+        );
+    }
     assert!(
         text(&o.stdout)
             .contains("TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 accepted, TLS 1.3 accepted"),
