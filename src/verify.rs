@@ -249,51 +249,29 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
 /// saying how TLS starts, or `SCHEME://HOST:PORT` with `https`, `http`,
 /// `smtp`, `submission`, `imap`, `imaps`, `ldap`, `ldaps` or `tls`.
 pub fn for_address(addr: &str) -> Result<Check, String> {
-    if let Some((scheme, rest)) = addr.split_once("://") {
-        let (host, port) = rest
-            .trim_end_matches('/')
-            .rsplit_once(':')
-            .ok_or_else(|| format!("{addr}: expected {scheme}://HOST:PORT"))?;
-        let port: u16 = port.parse().map_err(|_| format!("{addr}: bad port"))?;
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let tls = |server, wrap, https| Check::Tls {
-            server,
-            endpoint: Endpoint {
-                host: host.clone(),
-                port,
-                wrap,
-                name: None,
-            },
-            https,
-        };
-        return Ok(match scheme {
-            "https" => tls(Server::Apache, Wrap::Implicit, true),
-            "http" => Check::Redirect {
-                host: host.clone(),
-                port,
-                name: host.clone(),
-            },
-            "smtp" | "submission" => tls(Server::Postfix, Wrap::Smtp, false),
-            "smtps" => tls(Server::Postfix, Wrap::Implicit, false),
-            "imap" => tls(Server::Courier, Wrap::Imap, false),
-            "imaps" => tls(Server::Courier, Wrap::Implicit, false),
-            "ldap" => tls(Server::Openldap, Wrap::Ldap, false),
-            "ldaps" => tls(Server::Openldap, Wrap::Implicit, false),
-            "tls" => tls(Server::Apache, Wrap::Implicit, false),
-            other => return Err(format!("{addr}: unknown scheme {other:?}")),
-        });
-    }
-    let (host, port) = addr
+    let (scheme, rest) = match addr.split_once("://") {
+        Some((s, r)) => (Some(s), r),
+        None => (None, addr),
+    };
+    let (host, port) = rest
+        .trim_end_matches('/')
         .rsplit_once(':')
-        .ok_or_else(|| format!("{addr}: expected HOST:PORT"))?;
+        .ok_or_else(|| format!("{addr}: expected [SCHEME://]HOST:PORT"))?;
     let port: u16 = port.parse().map_err(|_| format!("{addr}: bad port"))?;
     let host = host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
+    let scheme = scheme.unwrap_or(match port {
+        25 | 587 => "smtp",
+        465 => "smtps",
+        143 => "imap",
+        993 => "imaps",
+        389 => "ldap",
+        636 => "ldaps",
+        80 => "http",
+        _ => "https",
+    });
     let tls = |server, wrap, https| Check::Tls {
         server,
         endpoint: Endpoint {
@@ -304,19 +282,21 @@ pub fn for_address(addr: &str) -> Result<Check, String> {
         },
         https,
     };
-    Ok(match port {
-        25 | 587 => tls(Server::Postfix, Wrap::Smtp, false),
-        465 => tls(Server::Postfix, Wrap::Implicit, false),
-        143 => tls(Server::Courier, Wrap::Imap, false),
-        993 => tls(Server::Courier, Wrap::Implicit, false),
-        389 => tls(Server::Openldap, Wrap::Ldap, false),
-        636 => tls(Server::Openldap, Wrap::Implicit, false),
-        80 => Check::Redirect {
+    Ok(match scheme {
+        "https" => tls(Server::Apache, Wrap::Implicit, true),
+        "http" => Check::Redirect {
             host: host.clone(),
             port,
             name: host.clone(),
         },
-        _ => tls(Server::Apache, Wrap::Implicit, true),
+        "smtp" | "submission" => tls(Server::Postfix, Wrap::Smtp, false),
+        "smtps" => tls(Server::Postfix, Wrap::Implicit, false),
+        "imap" => tls(Server::Courier, Wrap::Imap, false),
+        "imaps" => tls(Server::Courier, Wrap::Implicit, false),
+        "ldap" => tls(Server::Openldap, Wrap::Ldap, false),
+        "ldaps" => tls(Server::Openldap, Wrap::Implicit, false),
+        "tls" => tls(Server::Apache, Wrap::Implicit, false),
+        other => return Err(format!("{addr}: unknown scheme {other:?}")),
     })
 }
 

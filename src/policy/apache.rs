@@ -293,6 +293,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `canonical` in the name case of virtual host `v`'s first directive.
+    fn vhost_case(&self, v: usize, canonical: &str) -> String {
+        let sample = self
+            .tree
+            .vhost_items(v)
+            .next()
+            .map(|i| i.directive.name.slice(self.bytes(i.file)))
+            .unwrap_or_default();
+        style::name_case(canonical, sample)
+    }
+
     /// A patch that adds `text` as the last line of virtual host `v`.
     fn insert_in_vhost(&self, v: usize, text: &str) -> Patch {
         let vh = &self.tree.vhosts[v];
@@ -519,12 +530,7 @@ impl<'a> Ctx<'a> {
                 self.push(f, None);
                 continue;
             }
-            let sample = tree
-                .vhost_items(v)
-                .next()
-                .map(|i| i.directive.name.slice(self.bytes(i.file)).to_vec())
-                .unwrap_or_default();
-            let text = format!("{} {wanted}", style::name_case("Header", &sample));
+            let text = format!("{} {wanted}", self.vhost_case(v, "Header"));
             let file = f.file;
             let change = Change {
                 ldap: None,
@@ -661,14 +667,9 @@ impl<'a> Ctx<'a> {
                 self.push(f, None);
                 continue;
             }
-            let sample = tree
-                .vhost_items(v)
-                .next()
-                .map(|i| i.directive.name.slice(self.bytes(i.file)).to_vec())
-                .unwrap_or_default();
             let text = format!(
                 "{} permanent / https://{host}/",
-                style::name_case("Redirect", &sample)
+                self.vhost_case(v, "Redirect")
             );
             let file = f.file;
             let change = Change {
