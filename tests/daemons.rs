@@ -12,20 +12,6 @@ use std::path::Path;
 use std::process::Command;
 use tlsmend::policy::profile::Profile;
 
-fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(tool).exists());
-    if !found {
-        assert!(
-            std::env::var_os("TLSMEND_REQUIRE_DAEMONS").is_none(),
-            "{tool} is not installed but TLSMEND_REQUIRE_DAEMONS is set (.ci/run installs it)"
-        );
-        eprintln!("SKIPPED: {tool} is not installed (install it, or run .ci/run)");
-    }
-    found
-}
-
 fn apache2ctl_t(confdir: &Path) -> (bool, String) {
     let o = Command::new("apache2ctl")
         .arg("-t")

@@ -14,20 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn have(tool: &str) -> bool {
-    let found = ["/usr/sbin", "/usr/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(tool).exists());
-    if !found {
-        assert!(
-            std::env::var_os("TLSMEND_REQUIRE_DAEMONS").is_none(),
-            "{tool} is not installed but TLSMEND_REQUIRE_DAEMONS is set"
-        );
-        eprintln!("SKIPPED: {tool} is not installed (install it, or run .ci/run)");
-    }
-    found
-}
-
 /// Apache from a demo copy on 127.0.0.1:80 and :443.
 struct Apache {
     dir: tempfile::TempDir,

@@ -73,3 +73,20 @@ pub fn fake_couriertls(root: &Path, libs: &[&str]) {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, tlsmend::tlslib::synthetic_elf(libs)).unwrap();
 }
+
+/// Whether a daemon's tool is installed. Without it a test prints
+/// `SKIPPED: <reason>` and passes, unless `TLSMEND_REQUIRE_DAEMONS` is set
+/// (by `tests/run-all`, so by CI), where a missing tool is a failure.
+pub fn have(tool: &str) -> bool {
+    let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .any(|d| Path::new(d).join(tool).exists());
+    if !found {
+        assert!(
+            std::env::var_os("TLSMEND_REQUIRE_DAEMONS").is_none(),
+            "{tool} is not installed but TLSMEND_REQUIRE_DAEMONS is set (tests/run-all installs it)"
+        );
+        eprintln!("SKIPPED: {tool} is not installed (install it, or run tests/run-all as root)");
+    }
+    found
+}
