@@ -220,7 +220,8 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
             "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
         );
     }
-    let report = audit_report(root, target, only, skip)?;
+    let opts = options(target, only, skip);
+    let report = policy::audit(root, &opts)?;
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
             eprintln!(
@@ -305,6 +306,11 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
             "tlsmend: warning: --no-validate: the daemons' checkers were not run on the result"
         );
     }
+    // Which daemons run now: --reload reloads (and judges) only those.
+    let running = how.reload.then(|| {
+        let files: Vec<PathBuf> = report.files.iter().map(|f| f.host.clone()).collect();
+        tlsmend::reload::running(tlsmend::reload::targets(&report, &files), root, &opts)
+    });
     let run = tlsmend::apply::commit(&report, &selected, backup_dir)?;
     let Some(run) = run else {
         println!("the approved changes leave every file as it was: nothing was written");
@@ -327,7 +333,18 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         backup_dir.display()
     );
     let written: Vec<PathBuf> = run.entries.iter().map(|e| e.path.clone()).collect();
-    let targets = tlsmend::reload::targets(&report, &written);
+    let mut targets = tlsmend::reload::targets(&report, &written);
+    if let Some((up, notes)) = running {
+        for n in notes {
+            eprintln!("tlsmend: note: {n}");
+        }
+        // Of what was written, reload what runs.
+        targets.apache_confdir = targets
+            .apache_confdir
+            .filter(|_| up.apache_confdir.is_some());
+        targets.postfix_dirs.retain(|d| up.postfix_dirs.contains(d));
+        targets.courier &= up.courier;
+    }
     if !how.reload {
         if targets.apache_confdir.is_some() {
             println!(
@@ -351,7 +368,6 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     for n in &notes {
         eprintln!("tlsmend: note: {n}");
     }
-    let opts = options(target, &how.only, &how.skip);
     match tlsmend::reload::probe(&targets, root, &opts, std::time::Duration::from_secs(10)) {
         Ok(seen) => {
             for s in seen {

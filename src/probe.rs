@@ -70,6 +70,11 @@ fn connect(host: &str, port: u16) -> Result<TcpStream, String> {
     Err(last)
 }
 
+/// Whether anything accepts a TCP connection on `host:port`.
+pub fn answers(host: &str, port: u16) -> bool {
+    connect(host, port).is_ok()
+}
+
 /// Reads one line (to `\n`) byte by byte, so nothing after it is consumed.
 fn read_line(s: &mut TcpStream) -> Result<String, String> {
     let mut line = Vec::new();

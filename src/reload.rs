@@ -171,6 +171,52 @@ fn wait_for_exit(pid_file: &Path) {
     }
 }
 
+/// Keeps only the daemons that are running now (one of their declared
+/// services answers on loopback): `--reload` reloads what runs, and never
+/// starts a daemon that was stopped, nor blames a change for its absence.
+pub fn running(t: Targets, root: &Root, opts: &Options) -> (Targets, Vec<String>) {
+    let mut notes = Vec::new();
+    let answers = |server: Server| -> bool {
+        let mut o = opts.clone();
+        o.servers = vec![server];
+        verify::declared(root, &o, "127.0.0.1")
+            .unwrap_or_default()
+            .iter()
+            .any(|c| match c {
+                Check::Tls { endpoint, .. } => crate::probe::answers(&endpoint.host, endpoint.port),
+                Check::Redirect { host, port, .. }
+                | Check::ImapLogin { host, port }
+                | Check::Submission { host, port } => crate::probe::answers(host, *port),
+            })
+    };
+    let mut kept = Targets {
+        slapd_offline: t.slapd_offline,
+        ..Targets::default()
+    };
+    if t.apache_confdir.is_some() {
+        if answers(Server::Apache) {
+            kept.apache_confdir = t.apache_confdir;
+        } else {
+            notes.push("Apache is not running: not reloaded (start it to use the changes)".into());
+        }
+    }
+    if !t.postfix_dirs.is_empty() {
+        if answers(Server::Postfix) {
+            kept.postfix_dirs = t.postfix_dirs;
+        } else {
+            notes.push("Postfix is not running: not reloaded".into());
+        }
+    }
+    if t.courier {
+        if answers(Server::Courier) {
+            kept.courier = true;
+        } else {
+            notes.push("Courier IMAP is not running: not restarted".into());
+        }
+    }
+    (kept, notes)
+}
+
 /// The servers whose daemons were reloaded, for the probe.
 fn servers(t: &Targets) -> Vec<Server> {
     let mut v = Vec::new();

@@ -142,6 +142,27 @@ fn apache_weak_then_hardened_then_rolled_back_then_a_failed_reload_is_undone() {
     }
     let a = Apache::new();
     let original = snapshot(&a.root());
+    // --reload never starts a daemon that is not running, nor rolls back
+    // because of it.
+    let scratch = tempfile::tempdir().unwrap();
+    copy_tree(&a.root(), scratch.path());
+    let o = run(&[
+        "apply",
+        "--root",
+        scratch.path().to_str().unwrap(),
+        "--server",
+        "apache",
+        "--yes",
+        "--reload",
+        "--backup-dir",
+        scratch.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("Apache is not running: not reloaded"),
+        "{}",
+        text(&o.stderr)
+    );
     a.start();
     let (c, out) = verify(&a.root());
     assert_eq!(c, 1, "{out}");
