@@ -493,19 +493,29 @@ impl Slapd {
             "olcTLSCipherSuite",
         ]))
     }
+    /// `ldapwhoami -ZZ` and `ldapsearch -ZZ` (StartTLS required) both work,
+    /// verifying the server's certificate.
     fn starttls_whoami(&self) -> bool {
-        Command::new("ldapwhoami")
-            .args([
+        let url = format!("ldap://127.0.0.1:{}/", self.port);
+        let ok = |c: &mut Command| {
+            c.env("LDAPTLS_CACERT", self.dir.path().join("cert.pem"))
+                .output()
+                .unwrap()
+                .status
+                .success()
+        };
+        ok(Command::new("ldapwhoami").args(["-x", "-ZZ", "-H", &url]))
+            && ok(Command::new("ldapsearch").args([
                 "-x",
                 "-ZZ",
                 "-H",
-                &format!("ldap://127.0.0.1:{}/", self.port),
-            ])
-            .env("LDAPTLS_CACERT", self.dir.path().join("cert.pem"))
-            .output()
-            .unwrap()
-            .status
-            .success()
+                &url,
+                "-b",
+                "",
+                "-s",
+                "base",
+                "supportedExtension",
+            ]))
     }
 }
 
