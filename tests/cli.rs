@@ -638,3 +638,31 @@ fn postfix_multi_instance_directories_are_audited() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn courier_files_with_crlf_are_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/courier");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("imapd-ssl"),
+        "IMAPDSTARTTLS=YES\r\nIMAP_TLS_REQUIRED=1\r\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--tls-library",
+        "gnutls",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap();
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "courier.line-endings" && x["line"] == 1),
+        "{f:?}"
+    );
+}

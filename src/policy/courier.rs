@@ -55,6 +55,10 @@ pub const RULES: &[(&str, &str)] = &[
         "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
     ),
     (
+        "courier.line-endings",
+        "CRLF line endings: sh keeps the CR in every value (audit only)",
+    ),
+    (
         "courier.imaps-off",
         "IMAPDSSLSTART commented out, as the article asks (RFC 8314 prefers 993: --skip it to keep)",
     ),
@@ -216,6 +220,7 @@ pub fn audit(
             );
         }
     }
+    cx.line_endings();
     cx.certificates();
     cx.imaps_off();
 }
@@ -467,6 +472,21 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The start scripts source these files with sh, which keeps a CR at
+    /// the end of every value: `TLS_PRIORITY` then fails every handshake.
+    fn line_endings(&mut self) {
+        for f in 0..self.cfg.files.len() {
+            let b = self.bytes(f);
+            let Some(at) = b.windows(2).position(|w| w == b"\r\n") else {
+                continue;
+            };
+            let mut finding = self.finding("courier.line-endings", Severity::High, f, at);
+            finding.reason = "this file has CRLF line endings: sh keeps the CR in every value, so TLS_PRIORITY and paths are wrong and every TLS handshake fails while imapd still listens".into();
+            finding.blocked = Some("audit only: convert the file to LF line endings (dos2unix), then run tlsmend again".into());
+            self.push(finding, None);
+        }
+    }
+
     fn certificates(&mut self) {
         for (name, rule_reason) in [
             ("TLS_CERTFILE", "the server certificate and key"),
@@ -483,7 +503,7 @@ impl<'a> Ctx<'a> {
                 .map(|&(f, a)| (f, a.name.start, a.value_str(self.bytes(f))));
             let Some((f, at, value)) = found else {
                 let mut finding = self.finding("courier.certificate", Severity::Medium, last, 0);
-                finding.reason = format!("{name} is not set: couriertls has no {rule_reason}");
+                finding.reason = format!("{name} is not set: couriertls lacks {rule_reason}");
                 finding.blocked = Some(format!("audit only: set {name} to a readable file"));
                 self.push(finding, None);
                 continue;
