@@ -558,6 +558,29 @@ fn slapd_live_apply_with_ldapmodify_and_rollback() {
         "{}",
         text(&o.stdout)
     );
+    // --dry-run prints the change file, and changes nothing.
+    let o = run(&[
+        "apply",
+        "--root",
+        s.root().to_str().unwrap(),
+        "--ldap-uri",
+        &s.ldapi,
+        "--dry-run",
+        "--server",
+        "openldap",
+        "--tls-library",
+        "gnutls",
+    ]);
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let change = text(&o.stdout);
+    assert!(
+        change.contains("dn: cn=config\nchangetype: modify\nreplace: olcTLSCipherSuite\n"),
+        "{change}"
+    );
+    assert!(
+        !s.cipher_suite().contains("olcTLSCipherSuite"),
+        "the dry run changed nothing"
+    );
     let b = s.dir.path().join("backups");
     let o = run(&[
         "apply",

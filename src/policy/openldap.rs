@@ -68,6 +68,10 @@ pub const RULES: &[(&str, &str)] = &[
         "ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile",
     ),
     (
+        "openldap.client-cacert",
+        "ldap.conf names the CA that clients verify servers against (audit only)",
+    ),
+    (
         "openldap.client-protocol-min",
         "OpenSSL builds: ldap.conf TLS_PROTOCOL_MIN at the profile's floor",
     ),
@@ -718,6 +722,16 @@ fn ldap_conf(
             Some(i),
             report,
         );
+    }
+    // Without a CA, verifying the server (TLS_REQCERT demand) fails or
+    // falls back to whatever the TLS library's defaults hold.
+    if get("TLS_CACERT").is_none() && get("TLS_CACERTDIR").is_none() {
+        let mut fi = Finding::new("openldap.client-cacert", Severity::Low, file, 1);
+        fi.reason = "neither TLS_CACERT nor TLS_CACERTDIR is set: clients verify LDAP servers only against the TLS library's default store, if any".into();
+        fi.blocked = Some(
+            "audit only: set TLS_CACERT to the CA bundle that signed your LDAP servers".into(),
+        );
+        report.findings.push(fi);
     }
     let suite = get("TLS_CIPHER_SUITE");
     let verdict = suite.as_ref().map(|(v, _, _)| judge_suite(lib, profile, v));
