@@ -89,7 +89,14 @@ pub fn reload(t: &Targets, root: &Root, mode: Mode) -> (Vec<String>, Vec<String>
             Mode::Graceful => ctl("graceful").map(|()| "graceful"),
             Mode::Restart => {
                 let _ = ctl("stop");
-                wait_for_exit(&apache_pid_file(dir));
+                let pid_file = apache_pid_file(dir);
+                wait_for_exit(&pid_file);
+                // An httpd that exited on a bad configuration leaves its PID
+                // file behind; if that PID lingers as a zombie, httpd -k start
+                // takes it for a running server and starts nothing.
+                if !alive(&pid_file) {
+                    let _ = std::fs::remove_file(&pid_file);
+                }
                 ctl("start").map(|()| "stop; apache2ctl start")
             }
         };
@@ -153,20 +160,21 @@ fn apache_pid_file(confdir: &Path) -> PathBuf {
     }
 }
 
+/// Whether the process named by `pid_file` runs (a zombie does not count).
+fn alive(pid_file: &Path) -> bool {
+    std::fs::read_to_string(pid_file)
+        .ok()
+        .and_then(|p| p.trim().parse::<u32>().ok())
+        .is_some_and(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .is_ok_and(|s| !s.contains("zombie"))
+        })
+}
+
 /// Waits (up to ten seconds) until the process named by `pid_file` is gone.
 fn wait_for_exit(pid_file: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let alive = std::fs::read_to_string(pid_file)
-            .ok()
-            .and_then(|p| p.trim().parse::<u32>().ok())
-            .is_some_and(|pid| {
-                std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    .is_ok_and(|s| !s.contains("zombie"))
-            });
-        if !alive {
-            return;
-        }
+    while Instant::now() < deadline && alive(pid_file) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -250,6 +258,13 @@ pub fn probe(
     // A graceful restart finishes after the command returns; a configuration
     // the daemon refuses makes it exit only once it has read it.
     std::thread::sleep(Duration::from_millis(1500));
+    // httpd reads its files on the graceful restart and exits if it cannot
+    // use them: its parent process must still be there.
+    if let Some(dir) = &t.apache_confdir
+        && !alive(&apache_pid_file(dir))
+    {
+        return Err("httpd exited after the graceful restart (see its error log)".into());
+    }
     let mut seen = Vec::new();
     for c in checks.iter().filter(|c| matches!(c, Check::Tls { .. })) {
         let deadline = Instant::now() + wait;
