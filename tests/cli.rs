@@ -7,13 +7,6 @@ use common::*;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-fn demo_copy() -> (tempfile::TempDir, std::path::PathBuf) {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    copy_tree(&repo().join("demo"), &root);
-    (t, root)
-}
-
 #[test]
 fn audit_exit_codes_and_json() {
     let (_t, root) = demo_copy();

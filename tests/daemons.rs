@@ -29,25 +29,14 @@ fn apache2ctl_accepts_the_hardened_demo() {
     if !have("apache2ctl") {
         return;
     }
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    copy_tree(&repo().join("demo"), &root);
+    let (t, root) = demo_copy();
     let confdir = root.join("etc/apache2");
     let (ok, out) = apache2ctl_t(&confdir);
     assert!(
         ok,
         "the demo must be valid before tlsmend touches it:\n{out}"
     );
-    let o = run(&[
-        "apply",
-        "--root",
-        root.to_str().unwrap(),
-        "--yes",
-        "--tls-library",
-        "gnutls",
-        "--backup-dir",
-        t.path().join("b").to_str().unwrap(),
-    ]);
+    let o = apply_yes(&root, t.path(), &["--tls-library", "gnutls"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let (ok, out) = apache2ctl_t(&confdir);
     assert!(
@@ -131,21 +120,12 @@ fn courier_files_source_cleanly_after_apply() {
     if !have("gnutls-cli") || !have("dash") {
         return;
     }
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    copy_tree(&repo().join("demo"), &root);
-    let o = run(&[
-        "apply",
-        "--root",
-        root.to_str().unwrap(),
-        "--yes",
-        "--server",
-        "courier",
-        "--tls-library",
-        "gnutls",
-        "--backup-dir",
-        t.path().join("b").to_str().unwrap(),
-    ]);
+    let (t, root) = demo_copy();
+    let o = apply_yes(
+        &root,
+        t.path(),
+        &["--server", "courier", "--tls-library", "gnutls"],
+    );
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let f = root.join("etc/courier/imapd-ssl");
     let st = Command::new("dash").arg("-n").arg(&f).status().unwrap();
@@ -785,9 +765,7 @@ fn a_change_the_checker_rejects_is_never_written() {
     }
     // tlsmend reads <IfDefine> as if it held, so it believes mod_headers is
     // loaded; apache2ctl -t knows better. The checker must win.
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    copy_tree(&repo().join("demo"), &root);
+    let (t, root) = demo_copy();
     std::fs::write(
         root.join("etc/apache2/mods-available/headers.load"),
         "<IfDefine NEVER_DEFINED>\nLoadModule headers_module /usr/lib/apache2/modules/mod_headers.so\n</IfDefine>\n",
@@ -802,16 +780,7 @@ fn a_change_the_checker_rejects_is_never_written() {
         .collect();
     std::fs::write(&shop, without_header).unwrap();
     let before = snapshot(&root);
-    let o = run(&[
-        "apply",
-        "--root",
-        root.to_str().unwrap(),
-        "--yes",
-        "--server",
-        "apache",
-        "--backup-dir",
-        t.path().join("b").to_str().unwrap(),
-    ]);
+    let o = apply_yes(&root, t.path(), &["--server", "apache"]);
     assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
     assert!(
@@ -823,17 +792,7 @@ fn a_change_the_checker_rejects_is_never_written() {
     assert_eq!(snapshot(&root), before, "nothing in place was replaced");
     assert!(!t.path().join("b").exists(), "no backup run either");
     // --no-validate writes, with a warning.
-    let o = run(&[
-        "apply",
-        "--root",
-        root.to_str().unwrap(),
-        "--yes",
-        "--server",
-        "apache",
-        "--no-validate",
-        "--backup-dir",
-        t.path().join("b").to_str().unwrap(),
-    ]);
+    let o = apply_yes(&root, t.path(), &["--server", "apache", "--no-validate"]);
     assert_eq!(code(&o), 0);
     assert!(
         text(&o.stderr).contains("--no-validate"),
@@ -857,19 +816,8 @@ fn apply_reports_the_checkers_it_ran() {
     if !have("apache2ctl") || !have("postfix") || !have("gnutls-cli") {
         return;
     }
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    copy_tree(&repo().join("demo"), &root);
-    let o = run(&[
-        "apply",
-        "--root",
-        root.to_str().unwrap(),
-        "--yes",
-        "--tls-library",
-        "gnutls",
-        "--backup-dir",
-        t.path().join("b").to_str().unwrap(),
-    ]);
+    let (t, root) = demo_copy();
+    let o = apply_yes(&root, t.path(), &["--tls-library", "gnutls"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let err = text(&o.stderr);
     for checker in [

@@ -6,13 +6,6 @@ use common::pty::*;
 use common::*;
 use std::path::Path;
 
-fn courier_root() -> (tempfile::TempDir, std::path::PathBuf) {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().join("root");
-    copy_tree(&repo().join("demo"), &root);
-    (t, root)
-}
-
 fn args<'a>(root: &'a Path, backups: &'a Path) -> Vec<&'a str> {
     vec![
         "apply",
@@ -35,7 +28,7 @@ fn args<'a>(root: &'a Path, backups: &'a Path) -> Vec<&'a str> {
 
 #[test]
 fn approve_some_refuse_some_with_help() {
-    let (t, root) = courier_root();
+    let (t, root) = demo_copy();
     let backups = t.path().join("b");
     let mut pty = spawn(&args(&root, &backups));
     pty.answer(1, "y"); // [1/3] IMAP_TLS_REQUIRED=1
@@ -67,7 +60,7 @@ fn approve_some_refuse_some_with_help() {
 
 #[test]
 fn quit_writes_nothing() {
-    let (t, root) = courier_root();
+    let (t, root) = demo_copy();
     let before = snapshot(&root);
     let backups = t.path().join("b");
     let mut pty = spawn(&args(&root, &backups));
@@ -82,7 +75,7 @@ fn quit_writes_nothing() {
 
 #[test]
 fn all_approves_the_rest() {
-    let (t, root) = courier_root();
+    let (t, root) = demo_copy();
     let backups = t.path().join("b");
     let mut pty = spawn(&args(&root, &backups));
     pty.answer(1, "n");
@@ -105,7 +98,7 @@ fn all_approves_the_rest() {
 #[test]
 fn colour_on_a_terminal_unless_no_color() {
     for (no_color, coloured) in [(None, true), (Some("1"), false)] {
-        let (t, root) = courier_root();
+        let (t, root) = demo_copy();
         let backups = t.path().join("b");
         let mut pty = spawn_env(&args(&root, &backups), no_color);
         pty.answer(1, "q");

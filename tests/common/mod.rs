@@ -90,3 +90,26 @@ pub fn have(tool: &str) -> bool {
     }
     found
 }
+
+/// A fresh copy of the demo tree: (its temporary directory, the root in it).
+pub fn demo_copy() -> (tempfile::TempDir, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    copy_tree(&repo().join("demo"), &root);
+    (t, root)
+}
+
+/// `tlsmend apply --root ROOT --yes --backup-dir DIR/b` plus `extra`.
+pub fn apply_yes(root: &Path, dir: &Path, extra: &[&str]) -> Output {
+    let (r, b) = (root.to_str().unwrap(), dir.join("b"));
+    let mut args = vec![
+        "apply",
+        "--root",
+        r,
+        "--yes",
+        "--backup-dir",
+        b.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
