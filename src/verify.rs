@@ -32,6 +32,28 @@ pub enum Check {
     Submission { host: String, port: u16 },
 }
 
+impl Check {
+    fn tls(
+        server: Server,
+        host: impl Into<String>,
+        port: u16,
+        wrap: Wrap,
+        name: Option<String>,
+        https: bool,
+    ) -> Check {
+        Check::Tls {
+            server,
+            endpoint: Endpoint {
+                host: host.into(),
+                port,
+                wrap,
+                name,
+            },
+            https,
+        }
+    }
+}
+
 /// What the probe found wrong, with the rule whose findings govern it.
 #[derive(Clone, Debug)]
 pub struct Problem {
@@ -84,16 +106,14 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
                 let name = (0..tree.vhosts.len())
                     .filter(|&v| tree.vhost_is_tls(v) && tree.vhost_port(v) == Some(port))
                     .find_map(|v| tree.server_name(v));
-                checks.push(Check::Tls {
-                    server: Server::Apache,
-                    endpoint: Endpoint {
-                        host: host.into(),
-                        port,
-                        wrap: Wrap::Implicit,
-                        name,
-                    },
-                    https: true,
-                });
+                checks.push(Check::tls(
+                    Server::Apache,
+                    host,
+                    port,
+                    Wrap::Implicit,
+                    name,
+                    true,
+                ));
             } else {
                 for v in (0..tree.vhosts.len())
                     .filter(|&v| tree.vhost_port(v) == Some(port) && !tree.vhost_is_tls(v))
@@ -141,16 +161,7 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
                 } else {
                     Wrap::Smtp
                 };
-                checks.push(Check::Tls {
-                    server: Server::Postfix,
-                    endpoint: Endpoint {
-                        host: host.into(),
-                        port,
-                        wrap,
-                        name: None,
-                    },
-                    https: false,
-                });
+                checks.push(Check::tls(Server::Postfix, host, port, wrap, None, false));
                 if port == 587 {
                     checks.push(Check::Submission {
                         host: host.into(),
@@ -171,16 +182,14 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
             .value("IMAPDSTARTTLS")
             .is_some_and(|v| v.eq_ignore_ascii_case("YES"))
         {
-            checks.push(Check::Tls {
-                server: Server::Courier,
-                endpoint: Endpoint {
-                    host: host.into(),
-                    port,
-                    wrap: Wrap::Imap,
-                    name: None,
-                },
-                https: false,
-            });
+            checks.push(Check::tls(
+                Server::Courier,
+                host,
+                port,
+                Wrap::Imap,
+                None,
+                false,
+            ));
         }
         checks.push(Check::ImapLogin {
             host: host.into(),
@@ -194,16 +203,14 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
                 .value("SSLPORT")
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(993);
-            checks.push(Check::Tls {
-                server: Server::Courier,
-                endpoint: Endpoint {
-                    host: host.into(),
-                    port,
-                    wrap: Wrap::Implicit,
-                    name: None,
-                },
-                https: false,
-            });
+            checks.push(Check::tls(
+                Server::Courier,
+                host,
+                port,
+                Wrap::Implicit,
+                None,
+                false,
+            ));
         }
     }
     if wants(Server::Openldap)
@@ -230,16 +237,7 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
             };
             let hostport = url.split("://").nth(1).unwrap_or("").trim_end_matches('/');
             let port = port_of(hostport).unwrap_or(default_port);
-            checks.push(Check::Tls {
-                server: Server::Openldap,
-                endpoint: Endpoint {
-                    host: host.into(),
-                    port,
-                    wrap,
-                    name: None,
-                },
-                https: false,
-            });
+            checks.push(Check::tls(Server::Openldap, host, port, wrap, None, false));
         }
     }
     Ok(checks)
@@ -272,16 +270,7 @@ pub fn for_address(addr: &str) -> Result<Check, String> {
         80 => "http",
         _ => "https",
     });
-    let tls = |server, wrap, https| Check::Tls {
-        server,
-        endpoint: Endpoint {
-            host: host.clone(),
-            port,
-            wrap,
-            name: None,
-        },
-        https,
-    };
+    let tls = |server, wrap, https| Check::tls(server, host.clone(), port, wrap, None, https);
     Ok(match scheme {
         "https" => tls(Server::Apache, Wrap::Implicit, true),
         "http" => Check::Redirect {

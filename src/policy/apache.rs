@@ -762,16 +762,13 @@ impl<'a> Ctx<'a> {
                 }
             };
             if info.is_weak() {
-                let mut f = self.finding(
-                    "apache.weak-key",
-                    Severity::High,
-                    item.file,
-                    item.directive.name.start,
-                );
-                f.current = Some(format!("{raw}: {}", info.describe()));
-                f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
-                f.reason = "a key this small can be factored or is refused by current clients; OpenSSL 3 refuses to start httpd with it at the default security level".into();
-                f.blocked = Some("audit only: issue a new key and certificate".into());
+                let file = self.file_id(item.file);
+                let line = tree.files[item.file]
+                    .0
+                    .source
+                    .line_of(item.directive.name.start);
+                let why = "a key this small can be factored or is refused by current clients; OpenSSL 3 refuses to start httpd with it at the default security level";
+                let f = super::weak_key("apache.weak-key", file, line, &raw, &info, why);
                 self.push(f, None);
             }
             // Stapling asks the issuer's responder: a self-signed

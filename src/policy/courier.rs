@@ -531,11 +531,10 @@ impl<'a> Ctx<'a> {
             if let Ok(info) = crate::cert::read(&host)
                 && info.is_weak()
             {
-                let mut finding = self.finding("courier.weak-key", Severity::High, f, at);
-                finding.current = Some(format!("{value}: {}", info.describe()));
-                finding.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
-                finding.reason = "GnuTLS serves this key even with a hardened priority string; a key this small can be factored".into();
-                finding.blocked = Some("audit only: issue a new key and certificate".into());
+                let file = self.report.file(&self.cfg.files[f].0);
+                let line = self.cfg.files[f].0.source.line_of(at);
+                let why = "GnuTLS serves this key even with a hardened priority string; a key this small can be factored";
+                let finding = super::weak_key("courier.weak-key", file, line, &value, &info, why);
                 self.push(finding, None);
             }
         }

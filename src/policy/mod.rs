@@ -62,6 +62,25 @@ impl Options {
     }
 }
 
+/// The audit-only finding for a certificate key below 2048 bits RSA or 256
+/// bits EC, shared by every server's `*.weak-key` rule; `why` says what it
+/// means for that daemon.
+pub(crate) fn weak_key(
+    rule: &'static str,
+    file: usize,
+    line: usize,
+    path: &str,
+    info: &crate::cert::CertInfo,
+    why: &str,
+) -> crate::plan::Finding {
+    let mut f = crate::plan::Finding::new(rule, crate::plan::Severity::High, file, line);
+    f.current = Some(format!("{path}: {}", info.describe()));
+    f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
+    f.reason = why.into();
+    f.blocked = Some("audit only: issue a new key and certificate".into());
+    f
+}
+
 /// Every rule id with a one-line summary.
 pub fn rules() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
     apache::RULES

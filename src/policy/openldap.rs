@@ -314,11 +314,14 @@ fn server_rules(
         .map(|p| crate::cert::read(&root.host(&p)));
     match info {
         Some(Ok(info)) if info.is_weak() => {
-            let mut f = Finding::new("openldap.weak-key", Severity::High, file, cert_line);
-            f.current = Some(format!("{cert_path}: {}", info.describe()));
-            f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
-            f.reason = "a key this small can be factored".into();
-            f.blocked = Some("audit only: issue a new key and certificate".into());
+            let f = super::weak_key(
+                "openldap.weak-key",
+                file,
+                cert_line,
+                &cert_path,
+                &info,
+                "a key this small can be factored",
+            );
             report.findings.push(f);
         }
         Some(Ok(_)) | None => {}

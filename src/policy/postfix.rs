@@ -712,11 +712,9 @@ impl<'a> Ctx<'a> {
         }
         match host.as_ref().map(|h| crate::cert::read(h)) {
             Ok(Ok(info)) if info.is_weak() => {
-                let mut f = Finding::new("postfix.weak-key", Severity::High, self.main_file, line);
-                f.current = Some(format!("{file}: {}", info.describe()));
-                f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
-                f.reason = "a key this small can be factored; OpenSSL 3 refuses it at its default security level".into();
-                f.blocked = Some("audit only: issue a new key and certificate".into());
+                let why = "a key this small can be factored; OpenSSL 3 refuses it at its default security level";
+                let f =
+                    super::weak_key("postfix.weak-key", self.main_file, line, &file, &info, why);
                 self.push(f, None);
             }
             Ok(Ok(_)) => {}
