@@ -6,7 +6,7 @@
 //! place only when complete, so a listed run always has all its originals.
 //! Folders are 0700 and files 0600: backups of /etc are not world-readable.
 
-use crate::ldapmodify::{LdapChange, LdapMod};
+use crate::live::ldapmodify::{LdapChange, LdapMod};
 use crate::write::{Owner, write_atomic};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -291,7 +291,7 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     // A live server's values must still be what the run set.
     for r in &run.ldap {
         let attrs: Vec<&str> = r.change.mods.iter().map(|m| m.attr.as_str()).collect();
-        match crate::ldapmodify::current_values(&r.change.uri, &r.change.dn, &attrs) {
+        match crate::live::ldapmodify::current_values(&r.change.uri, &r.change.dn, &attrs) {
             Ok(now) => {
                 for (m, (_, vals)) in r.change.mods.iter().zip(now) {
                     if vals != [m.new.clone()] && !force {
@@ -329,7 +329,7 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     for r in &run.ldap {
         let inverse = std::fs::read_to_string(run.dir.join(&r.inverse))
             .map_err(|e| format!("{}: {e}", r.inverse))?;
-        crate::ldapmodify::run_ldapmodify(&r.change.uri, &inverse)?;
+        crate::live::ldapmodify::run_ldapmodify(&r.change.uri, &inverse)?;
         done.push(Restore::Ldap(format!(
             "{} on {}",
             r.change.dn, r.change.uri

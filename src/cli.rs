@@ -1,9 +1,9 @@
 //! Command-line definitions (clap). Names are fixed: scripts call them.
 
-use crate::policy::Server;
-use crate::policy::profile::Profile;
+use crate::catalogue::profile::Profile;
+use crate::servers::Server;
 use crate::syntax::Syntax;
-use crate::tlslib::TlsLibrary;
+use crate::target::tlslib::TlsLibrary;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -35,7 +35,7 @@ pub struct Target {
     pub tls_library: Option<TlsLibrary>,
     /// The Postfix version to write for (e.g. 3.7), when it cannot be read from postconf or dpkg.
     #[arg(long, value_name = "X.Y")]
-    pub postfix_version: Option<crate::postfix_conf::PostfixVersion>,
+    pub postfix_version: Option<crate::servers::postfix::model::PostfixVersion>,
     /// OpenLDAP: edit the slapd.d files (slapd stopped) instead of running ldapmodify on the live server.
     #[arg(long)]
     pub offline: bool,
@@ -55,7 +55,7 @@ pub enum Command {
     /// Report findings: rule, severity, file:line, current and wanted value, reason.
     ///
     /// Example: tlsmend audit --root ./demo --server apache --format json
-    #[command(after_help = crate::policy::rules_help())]
+    #[command(after_help = crate::servers::rules_help())]
     Audit {
         #[command(flatten)]
         target: Target,

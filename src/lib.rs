@@ -1,12 +1,13 @@
 //! tlsmend: lossless, reviewable TLS hardening of server configuration files.
 //!
 //! The data flows one way: [`discover`] finds a machine's files (or those of
-//! a `--root` image) → [`syntax`] parses each losslessly → [`policy`] audits
-//! them against a profile and plans byte patches ([`plan`], [`edit`]) →
-//! [`review`] shows and approves them → [`validate`] runs the daemons'
-//! checkers on a staging copy → [`apply`] writes them atomically ([`write`])
-//! with a run folder ([`backup`]) that `rollback` restores → [`reload`] and
-//! [`verify`] ([`probe`]) prove what the daemons now do.
+//! a `--root` image) → [`syntax`] parses each losslessly → [`servers`] audit
+//! them with the rules of the [`catalogue`] against a profile and plan byte
+//! patches ([`plan`], [`edit`]), knowing what the [`target`] runs →
+//! [`review`] shows and approves them → [`live::validate`] runs the daemons'
+//! checkers on a staging copy → [`commit`] writes them atomically ([`write`])
+//! with a run folder ([`backup`]) that `rollback` restores →
+//! [`live::reload`] and [`live::verify`] prove what the daemons now do.
 //!
 //! ```
 //! use std::path::Path;
@@ -26,25 +27,19 @@
 //! - `verify` and `apply --reload` probe daemons on the network; everything
 //!   else reads configuration only.
 
-pub mod apache_tree;
-pub mod apply;
 pub mod backup;
-pub mod cert;
+pub mod catalogue;
 pub mod cli;
+pub mod commit;
 pub mod discover;
 pub mod edit;
 pub mod error;
-pub mod ldapmodify;
+pub mod live;
 pub mod plan;
-pub mod policy;
-pub mod postfix_conf;
-pub mod probe;
-pub mod reload;
 pub mod review;
+pub mod servers;
 pub mod source;
 pub mod style;
 pub mod syntax;
-pub mod tlslib;
-pub mod validate;
-pub mod verify;
+pub mod target;
 pub mod write;

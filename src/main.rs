@@ -7,11 +7,12 @@ use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tlsmend::catalogue::profile::Profile;
 use tlsmend::cli::{Cli, Command, Format, Target};
 use tlsmend::discover::Root;
 use tlsmend::plan::Report;
-use tlsmend::policy::{self, Options, profile::Profile};
 use tlsmend::review::{self, Painter, TermPrompt};
+use tlsmend::servers::{self, Options};
 use tlsmend::syntax::Syntax;
 
 fn main() -> ExitCode {
@@ -83,7 +84,7 @@ fn run(cli: Cli) -> Result<u8> {
         } => verify(&root, &target, &host, &addresses),
         Command::Rules => {
             let mut out = std::io::stdout().lock();
-            for (id, what) in policy::rules() {
+            for (id, what) in servers::rules() {
                 writeln!(out, "{id:<28} {what}")?;
             }
             Ok(0)
@@ -114,7 +115,7 @@ fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
 }
 
 fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) -> Result<Report> {
-    Ok(policy::audit(root, &options(target, only, skip))?)
+    Ok(servers::audit(root, &options(target, only, skip))?)
 }
 
 fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
@@ -209,7 +210,7 @@ struct How {
 fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     let (dry_run, yes, backup_dir) = (how.dry_run, how.yes, how.backup_dir.as_path());
     let (only, skip) = (&how.only[..], &how.skip[..]);
-    let known: Vec<&str> = policy::rules().map(|(id, _)| *id).collect();
+    let known: Vec<&str> = servers::rules().map(|(id, _)| *id).collect();
     for r in only.iter().chain(skip) {
         if !known.contains(&r.as_str()) {
             bail!("unknown rule {r:?}; `tlsmend rules` lists them");
@@ -221,7 +222,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         );
     }
     let opts = options(target, only, skip);
-    let report = policy::audit(root, &opts)?;
+    let report = servers::audit(root, &opts)?;
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
             eprintln!(
@@ -281,7 +282,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         return Ok(0);
     }
     if how.validate {
-        let v = tlsmend::validate::validate(&report, root, &selected);
+        let v = tlsmend::live::validate::validate(&report, root, &selected);
         for n in &v.notes {
             eprintln!("tlsmend: note: {n}");
         }
@@ -309,9 +310,9 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     // Which daemons run now: --reload reloads (and judges) only those.
     let running = how.reload.then(|| {
         let files: Vec<PathBuf> = report.files.iter().map(|f| f.host.clone()).collect();
-        tlsmend::reload::running(tlsmend::reload::targets(&report, &files), root, &opts)
+        tlsmend::live::reload::running(tlsmend::live::reload::targets(&report, &files), root, &opts)
     });
-    let run = tlsmend::apply::commit(&report, &selected, backup_dir)?;
+    let run = tlsmend::commit::commit(&report, &selected, backup_dir)?;
     let Some(run) = run else {
         println!("the approved changes leave every file as it was: nothing was written");
         return Ok(0);
@@ -333,7 +334,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         backup_dir.display()
     );
     let written: Vec<PathBuf> = run.entries.iter().map(|e| e.path.clone()).collect();
-    let mut targets = tlsmend::reload::targets(&report, &written);
+    let mut targets = tlsmend::live::reload::targets(&report, &written);
     if let Some((up, notes)) = running {
         for n in notes {
             eprintln!("tlsmend: note: {n}");
@@ -361,14 +362,15 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         }
         return Ok(0);
     }
-    let (done, notes) = tlsmend::reload::reload(&targets, root, tlsmend::reload::Mode::Graceful);
+    let (done, notes) =
+        tlsmend::live::reload::reload(&targets, root, tlsmend::live::reload::Mode::Graceful);
     for d in &done {
         println!("reloaded: {d}");
     }
     for n in &notes {
         eprintln!("tlsmend: note: {n}");
     }
-    match tlsmend::reload::probe(&targets, root, &opts, std::time::Duration::from_secs(10)) {
+    match tlsmend::live::reload::probe(&targets, root, &opts, std::time::Duration::from_secs(10)) {
         Ok(seen) => {
             for s in seen {
                 println!("probed: {s}");
@@ -385,7 +387,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
                 }
             }
             let (done, notes) =
-                tlsmend::reload::reload(&targets, root, tlsmend::reload::Mode::Restart);
+                tlsmend::live::reload::reload(&targets, root, tlsmend::live::reload::Mode::Restart);
             for d in done {
                 eprintln!("tlsmend: reloaded again: {d}");
             }
@@ -499,11 +501,11 @@ fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
 fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Result<u8> {
     let opts = options(target, &[], &[]);
     let checks = if addresses.is_empty() {
-        tlsmend::verify::declared(root, &opts, host)?
+        tlsmend::live::verify::declared(root, &opts, host)?
     } else {
         addresses
             .iter()
-            .map(|a| tlsmend::verify::for_address(a))
+            .map(|a| tlsmend::live::verify::for_address(a))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(anyhow::Error::msg)?
     };
@@ -511,12 +513,12 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
         bail!("the configurations declare no TLS service to probe; name one as HOST:PORT");
     }
     // The audit says which configuration line governs each problem.
-    let report = policy::audit(root, &opts).ok();
+    let report = servers::audit(root, &opts).ok();
     let p = Painter::for_terminal(std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
     let mut problems = 0;
     for c in &checks {
-        match tlsmend::verify::run(c, target.profile) {
+        match tlsmend::live::verify::run(c, target.profile) {
             Ok((seen, found)) => {
                 writeln!(
                     out,
@@ -532,7 +534,7 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
                     writeln!(out, "     {}: {}", f.rule, f.what)?;
                     let places = report
                         .as_ref()
-                        .map(|r| tlsmend::verify::governing(r, f.rule))
+                        .map(|r| tlsmend::live::verify::governing(r, f.rule))
                         .unwrap_or_default();
                     if places.is_empty() {
                         writeln!(

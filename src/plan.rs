@@ -73,7 +73,7 @@ pub struct Change {
     /// parts only work together (stapling and its cache).
     pub edits: Vec<(usize, Patch)>,
     /// A change to a running server instead of a file (OpenLDAP cn=config).
-    pub ldap: Option<crate::ldapmodify::LdapChange>,
+    pub ldap: Option<crate::live::ldapmodify::LdapChange>,
 }
 
 #[derive(Debug, Default)]

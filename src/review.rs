@@ -99,7 +99,7 @@ pub fn change_diff(report: &Report, root: &Root, change: usize) -> Vec<u8> {
 
 /// A change to a live server, as `--dry-run` prints it: the change file,
 /// under a comment naming the command that applies it.
-pub fn ldap_text(l: &crate::ldapmodify::LdapChange) -> String {
+pub fn ldap_text(l: &crate::live::ldapmodify::LdapChange) -> String {
     format!(
         "# ldapmodify -Y EXTERNAL -H {} <<'EOF'\n{}# EOF\n",
         l.uri,

@@ -375,16 +375,17 @@ fn roundtrip_command() {
 fn a_file_changed_after_planning_is_refused() {
     let (t, root) = demo_copy();
     let r = tlsmend::discover::Root::new(Some(root.clone()));
-    let mut opts = tlsmend::policy::Options::new(tlsmend::policy::profile::Profile::Intermediate);
-    opts.tls_library = Some(tlsmend::tlslib::TlsLibrary::Gnutls);
-    let report = tlsmend::policy::audit(&r, &opts).unwrap();
+    let mut opts =
+        tlsmend::servers::Options::new(tlsmend::catalogue::profile::Profile::Intermediate);
+    opts.tls_library = Some(tlsmend::target::tlslib::TlsLibrary::Gnutls);
+    let report = tlsmend::servers::audit(&r, &opts).unwrap();
     let imapd = root.join("etc/courier/imapd-ssl");
     let mut b = std::fs::read(&imapd).unwrap();
     b.extend_from_slice(b"# edited meanwhile\n");
     std::fs::write(&imapd, &b).unwrap();
     let before = snapshot(&root);
     let all: Vec<usize> = (0..report.changes.len()).collect();
-    let err = tlsmend::apply::commit(&report, &all, &t.path().join("b"))
+    let err = tlsmend::commit::commit(&report, &all, &t.path().join("b"))
         .unwrap_err()
         .to_string();
     assert!(
@@ -459,7 +460,7 @@ fn audit_only_rules_report_without_planning() {
 fn rules_are_listed_with_their_ids() {
     let listed = text(&run(&["rules"]).stdout);
     let help = text(&run(&["audit", "--help"]).stdout);
-    for (id, _) in tlsmend::policy::rules() {
+    for (id, _) in tlsmend::servers::rules() {
         assert!(listed.contains(id) && help.contains(id), "{id}");
         assert!(
             std::fs::read_to_string(repo().join("README.md"))

@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use std::path::Path;
 use std::process::Command;
-use tlsmend::policy::profile::Profile;
+use tlsmend::catalogue::profile::Profile;
 
 fn apache2ctl_t(confdir: &Path) -> (bool, String) {
     let o = Command::new("apache2ctl")
@@ -158,10 +158,10 @@ fn real_slapd_is_detected_as_gnutls_through_libldap() {
         return;
     }
     let root = tlsmend::discover::Root::new(None);
-    let (lib, how) = tlsmend::policy::openldap::detect_library(&root, None).expect("detected");
+    let (lib, how) = tlsmend::servers::openldap::detect_library(&root, None).expect("detected");
     assert_eq!(
         lib,
-        tlsmend::tlslib::TlsLibrary::Gnutls,
+        tlsmend::target::tlslib::TlsLibrary::Gnutls,
         "Debian's slapd and libldap use GnuTLS"
     );
     assert!(
@@ -176,8 +176,8 @@ fn real_couriertls_is_detected_as_gnutls() {
         return;
     }
     assert_eq!(
-        tlsmend::tlslib::detect(Path::new("/usr/bin/couriertls")),
-        Some(tlsmend::tlslib::TlsLibrary::Gnutls),
+        tlsmend::target::tlslib::detect(Path::new("/usr/bin/couriertls")),
+        Some(tlsmend::target::tlslib::TlsLibrary::Gnutls),
         "Debian's couriertls links GnuTLS"
     );
 }
@@ -317,7 +317,7 @@ fn postfix_version_comes_from_postconf_on_the_machine() {
     let o = run(&["audit", "--server", "postfix", "--format", "json"]);
     assert!(code(&o) <= 1, "{}", text(&o.stderr));
     let want = text_of(Command::new("postconf").args(["-dh", "mail_version"]));
-    let v: tlsmend::postfix_conf::PostfixVersion = want.parse().unwrap();
+    let v: tlsmend::servers::postfix::model::PostfixVersion = want.parse().unwrap();
     assert!(
         text(&o.stdout).contains(&format!(
             "postfix: version {v} (from postconf -d mail_version)"
@@ -806,8 +806,8 @@ fn gnutls_cli_validation_catches_a_bad_priority() {
     if !have("gnutls-cli") {
         return;
     }
-    assert!(tlsmend::validate::gnutls_accepts("NORMAL:-VERS-TLS1.0").is_ok());
-    let e = tlsmend::validate::gnutls_accepts("NORMAL:+BOGUS").unwrap_err();
+    assert!(tlsmend::live::validate::gnutls_accepts("NORMAL:-VERS-TLS1.0").is_ok());
+    let e = tlsmend::live::validate::gnutls_accepts("NORMAL:+BOGUS").unwrap_err();
     assert!(e.contains("Syntax error"), "{e}");
 }
 

@@ -16,7 +16,7 @@ fn fake_elves(root: &Path, spec: &str) {
         let path = root.join(w.next().unwrap().trim_start_matches('/'));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let libs: Vec<&str> = w.collect();
-        std::fs::write(path, tlsmend::tlslib::synthetic_elf(&libs)).unwrap();
+        std::fs::write(path, tlsmend::target::tlslib::synthetic_elf(&libs)).unwrap();
     }
 }
 

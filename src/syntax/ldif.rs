@@ -88,9 +88,8 @@ impl Line {
         let rest = u.get(skip..).unwrap_or(&[]);
         let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
         Some(match sep {
-            Sep::Base64 => {
-                crate::cert::base64_decode(&String::from_utf8_lossy(rest)).unwrap_or_default()
-            }
+            Sep::Base64 => crate::target::cert::base64_decode(&String::from_utf8_lossy(rest))
+                .unwrap_or_default(),
             _ => rest.to_vec(),
         })
     }

@@ -71,7 +71,7 @@ pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 pub fn fake_couriertls(root: &Path, libs: &[&str]) {
     let p = root.join("usr/bin/couriertls");
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(p, tlsmend::tlslib::synthetic_elf(libs)).unwrap();
+    std::fs::write(p, tlsmend::target::tlslib::synthetic_elf(libs)).unwrap();
 }
 
 /// Whether a daemon's tool is installed. Without it a test prints

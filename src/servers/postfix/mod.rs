@@ -11,11 +11,14 @@
 //! setting that is already stronger made weaker (`encrypt`, `dane`, `high`,
 //! `>=TLSv1.3` stay).
 
-use super::profile::{Profile, Version, cipher_list_meets};
+mod master;
+pub mod model;
+
+use crate::catalogue::profile::{Profile, Version, cipher_list_meets};
 use crate::discover::Root;
 use crate::edit::Patch;
 use crate::plan::{Change, Finding, Report, Severity};
-use crate::postfix_conf::{Instance, PostfixVersion, protocols};
+use crate::servers::postfix::model::{Instance, PostfixVersion, protocols};
 use crate::source::Span;
 use crate::syntax::postfix_lines::LineKind;
 use crate::syntax::postfix_main::Entry;
@@ -211,7 +214,7 @@ pub(super) fn params(profile: Profile, version: Option<PostfixVersion>) -> Vec<P
     }
     let list = profile
         .openssl_ciphers()
-        .unwrap_or(super::profile::INTERMEDIATE_CIPHERS);
+        .unwrap_or(crate::catalogue::profile::INTERMEDIATE_CIPHERS);
     let acceptable = if profile == Profile::Old {
         Profile::Old.acceptable_ciphers()
     } else {
@@ -710,11 +713,17 @@ impl<'a> Ctx<'a> {
                 Some("audit only: set smtpd_tls_key_file, or use smtpd_tls_chain_files".into());
             self.push(f, None);
         }
-        match host.as_ref().map(|h| crate::cert::read(h)) {
+        match host.as_ref().map(|h| crate::target::cert::read(h)) {
             Ok(Ok(info)) if info.is_weak() => {
                 let why = "a key this small can be factored; OpenSSL 3 refuses it at its default security level";
-                let f =
-                    super::weak_key("postfix.weak-key", self.main_file, line, &file, &info, why);
+                let f = crate::servers::weak_key(
+                    "postfix.weak-key",
+                    self.main_file,
+                    line,
+                    &file,
+                    &info,
+                    why,
+                );
                 self.push(f, None);
             }
             Ok(Ok(_)) => {}

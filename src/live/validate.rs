@@ -10,9 +10,9 @@
 //! the changes one at a time. A checker that is not installed is reported,
 //! never taken for a pass.
 
+use crate::catalogue::profile::{Priority, read_priority};
 use crate::discover::Root;
 use crate::plan::Report;
-use crate::policy::profile::{Priority, read_priority};
 use crate::syntax::Syntax;
 use crate::syntax::courier::{self, LineKind};
 use std::collections::BTreeMap;

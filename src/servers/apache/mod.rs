@@ -7,11 +7,13 @@
 //! when the server config has no SSL directives, in each TLS virtual host.
 //! A setting that already meets the profile is never touched.
 
-use super::profile::{HSTS_MAX_AGE, Profile, Version, cipher_list_meets};
-use crate::apache_tree::{ApacheTree, Item, Layout};
+pub mod model;
+
+use crate::catalogue::profile::{HSTS_MAX_AGE, Profile, Version, cipher_list_meets};
 use crate::discover::Root;
 use crate::edit::Patch;
 use crate::plan::{Change, Finding, Report, Severity};
+use crate::servers::apache::model::{ApacheTree, Item, Layout};
 use crate::source::Span;
 use crate::style;
 use crate::syntax::apache::{Config, Node};
@@ -742,7 +744,7 @@ impl<'a> Ctx<'a> {
             let Some(path) = self.cert_path(&raw) else {
                 continue;
             };
-            let info = match crate::cert::read(&path) {
+            let info = match crate::target::cert::read(&path) {
                 Ok(i) => i,
                 Err(e) => {
                     let mut f = self.finding(
@@ -768,7 +770,7 @@ impl<'a> Ctx<'a> {
                     .source
                     .line_of(item.directive.name.start);
                 let why = "a key this small can be factored or is refused by current clients; OpenSSL 3 refuses to start httpd with it at the default security level";
-                let f = super::weak_key("apache.weak-key", file, line, &raw, &info, why);
+                let f = crate::servers::weak_key("apache.weak-key", file, line, &raw, &info, why);
                 self.push(f, None);
             }
             // Stapling asks the issuer's responder: a self-signed

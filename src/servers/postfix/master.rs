@@ -4,8 +4,8 @@
 //! commented out, inserted after `smtp` where it is missing, and planned
 //! only when SASL is configured.
 
-use super::postfix::{Ctx, level_rank, params};
-use super::profile::Profile;
+use super::{Ctx, level_rank, params};
+use crate::catalogue::profile::Profile;
 use crate::edit::Patch;
 use crate::plan::{Change, Finding, Severity};
 use crate::syntax::lex::PhysLine;

@@ -7,15 +7,13 @@ pub mod apache;
 pub mod courier;
 pub mod openldap;
 pub mod postfix;
-mod postfix_master_rules;
-pub mod profile;
 
-use crate::apache_tree::ApacheTree;
+use crate::catalogue::profile::Profile;
 use crate::discover::{self, Root};
 use crate::error::{Error, Result};
 use crate::plan::Report;
-use crate::tlslib::TlsLibrary;
-use profile::Profile;
+use crate::servers::apache::model::ApacheTree;
+use crate::target::tlslib::TlsLibrary;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Server {
@@ -31,7 +29,7 @@ pub struct Options {
     pub servers: Vec<Server>,
     pub profile: Profile,
     pub tls_library: Option<TlsLibrary>,
-    pub postfix_version: Option<crate::postfix_conf::PostfixVersion>,
+    pub postfix_version: Option<crate::servers::postfix::model::PostfixVersion>,
     /// Rules asked for (`--only`), empty for all, and rules left out (`--skip`).
     pub only: Vec<String>,
     pub skip: Vec<String>,
@@ -70,7 +68,7 @@ pub(crate) fn weak_key(
     file: usize,
     line: usize,
     path: &str,
-    info: &crate::cert::CertInfo,
+    info: &crate::target::cert::CertInfo,
     why: &str,
 ) -> crate::plan::Finding {
     let mut f = crate::plan::Finding::new(rule, crate::plan::Severity::High, file, line);
@@ -123,14 +121,15 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
         }
     }
     if wants(Server::Postfix) {
-        let dirs = crate::postfix_conf::instance_dirs(root)?;
+        let dirs = crate::servers::postfix::model::instance_dirs(root)?;
         if dirs.is_empty() && opts.servers.contains(&Server::Postfix) {
             return Err(Error::Other(format!(
                 "no Postfix configuration found{where_} (looked for /etc/postfix/main.cf)"
             )));
         }
         if !dirs.is_empty() {
-            let version = crate::postfix_conf::detect_version(root, opts.postfix_version);
+            let version =
+                crate::servers::postfix::model::detect_version(root, opts.postfix_version);
             match &version {
                 Some((v, how)) => report.notes.push(format!("postfix: version {v} (from {how})")),
                 None => report.notes.push(
@@ -138,7 +137,7 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
                 ),
             }
             for d in dirs {
-                let inst = crate::postfix_conf::Instance::load(root, &d)?;
+                let inst = crate::servers::postfix::model::Instance::load(root, &d)?;
                 postfix::audit(
                     &inst,
                     root,

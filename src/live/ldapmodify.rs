@@ -164,7 +164,7 @@ pub fn current_values(
                     }
                     Some(match v.strip_prefix(':') {
                         Some(b) => String::from_utf8_lossy(
-                            &crate::cert::base64_decode(b.trim()).unwrap_or_default(),
+                            &crate::target::cert::base64_decode(b.trim()).unwrap_or_default(),
                         )
                         .into_owned(),
                         None => v.trim_start().to_string(),

@@ -7,9 +7,9 @@
 //! running machine, else the dpkg database inside `--root`; when it is
 //! unknown, tlsmend writes only syntax that every Postfix 3.x accepts.
 
+use crate::catalogue::profile::Version;
 use crate::discover::{ConfigFile, Root};
 use crate::error::{Error, Result};
-use crate::policy::profile::Version;
 use crate::syntax::Syntax;
 use crate::syntax::postfix_main::{self, MainCf};
 use crate::syntax::postfix_master::{self, MasterCf};

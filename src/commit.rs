@@ -8,7 +8,7 @@
 
 use crate::backup::{self, Pending, Run};
 use crate::error::{Error, Result};
-use crate::ldapmodify::{LdapChange, run_ldapmodify};
+use crate::live::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
 use crate::write::write_atomic;
 use std::path::Path;

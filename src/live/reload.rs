@@ -7,10 +7,10 @@
 //! stop/start); cn=config changed through ldapmodify is live already.
 
 use crate::discover::Root;
+use crate::live::verify::{self, Check};
 use crate::plan::Report;
-use crate::policy::{Options, Server};
+use crate::servers::{Options, Server};
 use crate::syntax::Syntax;
-use crate::verify::{self, Check};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -191,10 +191,12 @@ pub fn running(t: Targets, root: &Root, opts: &Options) -> (Targets, Vec<String>
             .unwrap_or_default()
             .iter()
             .any(|c| match c {
-                Check::Tls { endpoint, .. } => crate::probe::answers(&endpoint.host, endpoint.port),
+                Check::Tls { endpoint, .. } => {
+                    crate::live::probe::answers(&endpoint.host, endpoint.port)
+                }
                 Check::Redirect { host, port, .. }
                 | Check::ImapLogin { host, port }
-                | Check::Submission { host, port } => crate::probe::answers(host, *port),
+                | Check::Submission { host, port } => crate::live::probe::answers(host, *port),
             })
     };
     let mut kept = Targets {

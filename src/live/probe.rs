@@ -10,7 +10,7 @@
 //! each, so that the verdict never depends on parsing another tool's output.
 //! Every socket has connect and read timeouts.
 
-use crate::policy::profile::Version;
+use crate::catalogue::profile::Version;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode, SslVersion};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

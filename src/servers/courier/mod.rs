@@ -9,7 +9,7 @@
 //! a priority string of the wrong dialect as broken (the 2017 article's
 //! OpenSSL-style advice makes every GnuTLS handshake fail).
 
-use super::profile::{Priority, Profile, Version, cipher_list_meets, read_priority};
+use crate::catalogue::profile::{Priority, Profile, Version, cipher_list_meets, read_priority};
 use crate::discover::{self, ConfigFile, Root};
 use crate::edit::Patch;
 use crate::error::Result;
@@ -17,7 +17,7 @@ use crate::plan::{Change, Finding, Report, Severity};
 use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::syntax::courier::{self, Assignment, File, LineKind};
-use crate::tlslib::{self, TlsLibrary};
+use crate::target::tlslib::{self, TlsLibrary};
 use std::path::{Path, PathBuf};
 
 pub const RULES: &[(&str, &str)] = &[
@@ -528,13 +528,14 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let Ok(host) = host else { continue };
-            if let Ok(info) = crate::cert::read(&host)
+            if let Ok(info) = crate::target::cert::read(&host)
                 && info.is_weak()
             {
                 let file = self.report.file(&self.cfg.files[f].0);
                 let line = self.cfg.files[f].0.source.line_of(at);
                 let why = "GnuTLS serves this key even with a hardened priority string; a key this small can be factored";
-                let finding = super::weak_key("courier.weak-key", file, line, &value, &info, why);
+                let finding =
+                    crate::servers::weak_key("courier.weak-key", file, line, &value, &info, why);
                 self.push(finding, None);
             }
         }

@@ -1,14 +1,14 @@
 //! `tlsmend verify`: which services the configurations declare, what the
-//! running daemons actually do on them (see [`crate::probe`]), and, for each
+//! running daemons actually do on them (see [`crate::live::probe`]), and, for each
 //! difference from the profile, the configuration line that governs it.
 
-use crate::apache_tree::ApacheTree;
+use crate::catalogue::profile::{Profile, Version};
 use crate::discover::{self, Root};
+use crate::live::probe::{self, Endpoint, Wrap};
 use crate::plan::Report;
-use crate::policy::profile::{Profile, Version};
-use crate::policy::{Options, Server, courier::CourierConfig};
-use crate::postfix_conf::{self, Instance};
-use crate::probe::{self, Endpoint, Wrap};
+use crate::servers::apache::model::ApacheTree;
+use crate::servers::postfix::model::{self as postfix_conf, Instance};
+use crate::servers::{Options, Server, courier::CourierConfig};
 use std::path::Path;
 
 /// One thing to probe.

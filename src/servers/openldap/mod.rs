@@ -4,7 +4,7 @@
 //! "ldap.conf counterparts", but they configure different programs and are
 //! kept apart here.
 //!
-//! Values depend on the TLS library (see [`crate::tlslib`]): a GnuTLS build
+//! Values depend on the TLS library (see [`crate::target::tlslib`]): a GnuTLS build
 //! (Debian's) takes a priority string in the cipher-suite setting and
 //! ignores the protocol minimum; an OpenSSL build takes a cipher list and
 //! honours the minimum. A setting the library ignores is reported as a
@@ -16,18 +16,18 @@
 //! of `cn=config.ldif` with its CRC32 recomputed; a file whose CRC was
 //! already wrong is reported and left alone.
 
-use super::Options;
-use super::profile::{Priority, Profile, Version, cipher_list_meets, read_priority};
+use crate::catalogue::profile::{Priority, Profile, Version, cipher_list_meets, read_priority};
 use crate::discover::{ConfigFile, Root};
 use crate::edit::{Patch, apply_patches};
 use crate::error::Result;
-use crate::ldapmodify::{LdapChange, LdapMod};
+use crate::live::ldapmodify::{LdapChange, LdapMod};
 use crate::plan::{Change, Finding, Report, Severity};
+use crate::servers::Options;
 use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::syntax::ldif::{self, Ldif};
 use crate::syntax::openldap_conf::{self, Conf, Dialect, Kind};
-use crate::tlslib::{self, TlsLibrary};
+use crate::target::tlslib::{self, TlsLibrary};
 use std::path::{Path, PathBuf};
 
 pub const RULES: &[(&str, &str)] = &[
@@ -311,10 +311,10 @@ fn server_rules(
     let info = root
         .resolve(Path::new(&cert_path))
         .ok()
-        .map(|p| crate::cert::read(&root.host(&p)));
+        .map(|p| crate::target::cert::read(&root.host(&p)));
     match info {
         Some(Ok(info)) if info.is_weak() => {
-            let f = super::weak_key(
+            let f = crate::servers::weak_key(
                 "openldap.weak-key",
                 file,
                 cert_line,
@@ -836,7 +836,7 @@ mod tests {
             judge_suite(
                 TlsLibrary::Openssl,
                 p,
-                super::super::profile::INTERMEDIATE_CIPHERS
+                crate::catalogue::profile::INTERMEDIATE_CIPHERS
             ),
             Verdict::Ok
         ));
