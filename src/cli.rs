@@ -36,6 +36,10 @@ pub struct Target {
     /// The Postfix version to write for (e.g. 3.7), when it cannot be read from postconf or dpkg.
     #[arg(long, value_name = "X.Y")]
     pub postfix_version: Option<crate::servers::postfix::model::PostfixVersion>,
+    /// Also run this opt-in rule (repeatable), e.g. --with postfix.opportunistic-protocols.
+    /// The interactive review offers opt-in rules' changes anyway, after the profile's, default no.
+    #[arg(long = "with", value_name = "RULE")]
+    pub with: Vec<String>,
     /// OpenLDAP: edit the slapd.d files (slapd stopped) instead of running ldapmodify on the live server.
     #[arg(long)]
     pub offline: bool,
@@ -130,6 +134,12 @@ pub enum Command {
         /// Probe these instead of the declared services (the port says how: 25/587 SMTP, 143 IMAP, 389 LDAP, 80 HTTP, others TLS).
         addresses: Vec<String>,
     },
-    /// List every rule id with what it checks.
-    Rules,
+    /// List every rule id with what it checks; --explain RULE tells what it checks, what it
+    /// writes per profile, library and version, when it refuses to write, and its sources.
+    ///
+    /// Example: tlsmend rules --explain postfix.mandatory-protocols
+    Rules {
+        #[arg(long, value_name = "RULE")]
+        explain: Option<String>,
+    },
 }

@@ -82,14 +82,27 @@ fn run(cli: Cli) -> Result<u8> {
             host,
             addresses,
         } => verify(&root, &target, &host, &addresses),
-        Command::Rules => {
-            let mut out = std::io::stdout().lock();
-            for (id, what) in servers::rules() {
-                writeln!(out, "{id:<28} {what}")?;
-            }
-            Ok(0)
-        }
+        Command::Rules { explain } => rules(explain.as_deref()),
     }
+}
+
+fn rules(explain: Option<&str>) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    if let Some(id) = explain {
+        let rule = servers::lookup(id)
+            .with_context(|| format!("no rule {id:?}; `tlsmend rules` lists them"))?;
+        write!(out, "{}", rule.explain())?;
+        return Ok(0);
+    }
+    for r in servers::catalogue() {
+        let opt = if r.is_opt_in() {
+            "  [opt-in: --with]"
+        } else {
+            ""
+        };
+        writeln!(out, "{:<34} {}{opt}", r.id, r.summary)?;
+    }
+    Ok(0)
 }
 
 fn default_backup_dir(root: &Root) -> PathBuf {
@@ -109,13 +122,17 @@ fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
         postfix_version: target.postfix_version,
         only: only.to_vec(),
         skip: skip.to_vec(),
+        with: target.with.clone(),
+        offer_opt_in: false,
         offline: target.offline,
         ldap_uri: target.ldap_uri.clone(),
     }
 }
 
 fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) -> Result<Report> {
-    Ok(servers::audit(root, &options(target, only, skip))?)
+    let opts = options(target, only, skip);
+    opts.check_rule_names().map_err(anyhow::Error::msg)?;
+    Ok(servers::audit(root, &opts)?)
 }
 
 fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
@@ -210,18 +227,15 @@ struct How {
 fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     let (dry_run, yes, backup_dir) = (how.dry_run, how.yes, how.backup_dir.as_path());
     let (only, skip) = (&how.only[..], &how.skip[..]);
-    let known: Vec<&str> = servers::rules().map(|(id, _)| *id).collect();
-    for r in only.iter().chain(skip) {
-        if !known.contains(&r.as_str()) {
-            bail!("unknown rule {r:?}; `tlsmend rules` lists them");
-        }
-    }
     if !dry_run && !yes && !std::io::stdin().is_terminal() {
         bail!(
             "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
         );
     }
-    let opts = options(target, only, skip);
+    let mut opts = options(target, only, skip);
+    opts.check_rule_names().map_err(anyhow::Error::msg)?;
+    // The review offers opt-in rules after the profile's changes.
+    opts.offer_opt_in = !dry_run && !yes;
     let report = servers::audit(root, &opts)?;
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {

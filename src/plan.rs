@@ -14,24 +14,7 @@ use std::path::PathBuf;
 /// A file index and its new bytes.
 pub type Rendered = (usize, Vec<u8>);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    High,
-    Medium,
-    Low,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
-        }
-    }
-}
+pub use crate::catalogue::rule::Severity;
 
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -107,11 +90,9 @@ impl Report {
         self.findings.iter().filter(|f| f.change.is_some())
     }
 
-    /// Drops changes (and unlinks findings) whose rule is not wanted.
-    pub fn filter_rules(&mut self, only: &[String], skip: &[String]) {
-        let wanted = |rule: &str| {
-            (only.is_empty() || only.iter().any(|o| o == rule)) && !skip.iter().any(|s| s == rule)
-        };
+    /// Drops findings and changes whose rule is not wanted (and unlinks
+    /// findings from dropped changes).
+    pub fn filter_rules(&mut self, wanted: impl Fn(&str) -> bool) {
         self.findings.retain(|f| wanted(f.rule));
         let mut keep = Vec::new();
         let mut remap = HashMap::new();

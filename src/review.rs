@@ -125,7 +125,7 @@ impl Prompt for TermPrompt {
     }
 }
 
-const HELP: &str = "y - apply this change\nn - skip this change\na - apply this change and all remaining ones\nq - quit: write nothing at all\n? - this help\n";
+const HELP: &str = "y - apply this change\nn - skip this change (Enter too, for an opt-in rule)\na - apply this change and all remaining ones of the profile (opt-in rules are still asked)\nq - quit: write nothing at all\n? - this help\n";
 
 /// Asks about every change. `Some(selected)` to write, `None` when the user
 /// quit (nothing is written).
@@ -136,10 +136,18 @@ pub fn review(
     prompt: &mut dyn Prompt,
 ) -> io::Result<Option<Vec<usize>>> {
     let total = report.changes.len();
+    // The profile's changes first; opt-in rules' changes are offered after
+    // them, one by one (`a` does not reach them), with the default answer no.
+    let opt_in =
+        |i: usize| crate::servers::lookup(report.changes[i].rule).is_some_and(|r| r.is_opt_in());
+    let mut order: Vec<usize> = (0..total).filter(|&i| !opt_in(i)).collect();
+    order.extend((0..total).filter(|&i| opt_in(i)));
     let mut selected = Vec::new();
     let mut all = false;
-    for (i, change) in report.changes.iter().enumerate() {
-        if all {
+    for (n, &i) in order.iter().enumerate() {
+        let change = &report.changes[i];
+        let optional = opt_in(i);
+        if all && !optional {
             selected.push(i);
             continue;
         }
@@ -151,12 +159,27 @@ pub fn review(
             .unwrap_or_default();
         let header = p.paint(
             "1",
-            &format!("[{}/{}] {} {}", i + 1, total, change.rule, place),
+            &format!("[{}/{}] {} {}", n + 1, total, change.rule, place),
         );
+        let note = if optional {
+            format!(
+                "{}\n",
+                p.paint(
+                    "33",
+                    &format!(
+                        "opt-in rule, not part of the profile (unattended runs need --with {}); the default answer is no",
+                        change.rule
+                    )
+                )
+            )
+        } else {
+            String::new()
+        };
         let diff = paint_diff(&change_diff(report, root, i), p);
-        prompt.show(&format!("\n{header}\n{}\n{diff}", change.reason))?;
+        prompt.show(&format!("\n{header}\n{note}{}\n{diff}", change.reason))?;
         loop {
-            prompt.show("Apply this change [y,n,a,q,?]? ")?;
+            let keys = if optional { "[y,N,q,?]" } else { "[y,n,a,q,?]" };
+            prompt.show(&format!("Apply this change {keys}? "))?;
             let k = prompt.key()?;
             prompt.show(&format!("{k}\n"))?;
             match k.to_ascii_lowercase() {
@@ -165,7 +188,8 @@ pub fn review(
                     break;
                 }
                 'n' => break,
-                'a' => {
+                '\n' | '\r' if optional => break,
+                'a' if !optional => {
                     selected.push(i);
                     all = true;
                     break;
@@ -175,6 +199,7 @@ pub fn review(
             }
         }
     }
+    selected.sort();
     Ok(Some(selected))
 }
 

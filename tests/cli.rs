@@ -460,8 +460,12 @@ fn audit_only_rules_report_without_planning() {
 fn rules_are_listed_with_their_ids() {
     let listed = text(&run(&["rules"]).stdout);
     let help = text(&run(&["audit", "--help"]).stdout);
-    for (id, _) in tlsmend::servers::rules() {
+    for rule in tlsmend::servers::catalogue() {
+        let id = rule.id;
         assert!(listed.contains(id) && help.contains(id), "{id}");
+        let explained = run(&["rules", "--explain", id]);
+        assert!(explained.status.success(), "{id}");
+        assert!(text(&explained.stdout).starts_with(id), "{id}");
         assert!(
             std::fs::read_to_string(repo().join("README.md"))
                 .unwrap()
@@ -469,6 +473,20 @@ fn rules_are_listed_with_their_ids() {
             "README lists {id}"
         );
     }
+}
+
+#[test]
+fn rule_flags_are_checked_against_the_catalogue() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().to_str().unwrap();
+    let o = run(&["audit", "--root", root, "--with", "apache.protocol"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("on by default"), "{}", text(&o.stderr));
+    let o = run(&["apply", "--root", root, "--dry-run", "--skip", "apache.nonesuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("no such rule"), "{}", text(&o.stderr));
+    let o = run(&["rules", "--explain", "apache.nonesuch"]);
+    assert_eq!(o.status.code(), Some(2));
 }
 
 fn postfix_root(main: &str, master: &str) -> tempfile::TempDir {

@@ -4,3 +4,4 @@
 //! server's rules point here for their metadata.
 
 pub mod profile;
+pub mod rule;

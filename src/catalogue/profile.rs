@@ -3,6 +3,10 @@
 //!
 //! The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996
 //! deprecated both, so `intermediate` (the default) allows TLS 1.2 and 1.3.
+//!
+//! The values are data: one row per profile in [`PROFILES`], versioned by
+//! the guidelines release they follow ([`GUIDELINES_VERSION`]). Rules read
+//! the row; none of them carries a profile value of its own.
 
 /// TLS protocol versions, oldest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -45,7 +49,103 @@ pub const GNUTLS_OLD: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-T
 
 pub const HSTS_MAX_AGE: u64 = 63_072_000;
 
+/// The version of Mozilla's server-side TLS guidelines the table follows
+/// (`mozilla/ssl-config-generator`, `src/static/guidelines/6.0.json`).
+pub const GUIDELINES_VERSION: &str = "6.0";
+
+/// One profile's values, as data: what tlsmend writes and accepts.
+#[derive(Debug)]
+pub struct ProfileValues {
+    pub profile: Profile,
+    /// Which Mozilla guidelines release the values come from (`old` is 5.8's:
+    /// 6.0 has no old configuration).
+    pub guidelines: &'static str,
+    pub versions: &'static [Version],
+    /// TLS 1.2 cipher list (OpenSSL names); `None`: TLS 1.3 only.
+    pub openssl_ciphers: Option<&'static str>,
+    pub tls13_ciphersuites: &'static str,
+    pub groups: &'static str,
+    pub gnutls_priority: &'static str,
+    pub honor_cipher_order: bool,
+    pub hsts_max_age: u64,
+    pub min_rsa_bits: u32,
+    pub min_ec_bits: u32,
+    pub min_dh_bits: u32,
+    /// On OpenSSL 3 the cipher list needs `@SECLEVEL=0`, or OpenSSL refuses
+    /// TLS 1.0/1.1 and the profile's own clients.
+    pub needs_seclevel_0_on_openssl3: bool,
+    pub for_whom: &'static str,
+}
+
+const TLS13_SUITES: &str =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+
+/// The profiles' table, in the order modern, intermediate, old.
+pub const PROFILES: [ProfileValues; 3] = [
+    ProfileValues {
+        profile: Profile::Modern,
+        guidelines: "6.0",
+        versions: &[Version::Tls13],
+        openssl_ciphers: None,
+        tls13_ciphersuites: TLS13_SUITES,
+        groups: "X25519MLKEM768:X25519:prime256v1:secp384r1",
+        gnutls_priority: GNUTLS_MODERN,
+        honor_cipher_order: false,
+        hsts_max_age: HSTS_MAX_AGE,
+        min_rsa_bits: 2048,
+        min_ec_bits: 256,
+        min_dh_bits: 2048,
+        needs_seclevel_0_on_openssl3: false,
+        for_whom: "clients from 2020 on (TLS 1.3 only)",
+    },
+    ProfileValues {
+        profile: Profile::Intermediate,
+        guidelines: "6.0",
+        versions: &[Version::Tls12, Version::Tls13],
+        openssl_ciphers: Some(INTERMEDIATE_CIPHERS),
+        tls13_ciphersuites: TLS13_SUITES,
+        groups: "X25519MLKEM768:X25519:prime256v1:secp384r1",
+        gnutls_priority: GNUTLS_INTERMEDIATE,
+        honor_cipher_order: false,
+        hsts_max_age: HSTS_MAX_AGE,
+        min_rsa_bits: 2048,
+        min_ec_bits: 256,
+        min_dh_bits: 2048,
+        needs_seclevel_0_on_openssl3: false,
+        for_whom: "general purpose (the default)",
+    },
+    ProfileValues {
+        profile: Profile::Old,
+        guidelines: "5.8",
+        versions: &[
+            Version::Tls10,
+            Version::Tls11,
+            Version::Tls12,
+            Version::Tls13,
+        ],
+        openssl_ciphers: Some(OLD_CIPHERS),
+        tls13_ciphersuites: TLS13_SUITES,
+        groups: "X25519:prime256v1:secp384r1",
+        gnutls_priority: GNUTLS_OLD,
+        honor_cipher_order: true,
+        hsts_max_age: HSTS_MAX_AGE,
+        min_rsa_bits: 2048,
+        min_ec_bits: 256,
+        min_dh_bits: 1024,
+        needs_seclevel_0_on_openssl3: true,
+        for_whom: "legacy clients only (TLS 1.0 and 1.1, CBC and 3DES: weak)",
+    },
+];
+
 impl Profile {
+    /// This profile's row of [`PROFILES`].
+    pub fn values(self) -> &'static ProfileValues {
+        PROFILES
+            .iter()
+            .find(|v| v.profile == self)
+            .expect("every profile has a row")
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Profile::Modern => "modern",
@@ -56,16 +156,7 @@ impl Profile {
 
     /// The protocol versions the profile allows.
     pub fn versions(self) -> &'static [Version] {
-        match self {
-            Profile::Modern => &[Version::Tls13],
-            Profile::Intermediate => &[Version::Tls12, Version::Tls13],
-            Profile::Old => &[
-                Version::Tls10,
-                Version::Tls11,
-                Version::Tls12,
-                Version::Tls13,
-            ],
-        }
+        self.values().versions
     }
 
     pub fn allows(self, v: Version) -> bool {
@@ -79,11 +170,7 @@ impl Profile {
 
     /// TLS 1.2 cipher list to write; `None` for modern (TLS 1.3 only).
     pub fn openssl_ciphers(self) -> Option<&'static str> {
-        match self {
-            Profile::Modern => None,
-            Profile::Intermediate => Some(INTERMEDIATE_CIPHERS),
-            Profile::Old => Some(OLD_CIPHERS),
-        }
+        self.values().openssl_ciphers
     }
 
     /// Cipher names an existing list may use and still meet the profile.
@@ -99,15 +186,11 @@ impl Profile {
     }
 
     pub fn gnutls_priority(self) -> &'static str {
-        match self {
-            Profile::Modern => GNUTLS_MODERN,
-            Profile::Intermediate => GNUTLS_INTERMEDIATE,
-            Profile::Old => GNUTLS_OLD,
-        }
+        self.values().gnutls_priority
     }
 
     pub fn honor_cipher_order(self) -> bool {
-        self == Profile::Old
+        self.values().honor_cipher_order
     }
 }
 

@@ -15,13 +15,8 @@ use crate::plan::Report;
 use crate::servers::apache::model::ApacheTree;
 use crate::target::tlslib::TlsLibrary;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Server {
-    Apache,
-    Courier,
-    Postfix,
-    Openldap,
-}
+use crate::catalogue::rule::Rule;
+pub use crate::catalogue::rule::Server;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -33,6 +28,11 @@ pub struct Options {
     /// Rules asked for (`--only`), empty for all, and rules left out (`--skip`).
     pub only: Vec<String>,
     pub skip: Vec<String>,
+    /// Opt-in rules asked for (`--with`).
+    pub with: Vec<String>,
+    /// The interactive review: opt-in rules not asked for are still planned,
+    /// to be offered after the profile's changes (default answer no).
+    pub offer_opt_in: bool,
     /// OpenLDAP: edit slapd.d files instead of changing the running server.
     pub offline: bool,
     /// OpenLDAP: where the running server is reached (default `ldapi:///`).
@@ -48,15 +48,49 @@ impl Options {
             postfix_version: None,
             only: Vec::new(),
             skip: Vec::new(),
+            with: Vec::new(),
+            offer_opt_in: false,
             offline: false,
             ldap_uri: None,
         }
     }
 
-    /// Whether `rule` is asked for.
+    /// Whether `rule` is asked for: named by `--only` (or no `--only`),
+    /// not skipped, and, for an opt-in rule, named by `--with` or to be
+    /// offered in the review.
     pub fn wants(&self, rule: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == rule))
+        let opted = match lookup(rule) {
+            Some(r) if r.is_opt_in() => self.offer_opt_in || self.with.iter().any(|w| w == rule),
+            _ => true,
+        };
+        opted
+            && (self.only.is_empty() || self.only.iter().any(|o| o == rule))
             && !self.skip.iter().any(|s| s == rule)
+    }
+
+    /// Checks the rule ids named by `--only`, `--skip` and `--with`: each
+    /// must exist, and `--with` names only opt-in rules.
+    pub fn check_rule_names(&self) -> std::result::Result<(), String> {
+        for (flag, ids) in [
+            ("--only", &self.only),
+            ("--skip", &self.skip),
+            ("--with", &self.with),
+        ] {
+            for id in ids {
+                let Some(rule) = lookup(id) else {
+                    return Err(format!(
+                        "{flag} {id}: no such rule; `tlsmend rules` lists them"
+                    ));
+                };
+                if flag == "--with" && !rule.is_opt_in() {
+                    return Err(format!(
+                        "--with {id}: this rule is on by default; --with is for opt-in rules ({})",
+                        opt_in_ids().join(", ")
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -79,13 +113,25 @@ pub(crate) fn weak_key(
     f
 }
 
-/// Every rule id with a one-line summary.
-pub fn rules() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+/// The whole catalogue, server by server, in the order `tlsmend rules` lists it.
+pub fn catalogue() -> impl Iterator<Item = &'static Rule> {
     apache::RULES
         .iter()
         .chain(courier::RULES.iter())
         .chain(postfix::RULES.iter())
         .chain(openldap::RULES.iter())
+}
+
+/// The rule with this id.
+pub fn lookup(id: &str) -> Option<&'static Rule> {
+    catalogue().find(|r| r.id == id)
+}
+
+fn opt_in_ids() -> Vec<&'static str> {
+    catalogue()
+        .filter(|r| r.is_opt_in())
+        .map(|r| r.id)
+        .collect()
 }
 
 pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
@@ -169,15 +215,20 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
             None => {}
         }
     }
-    report.filter_rules(&opts.only, &opts.skip);
+    report.filter_rules(|rule| opts.wants(rule));
     Ok(report)
 }
 
 /// The rule list as `tlsmend audit --help` shows it.
 pub fn rules_help() -> String {
-    let mut s = String::from("Rules:\n");
-    for (id, what) in rules() {
-        s.push_str(&format!("  {id:<28} {what}\n"));
+    let mut s = String::from("Rules (tlsmend rules --explain RULE tells more):\n");
+    for r in catalogue() {
+        let opt = if r.is_opt_in() {
+            " [opt-in: --with]"
+        } else {
+            ""
+        };
+        s.push_str(&format!("  {:<28} {}{opt}\n", r.id, r.summary));
     }
     s
 }

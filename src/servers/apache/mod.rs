@@ -10,6 +10,7 @@
 pub mod model;
 
 use crate::catalogue::profile::{HSTS_MAX_AGE, Profile, Version, cipher_list_meets};
+use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::Root;
 use crate::edit::Patch;
 use crate::plan::{Change, Finding, Report, Severity};
@@ -19,41 +20,127 @@ use crate::style;
 use crate::syntax::apache::{Config, Node};
 use std::path::{Path, PathBuf};
 
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "apache.protocol",
-        "SSLProtocol allows only the profile's TLS versions",
-    ),
-    (
-        "apache.ciphers",
-        "SSLCipherSuite uses only the profile's TLS 1.2 ciphers (not for modern)",
-    ),
-    (
-        "apache.honor-cipher-order",
-        "SSLHonorCipherOrder as the profile says (off; on for old)",
-    ),
-    ("apache.compression", "SSLCompression off, explicitly"),
-    ("apache.session-tickets", "SSLSessionTickets off"),
-    (
-        "apache.hsts",
-        "Strict-Transport-Security sent once, with `always set`, on every TLS virtual host",
-    ),
-    (
-        "apache.redirect",
-        "a port-80 virtual host whose name is also served over TLS redirects to https",
-    ),
-    (
-        "apache.stapling",
-        "OCSP stapling for certificates that name an OCSP responder, cache in the server config",
-    ),
-    (
-        "apache.weak-key",
-        "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-    ),
-    (
-        "apache.certificate",
-        "the certificate file exists and can be read (audit only)",
-    ),
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "apache.protocol",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "SSLProtocol allows only the profile's TLS versions",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.ciphers",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "SSLCipherSuite uses only the profile's TLS 1.2 ciphers (not for modern)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.honor-cipher-order",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "SSLHonorCipherOrder as the profile says (off; on for old)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.compression",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "SSLCompression off, explicitly",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.session-tickets",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "SSLSessionTickets off",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.hsts",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "Strict-Transport-Security sent once, with `always set`, on every TLS virtual host",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.redirect",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "a port-80 virtual host whose name is also served over TLS redirects to https",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.stapling",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "OCSP stapling for certificates that name an OCSP responder, cache in the server config",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.weak-key",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "apache.certificate",
+        server: Server::Apache,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "the certificate file exists and can be read (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
 ];
 
 struct Ctx<'a> {

@@ -10,6 +10,7 @@
 //! OpenSSL-style advice makes every GnuTLS handshake fail).
 
 use crate::catalogue::profile::{Priority, Profile, Version, cipher_list_meets, read_priority};
+use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::{self, ConfigFile, Root};
 use crate::edit::Patch;
 use crate::error::Result;
@@ -20,48 +21,139 @@ use crate::syntax::courier::{self, Assignment, File, LineKind};
 use crate::target::tlslib::{self, TlsLibrary};
 use std::path::{Path, PathBuf};
 
-pub const RULES: &[(&str, &str)] = &[
-    ("courier.starttls", "IMAPDSTARTTLS=YES"),
-    (
-        "courier.tls-required",
-        "IMAP_TLS_REQUIRED=1: no login before STARTTLS",
-    ),
-    (
-        "courier.priority",
-        "GnuTLS builds: TLS_PRIORITY allows only the profile's versions and is a GnuTLS string",
-    ),
-    (
-        "courier.protocol",
-        "OpenSSL builds: TLS_PROTOCOL and TLS_STARTTLS_PROTOCOL at the profile's floor",
-    ),
-    (
-        "courier.ciphers",
-        "OpenSSL builds: TLS_CIPHER_LIST limited to the profile's ciphers (not for modern)",
-    ),
-    (
-        "courier.ignored",
-        "a setting this build of couriertls ignores (no-op, audit only)",
-    ),
-    (
-        "courier.tls-library",
-        "the TLS library couriertls links could not be found (audit only)",
-    ),
-    (
-        "courier.certificate",
-        "TLS_CERTFILE and TLS_TRUSTCERTS set and readable (audit only)",
-    ),
-    (
-        "courier.weak-key",
-        "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-    ),
-    (
-        "courier.line-endings",
-        "CRLF line endings: sh keeps the CR in every value (audit only)",
-    ),
-    (
-        "courier.imaps-off",
-        "IMAPDSSLSTART commented out, as the article asks (RFC 8314 prefers 993: --skip it to keep)",
-    ),
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "courier.starttls",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "IMAPDSTARTTLS=YES",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.tls-required",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "IMAP_TLS_REQUIRED=1: no login before STARTTLS",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.priority",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "GnuTLS builds: TLS_PRIORITY allows only the profile's versions and is a GnuTLS string",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.protocol",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "OpenSSL builds: TLS_PROTOCOL and TLS_STARTTLS_PROTOCOL at the profile's floor",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.ciphers",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "OpenSSL builds: TLS_CIPHER_LIST limited to the profile's ciphers (not for modern)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.ignored",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "a setting this build of couriertls ignores (no-op, audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.tls-library",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "the TLS library couriertls links could not be found (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.certificate",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "TLS_CERTFILE and TLS_TRUSTCERTS set and readable (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.weak-key",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.line-endings",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "CRLF line endings: sh keeps the CR in every value (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "courier.imaps-off",
+        server: Server::Courier,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "IMAPDSSLSTART commented out, as the article asks (RFC 8314 prefers 993: --skip it to keep)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
 ];
 
 /// Courier's IMAP files, parsed: `imapd` first, `imapd-ssl` last (it wins).

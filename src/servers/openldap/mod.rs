@@ -17,6 +17,7 @@
 //! already wrong is reported and left alone.
 
 use crate::catalogue::profile::{Priority, Profile, Version, cipher_list_meets, read_priority};
+use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::{ConfigFile, Root};
 use crate::edit::{Patch, apply_patches};
 use crate::error::Result;
@@ -30,51 +31,139 @@ use crate::syntax::openldap_conf::{self, Conf, Dialect, Kind};
 use crate::target::tlslib::{self, TlsLibrary};
 use std::path::{Path, PathBuf};
 
-pub const RULES: &[(&str, &str)] = &[
-    (
-        "openldap.cipher-suite",
-        "server cipher suite: a GnuTLS priority string or an OpenSSL list that allows only the profile's versions and suites",
-    ),
-    (
-        "openldap.protocol-min",
-        "OpenSSL builds: server TLSProtocolMin at the profile's floor (3.3 = TLS 1.2)",
-    ),
-    (
-        "openldap.ignored",
-        "a setting this TLS library ignores, such as TLSProtocolMin with GnuTLS (no-op, audit only)",
-    ),
-    (
-        "openldap.certificate",
-        "the server has a certificate and key it can read (audit only)",
-    ),
-    (
-        "openldap.weak-key",
-        "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-    ),
-    (
-        "openldap.crc",
-        "a slapd.d file whose CRC32 line is already wrong: edited by hand (audit only)",
-    ),
-    (
-        "openldap.tls-library",
-        "the TLS library slapd and libldap use could not be found (audit only)",
-    ),
-    (
-        "openldap.client-reqcert",
-        "ldap.conf TLS_REQCERT demand (never and allow accept any server)",
-    ),
-    (
-        "openldap.client-cipher-suite",
-        "ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile",
-    ),
-    (
-        "openldap.client-cacert",
-        "ldap.conf names the CA that clients verify servers against (audit only)",
-    ),
-    (
-        "openldap.client-protocol-min",
-        "OpenSSL builds: ldap.conf TLS_PROTOCOL_MIN at the profile's floor",
-    ),
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "openldap.cipher-suite",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "server cipher suite: a GnuTLS priority string or an OpenSSL list that allows only the profile's versions and suites",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.protocol-min",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "OpenSSL builds: server TLSProtocolMin at the profile's floor (3.3 = TLS 1.2)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.ignored",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "a setting this TLS library ignores, such as TLSProtocolMin with GnuTLS (no-op, audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.certificate",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "the server has a certificate and key it can read (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.weak-key",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.crc",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "a slapd.d file whose CRC32 line is already wrong: edited by hand (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.tls-library",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "the TLS library slapd and libldap use could not be found (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.client-reqcert",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "ldap.conf TLS_REQCERT demand (never and allow accept any server)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.client-cipher-suite",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.client-cacert",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "ldap.conf names the CA that clients verify servers against (audit only)",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
+    Rule {
+        id: "openldap.client-protocol-min",
+        server: Server::Openldap,
+        severity: Severity::Medium,
+        activation: Activation::Default,
+        summary: "OpenSSL builds: ldap.conf TLS_PROTOCOL_MIN at the profile's floor",
+        checks: "",
+        writes: "",
+        refuses: "",
+        versions: "",
+        sources: &[],
+    },
 ];
 
 /// The OpenLDAP files of a machine.
