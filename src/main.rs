@@ -533,7 +533,9 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
     let mut problems = 0;
     for c in &checks {
         match tlsmend::live::verify::run(c, target.profile) {
-            Ok((seen, found)) => {
+            Ok((seen, mut found)) => {
+                // An opt-in rule's problems count only when asked for (--with).
+                found.retain(|f| opts.wants(f.rule));
                 writeln!(
                     out,
                     "{} {seen}",

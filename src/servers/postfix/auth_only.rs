@@ -10,11 +10,15 @@ pub const SMTPD_AUTH_ONLY: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "smtpd_tls_auth_only = yes: no AUTH before STARTTLS",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The effective smtpd_tls_auth_only (main.cf, else Postfix's default `no`; master.cf `-o` too), read as Postfix reads a boolean (`yes` in any case).",
+    writes: "`smtpd_tls_auth_only = yes`, in place or after the last TLS parameter, for every profile.",
+    refuses: "Does not touch a templated value. A submission service's own `-o smtpd_tls_auth_only` belongs to postfix.submission.",
+    versions: "Postfix 2.2 and later.",
+    sources: &[
+        "postconf(5), smtpd_tls_auth_only <https://www.postfix.org/postconf.5.html#smtpd_tls_auth_only>",
+        "Postfix TLS_README, server-side TLS <https://www.postfix.org/TLS_README.html>",
+        "RFC 3207, section 4.1 <https://www.rfc-editor.org/rfc/rfc3207#section-4.1>",
+    ],
 };
 
 pub(super) fn params() -> Vec<Param> {

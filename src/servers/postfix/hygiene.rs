@@ -11,11 +11,13 @@ pub const SHADOWED: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "an earlier definition of a parameter that a later one overrides (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Every main.cf parameter defined more than once: Postfix uses the last definition (postconf warns \"overriding earlier entry\"); tlsmend judges and edits that one.",
+    writes: "Nothing: audit only.",
+    refuses: "Always: which definition was meant is the administrator's call; the finding points at the earlier one.",
+    versions: "Every Postfix version.",
+    sources: &[
+        "postconf(5), syntax: the last definition wins <https://www.postfix.org/postconf.5.html>",
+    ],
 };
 
 pub const SYNTAX: Rule = Rule {
@@ -24,11 +26,14 @@ pub const SYNTAX: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "a main.cf line without '=' or a master.cf service without 8 fields: Postfix refuses it (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "main.cf logical lines without `=` (postconf: \"missing '=' after attribute name\", Postfix will not start) and active master.cf services without 8 fields (\"bad field count\").",
+    writes: "Nothing: audit only.",
+    refuses: "Always: tlsmend does not guess what a broken line meant; it still edits the rest of the file.",
+    versions: "Every Postfix version.",
+    sources: &[
+        "postconf(5), main.cf syntax <https://www.postfix.org/postconf.5.html>",
+        "master(5) <https://www.postfix.org/master.5.html>",
+    ],
 };
 
 impl super::Ctx<'_> {

@@ -2,7 +2,7 @@
 //! judged by the rule that owns the parameter in main.cf (see
 //! [`super::params`]), so this file holds no rule of its own.
 
-use super::{Ctx, level_rank, params};
+use super::{Ctx, level_rank, params, templated};
 use crate::catalogue::profile::Profile;
 use crate::edit::Patch;
 use crate::plan::{Change, Finding, Severity};
@@ -19,23 +19,49 @@ impl Ctx<'_> {
         let file = self.report.file(mf);
         let ps = params(profile, self.version);
         for s in m.services.iter().filter(|s| !s.commented() && s.valid()) {
-            let is_submission = super::submission::is_submission(b, s);
+            let own = super::submission::own_overrides(b, s);
             for o in &s.overrides {
                 let name = String::from_utf8_lossy(o.name.slice(b)).into_owned();
                 let value =
                     self.inst
                         .expand(&String::from_utf8_lossy(o.value.slice(b)), self.version, 0);
-                if is_submission && super::submission::OVERRIDES.iter().any(|(n, _)| *n == name) {
+                if own.iter().any(|(n, _)| *n == name) {
                     continue;
                 }
-                let verdict: Option<(&'static str, String, String)> = if let Some(p) =
-                    ps.iter().find(|p| p.name == name)
+                let raw = String::from_utf8_lossy(o.value.slice(b)).into_owned();
+                if templated(&raw) || templated(&value) {
+                    let rule = match name.as_str() {
+                        "smtpd_tls_security_level" => Some("postfix.smtpd-security-level"),
+                        "smtp_tls_security_level" => Some("postfix.smtp-security-level"),
+                        n => ps.iter().find(|p| p.name == n).map(|p| p.rule),
+                    };
+                    if let Some(rule) = rule {
+                        let line = mf.source.line_of(o.span.start);
+                        self.templated_finding(
+                            rule,
+                            file,
+                            line,
+                            format!("{} -o {name}={raw}", s.id(b)),
+                        );
+                    }
+                    continue;
+                }
+                // Several rules may judge one parameter (syntax, then
+                // strength): the first that finds it wanting owns it.
+                let verdict: Option<(&'static str, String, String)> = if ps
+                    .iter()
+                    .any(|p| p.name == name)
                 {
-                    let wanted = p
-                        .rewrite
-                        .as_ref()
-                        .map_or_else(|| p.wanted.clone(), |r| r(&value));
-                    (!(p.judge)(&value)).then(|| (p.rule, wanted, p.reason.clone()))
+                    ps.iter()
+                        .filter(|p| p.name == name)
+                        .find(|p| !(p.judge)(&value))
+                        .map(|p| {
+                            let wanted = p
+                                .rewrite
+                                .as_ref()
+                                .map_or_else(|| p.wanted.clone(), |r| r(&value));
+                            (p.rule, wanted, p.reason.clone())
+                        })
                 } else if name == "smtpd_tls_security_level" || name == "smtp_tls_security_level" {
                     let rule = if name.starts_with("smtpd") {
                         "postfix.smtpd-security-level"

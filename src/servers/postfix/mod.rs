@@ -39,16 +39,21 @@ pub const RULES: &[Rule] = &[
     levels::SMTPD_SECURITY_LEVEL,
     auth_only::SMTPD_AUTH_ONLY,
     levels::SMTP_SECURITY_LEVEL,
-    protocols::PROTOCOLS,
-    ciphers::CIPHERS,
+    protocols::MANDATORY_PROTOCOLS,
+    protocols::OPPORTUNISTIC_PROTOCOLS,
+    protocols::PROTOCOL_SYNTAX,
+    ciphers::MANDATORY_CIPHERS,
     ciphers::PREEMPT,
     curves::CURVES,
     ciphers::HIGH_CIPHERLIST,
+    ciphers::MEDIUM_CIPHERLIST,
     certificate::CERTIFICATE,
     certificate::WEAK_KEY,
+    certificate::DH_PARAMS,
     hygiene::SHADOWED,
     hygiene::SYNTAX,
     submission::SUBMISSION,
+    submission::SUBMISSIONS,
 ];
 
 /// How a parameter's current value reads.
@@ -65,6 +70,15 @@ pub(super) struct Param {
     pub(super) judge: Judge,
     pub(super) severity: Severity,
     pub(super) reason: String,
+}
+
+/// Whether a value is template markup (Jinja/Ansible `{{ }}` and `{% %}`,
+/// ERB `<%= %>`, shell `$(...)`) rather than a value: tlsmend reports it and
+/// never replaces it, since the template would write it back (or the
+/// rendered value may be strong). Postfix's own `$name` and `${name}` are
+/// values.
+pub(super) fn templated(v: &str) -> bool {
+    ["{{", "{%", "<%", "$("].iter().any(|m| v.contains(m))
 }
 
 pub(super) struct Ctx<'a> {
@@ -86,7 +100,7 @@ pub(super) fn params(profile: Profile, version: Option<PostfixVersion>) -> Vec<P
     v.extend(ciphers::params(profile));
     v.extend(ciphers::preempt_params(profile));
     v.extend(auth_only::params());
-    v.extend(curves::params());
+    v.extend(curves::params(profile));
     v
 }
 
@@ -112,8 +126,9 @@ pub fn audit(
         cx.param(&p);
     }
     cx.shadowed();
-    cx.high_cipherlist();
+    cx.cipherlists();
     cx.certificate();
+    cx.dh_params(profile.values().min_dh_bits);
     if inst.master.is_some() {
         cx.service_overrides(profile);
         cx.submission();
@@ -136,7 +151,22 @@ impl<'a> Ctx<'a> {
         self.report.findings.push(f);
     }
 
-    fn eff_value(&self, e: &Entry) -> String {
+    /// The finding for a parameter whose value is a template.
+    pub(super) fn templated_finding(
+        &mut self,
+        rule: &'static str,
+        file: usize,
+        line: usize,
+        current: String,
+    ) {
+        let mut f = Finding::new(rule, Severity::Medium, file, line);
+        f.current = Some(current);
+        f.reason = "templated: fix the template (this value is template markup, not a value Postfix can read; tlsmend cannot judge it and will not replace it)".into();
+        f.blocked = Some("templated: fix the template that renders this file".into());
+        self.push(f, None);
+    }
+
+    pub(super) fn eff_value(&self, e: &Entry) -> String {
         self.inst
             .expand(&e.value(self.main_bytes()), self.version, 0)
     }
@@ -245,6 +275,17 @@ impl<'a> Ctx<'a> {
         match eff {
             Some(e) => {
                 let current = self.eff_value(e);
+                if templated(&e.value(b)) || templated(&current) {
+                    let line = self.main_line(e.name.start);
+                    let file = self.main_file;
+                    self.templated_finding(
+                        p.rule,
+                        file,
+                        line,
+                        format!("{} = {}", p.name, e.value(b)),
+                    );
+                    return;
+                }
                 if (p.judge)(&current) {
                     return;
                 }
