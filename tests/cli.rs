@@ -893,6 +893,18 @@ fn postfix_encrypt_on_public_port_25_is_reported() {
             .any(|x| x["reason"].as_str().unwrap().contains("RFC 3207")),
         "{f:?}"
     );
+    // The same when the smtp service itself requires it.
+    let t = postfix_root(
+        "smtpd_tls_cert_file = /x.pem\nsmtpd_tls_security_level = may\n",
+        &format!("{SMTP}  -o smtpd_tls_security_level=encrypt\n"),
+    );
+    let f = audit_json(t.path(), &[]);
+    let w = f
+        .iter()
+        .find(|x| x["reason"].as_str().unwrap().contains("RFC 3207"))
+        .expect("-o encrypt on port 25 is reported");
+    assert_eq!(w["fixable"], false);
+    assert!(w["file"].as_str().unwrap().ends_with("master.cf"), "{w}");
 }
 
 // See: issue 8, item 9. Debian's `$mua_client_restrictions` pattern already

@@ -65,6 +65,14 @@ pub(super) fn level_rank(v: &str) -> Option<u8> {
         .map(|p| p as u8)
 }
 
+/// Whether `s` is the public SMTP service: `smtp` (or port 25) on `inet`,
+/// with or without a listen address.
+pub(super) fn is_public_smtp(b: &[u8], s: &Service) -> bool {
+    let name = s.field(b, 0);
+    let port = name.rsplit(':').next().unwrap_or("");
+    s.field(b, 1) == "inet" && (port == "smtp" || port == "25")
+}
+
 /// The rank of `encrypt`: TLS required.
 pub(super) const ENCRYPT: u8 = 2;
 
@@ -78,11 +86,12 @@ impl super::Ctx<'_> {
         };
         let b = &mf.source.bytes;
         let active = |s: &&Service| !s.commented() && s.valid();
-        let Some(smtp) = m.services.iter().filter(active).find(|s| {
-            let name = s.field(b, 0);
-            let port = name.rsplit(':').next().unwrap_or("");
-            s.field(b, 1) == "inet" && (port == "smtp" || port == "25")
-        }) else {
+        let Some(smtp) = m
+            .services
+            .iter()
+            .filter(active)
+            .find(|s| is_public_smtp(b, s))
+        else {
             return;
         };
         let mut services = vec![smtp];
@@ -104,17 +113,19 @@ impl super::Ctx<'_> {
         if lowered {
             return;
         }
-        let mut f = Finding::new(
-            "postfix.smtpd-security-level",
-            Severity::Medium,
-            self.main_file,
-            line,
-        );
-        f.current = Some(format!(
+        let current = format!(
             "smtpd_tls_security_level = {current} (applies to {} in master.cf line {})",
             smtp.id(b),
             mf.source.line_of(smtp.span.start)
-        ));
+        );
+        let file = self.main_file;
+        self.port_25_requires_tls(file, line, current);
+    }
+
+    /// The finding for TLS required on the public port 25 (RFC 3207).
+    pub(super) fn port_25_requires_tls(&mut self, file: usize, line: usize, current: String) {
+        let mut f = Finding::new(SMTPD_SECURITY_LEVEL.id, Severity::Medium, file, line);
+        f.current = Some(current);
         f.wanted = Some("smtpd_tls_security_level = may on port 25".into());
         f.reason = "the public SMTP service on port 25 requires STARTTLS: mail from servers that cannot do TLS is refused. RFC 3207 says a publicly-referenced SMTP server must not require TLS, and postconf(5) says the same; require TLS on submission instead".into();
         f.blocked = Some("audit only: if this server receives mail from the Internet, add `-o smtpd_tls_security_level=may` to the smtp service in master.cf (or set may in main.cf and encrypt on submission)".into());

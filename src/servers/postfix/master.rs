@@ -62,6 +62,13 @@ impl Ctx<'_> {
                                 .map_or_else(|| p.wanted.clone(), |r| r(&value));
                             (p.rule, wanted, p.reason.clone())
                         })
+                } else if name == "smtpd_tls_security_level"
+                    && super::levels::is_public_smtp(b, s)
+                    && level_rank(&value).is_some_and(|r| r >= super::levels::ENCRYPT)
+                {
+                    let line = mf.source.line_of(o.span.start);
+                    self.port_25_requires_tls(file, line, format!("{} -o {name}={raw}", s.id(b)));
+                    None
                 } else if name == "smtpd_tls_security_level" || name == "smtp_tls_security_level" {
                     let rule = if name.starts_with("smtpd") {
                         "postfix.smtpd-security-level"

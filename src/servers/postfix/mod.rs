@@ -345,3 +345,35 @@ impl<'a> Ctx<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::rule::PRIMARY_SOURCES;
+
+    #[test]
+    fn every_rule_says_what_it_does_and_rests_on_a_primary_source() {
+        for r in RULES {
+            for (what, text) in [
+                ("summary", r.summary),
+                ("checks", r.checks),
+                ("writes", r.writes),
+                ("refuses", r.refuses),
+                ("versions", r.versions),
+            ] {
+                assert!(!text.trim().is_empty(), "{}: empty {what}", r.id);
+            }
+            let first = r.sources.first().expect("a source");
+            let url = first
+                .split_once('<')
+                .map(|(_, u)| u.trim_end_matches('>'))
+                .unwrap_or("");
+            assert!(
+                PRIMARY_SOURCES.iter().any(|p| url.starts_with(p)),
+                "{}: first source {first:?}",
+                r.id
+            );
+            assert!(r.id.starts_with("postfix."), "{}", r.id);
+        }
+    }
+}
