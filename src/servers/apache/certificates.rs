@@ -1,0 +1,110 @@
+//! `apache.certificate` and `apache.weak-key`: the certificate each TLS
+//! virtual host serves exists, can be read, and has a key of a safe size.
+//! Both are audit only: tlsmend never issues keys or certificates.
+
+use super::Ctx;
+use super::model::Item;
+use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::plan::Severity;
+use crate::target::cert::CertInfo;
+use std::path::{Path, PathBuf};
+
+pub const CERTIFICATE: Rule = Rule {
+    id: "apache.certificate",
+    server: Server::Apache,
+    severity: Severity::Medium,
+    activation: Activation::Default,
+    summary: "the certificate file exists and can be read (audit only)",
+    checks: "",
+    writes: "",
+    refuses: "",
+    versions: "",
+    sources: &[],
+};
+
+pub const WEAK_KEY: Rule = Rule {
+    id: "apache.weak-key",
+    server: Server::Apache,
+    severity: Severity::Medium,
+    activation: Activation::Default,
+    summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
+    checks: "",
+    writes: "",
+    refuses: "",
+    versions: "",
+    sources: &[],
+};
+
+impl<'a> Ctx<'a> {
+    pub(super) fn cert_path(&self, raw: &str) -> Option<PathBuf> {
+        if raw.contains("${") {
+            return None;
+        }
+        let p = Path::new(raw);
+        let machine = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.tree.server_root.join(p)
+        };
+        Some(self.root.host(&self.root.resolve(&machine).ok()?))
+    }
+
+    /// The `SSLCertificateFile` that applies to TLS virtual host `v` (its
+    /// own, or the server config's), with its value and the host path.
+    pub(super) fn vhost_certificate(&self, v: usize) -> Option<(&'a Item, String, PathBuf)> {
+        let tree = self.tree;
+        let own = tree
+            .vhost_items(v)
+            .filter(|i| tree.is(i, "SSLCertificateFile"))
+            .last();
+        let global = tree
+            .server_items()
+            .filter(|i| tree.is(i, "SSLCertificateFile"))
+            .last();
+        let item = own.or(global)?;
+        let raw = tree.args(item).first().cloned().unwrap_or_default();
+        let path = self.cert_path(&raw)?;
+        Some((item, raw, path))
+    }
+
+    pub(super) fn certificates(&mut self) {
+        let tree = self.tree;
+        for v in 0..tree.vhosts.len() {
+            if !tree.vhost_is_tls(v) {
+                continue;
+            }
+            let Some((item, raw, path)) = self.vhost_certificate(v) else {
+                continue;
+            };
+            let info: CertInfo = match crate::target::cert::read(&path) {
+                Ok(i) => i,
+                Err(e) => {
+                    let mut f = self.finding(
+                        "apache.certificate",
+                        Severity::Medium,
+                        item.file,
+                        item.directive.name.start,
+                    );
+                    f.current = Some(raw.clone());
+                    f.reason = format!(
+                        "the certificate {} cannot be used: {e}; httpd will not start with it",
+                        path.display()
+                    );
+                    f.blocked = Some("audit only: install a valid certificate".into());
+                    self.push(f, None);
+                    continue;
+                }
+            };
+            if info.is_weak() {
+                let file = self.file_id(item.file);
+                let line = tree.files[item.file]
+                    .0
+                    .source
+                    .line_of(item.directive.name.start);
+                let why = "a key this small can be factored or is refused by current clients; OpenSSL 3 refuses to start httpd with it at the default security level";
+                let f = crate::servers::weak_key("apache.weak-key", file, line, &raw, &info, why);
+                self.push(f, None);
+            }
+        }
+    }
+}
