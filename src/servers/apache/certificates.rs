@@ -15,24 +15,29 @@ pub const CERTIFICATE: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "the certificate file exists and can be read (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The certificate file each TLS virtual host names (SSLCertificateFile) exists on the target, can be read and holds a PEM certificate; httpd will not start otherwise. A path with an undefined ${VAR} is skipped.",
+    writes: "nothing: audit only.",
+    refuses: "Always: installing a certificate is the administrator's (or the ACME client's) job.",
+    versions: "Apache httpd 2.4 with mod_ssl.",
+    sources: &[
+        "mod_ssl, SSLCertificateFile <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslcertificatefile>",
+    ],
 };
 
 pub const WEAK_KEY: Rule = Rule {
     id: "apache.weak-key",
     server: Server::Apache,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The key of the certificate each TLS virtual host serves (SSLCertificateFile, its own or the server config's, read from the target): RSA below 2048 bits or EC below 256 bits is weak.",
+    writes: "nothing: audit only.",
+    refuses: "Always: a new key and certificate must be issued, which tlsmend does not do. OpenSSL 3 at its default security level refuses a 1024-bit RSA key, so httpd will not start with it although `apache2ctl -t` passes.",
+    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL.",
+    sources: &[
+        "mod_ssl, SSLCertificateFile <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslcertificatefile>",
+        "Mozilla server-side TLS guidelines <https://wiki.mozilla.org/Security/Server_Side_TLS>",
+    ],
 };
 
 impl<'a> Ctx<'a> {

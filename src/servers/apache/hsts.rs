@@ -13,11 +13,15 @@ pub const HSTS: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "Strict-Transport-Security sent once, with `always set`, on every TLS virtual host",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Every mod_headers `Header` directive that names Strict-Transport-Security, read with mod_headers' full syntax: `Header [onsuccess|always] add|append|echo|edit|edit*|merge|set|setifempty|unset|note header [[expr=]value [replacement] [early|env=[!]var|expr=...]]`. Only the value-setting actions (set, add, append, merge, setifempty) are judged; the value's max-age must reach two years (63072000). A longer max-age, includeSubDomains and preload are never lowered or dropped, and an `env=`/`expr=` condition is kept. `add`, `append` and `merge` can send two headers (or one joined, invalid value) and become `set`. An `onsuccess` header (the default table) is kept: it is sent on every 2xx response, and `always` would add a second header next to a proxied backend's; it becomes `always` only in a virtual host that redirects every request (`Redirect /`), where no 2xx response is ever sent. Each TLS virtual host (HSTS in the server config or in its <Location>/<Directory> sections counts) must send the header once; a second unconditional value-setting header in the same virtual host is commented out, keeping the strongest.",
+    writes: "A missing header: `Header always set Strict-Transport-Security \"max-age=63072000\"` at the end of the TLS virtual host. A short max-age without includeSubDomains: raised to 63072000, other directives kept. A short max-age with includeSubDomains is raised one step of hstspreload.org's deployment ladder (5 minutes, 1 week, 1 month, 2 years) to the next rung above it; a value already on a rung is reported with the next rung as wanted (the step is the administrator's, after checking every subdomain).",
+    refuses: "max-age=0 (a deliberate withdrawal of HSTS), a value on a rung of the staged roll-out (tlsmend cannot know how long it has been in place), an `expr=` value it cannot read, and a virtual host whose last HSTS directive is `Header unset Strict-Transport-Security` (a deliberate removal): reported, not written. Without mod_headers the insertion is reported and not written.",
+    versions: "Apache httpd 2.4 with mod_headers; `setifempty` and `note` need 2.4.7+, `merge` 2.4.5+, `expr=` values 2.4.10+.",
+    sources: &[
+        "mod_headers, Header <https://httpd.apache.org/docs/2.4/mod/mod_headers.html#header>",
+        "RFC 6797, HTTP Strict Transport Security <https://www.rfc-editor.org/rfc/rfc6797>",
+        "hstspreload.org, deployment recommendations <https://hstspreload.org/#deployment-recommendations>",
+    ],
 };
 
 impl Ctx<'_> {

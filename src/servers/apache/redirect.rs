@@ -11,11 +11,15 @@ pub const REDIRECT: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "a port-80 virtual host whose name is also served over TLS redirects to https",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Each virtual host on port 80 without TLS whose ServerName is also served by a TLS virtual host, and which does not already redirect to https (Redirect, RedirectMatch, RedirectPermanent or RewriteRule to an https:// URL).",
+    writes: "`Redirect permanent / https://NAME/` at the end of the virtual host (mod_alias). When the virtual host serves `/.well-known/acme-challenge/` (an Alias, <Directory> or <Location> for it, as certbot and other ACME clients set up), the redirect excludes that path instead: `RedirectMatch permanent ^/(?!\\.well-known/acme-challenge/)(.*)$ https://NAME/$1`, because mod_alias runs Redirect before Alias and renewals would follow the redirect.",
+    refuses: "A name whose TLS twin serves a self-signed or snakeoil certificate (browsers cache the 301 and then land on a certificate error); a virtual host that also listens on another port (`<VirtualHost *:80 *:11371>`: the redirect would send the other port's clients to https on 443); a name with no TLS twin (never redirected); mod_alias not loaded. Each is reported with the reason.",
+    versions: "Apache httpd 2.4 with mod_alias (RedirectMatch's negative look-ahead needs httpd's PCRE, present in every 2.4 build).",
+    sources: &[
+        "mod_alias, Redirect <https://httpd.apache.org/docs/2.4/mod/mod_alias.html#redirect>",
+        "mod_alias, order of processing <https://httpd.apache.org/docs/2.4/mod/mod_alias.html#order>",
+        "RFC 8555, ACME http-01 challenge <https://www.rfc-editor.org/rfc/rfc8555#section-8.3>",
+    ],
 };
 
 impl Ctx<'_> {

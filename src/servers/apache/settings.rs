@@ -15,53 +15,68 @@ use crate::style;
 pub const PROTOCOL: Rule = Rule {
     id: "apache.protocol",
     server: Server::Apache,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "SSLProtocol allows only the profile's TLS versions",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The SSLProtocol that applies to each TLS virtual host (its own, else the server config's), evaluated as mod_ssl does: a bare name starts a new set, `+`/`-` add and remove, `all` is SSLv3 to TLS 1.3. The set must be non-empty and hold only the profile's versions. No SSLProtocol at all means httpd's default `all -SSLv3`, which allows TLS 1.0 and 1.1. On Debian the finding says that OpenSSL 3's default security level may already refuse TLS 1.0/1.1 at run time, while the configuration still permits them.",
+    writes: "modern: `-all +TLSv1.3`; intermediate: `-all +TLSv1.2 +TLSv1.3`; old: `-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3`. A weak value is set in place (server config or virtual host); a missing one is added once in the server config after the last SSL directive (uncommenting a `#SSLProtocol` there), or in each TLS virtual host when the server config has no SSL directive.",
+    refuses: "nothing: a weak or missing value is always fixed in place. An unknown protocol name makes the value unjudgeable and it is replaced with the profile's.",
+    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL. TLS 1.3 needs httpd 2.4.36+ and OpenSSL 1.1.1+.",
+    sources: &[
+        "mod_ssl, SSLProtocol <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslprotocol>",
+        "RFC 8996, Deprecating TLS 1.0 and TLS 1.1 <https://www.rfc-editor.org/rfc/rfc8996>",
+        "Mozilla server-side TLS guidelines <https://wiki.mozilla.org/Security/Server_Side_TLS>",
+    ],
 };
 
 pub const CIPHERS: Rule = Rule {
     id: "apache.ciphers",
     server: Server::Apache,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "SSLCipherSuite uses only the profile's TLS 1.2 ciphers (not for modern)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The SSLCipherSuite (TLS 1.2 and below: no protocol argument, or `SSL`) that applies to each TLS virtual host. The list is judged by what it expands to: the host's OpenSSL library (the one tlsmend is linked with, which may differ from the target's) parses it at the @SECLEVEL written in it and lists the TLS 1.2 suites it enables. A list whose expansion is a non-empty subset of the profile's acceptable suites (Mozilla's intermediate list, the 5.7 list with DHE, and for old the old list) meets the profile, however it is written (`ECDHE+AESGCM:!AES128` is kept). `@SECLEVEL=0` fails every profile but old. `PROFILE=SYSTEM` (RHEL/Fedora crypto-policies) and `@SYSTEM` hand the choice to the system policy, whose levels are TLS 1.2+: they meet the profile and are reported as info only. A list OpenSSL rejects entirely (no cipher matched) is broken: httpd refuses to start with it. `SSLCipherSuite TLSv1.3 ...` sets TLS 1.3 suites and is not judged here. Not run for modern (TLS 1.3 only).",
+    writes: "intermediate: Mozilla's intermediate list (ECDHE with AES-GCM and ChaCha20-Poly1305); old: Mozilla 5.8's old list. Set in place, or added once in the server config (or per TLS virtual host) when missing.",
+    refuses: "`PROFILE=SYSTEM` and `@SYSTEM`: reported (info), never replaced: the system crypto policy decides, and replacing it would detach the host from its policy. A list that cannot be expanded by the host's OpenSSL for another reason is judged by its names only.",
+    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL; the expansion uses the OpenSSL library tlsmend runs with (on Debian 12, OpenSSL 3.0), so a list that depends on the target's build can expand differently there.",
+    sources: &[
+        "mod_ssl, SSLCipherSuite <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslciphersuite>",
+        "OpenSSL ciphers(1), cipher list format <https://docs.openssl.org/3.0/man1/openssl-ciphers/>",
+        "Mozilla server-side TLS guidelines <https://wiki.mozilla.org/Security/Server_Side_TLS>",
+        "RHEL crypto-policies <https://docs.redhat.com/en/documentation/red_hat_enterprise_linux/9/html/security_hardening/using-the-system-wide-cryptographic-policies_security-hardening>",
+    ],
 };
 
 pub const HONOR_CIPHER_ORDER: Rule = Rule {
     id: "apache.honor-cipher-order",
     server: Server::Apache,
-    severity: Severity::Medium,
+    severity: Severity::Low,
     activation: Activation::Default,
     summary: "SSLHonorCipherOrder as the profile says (off; on for old)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The SSLHonorCipherOrder that applies to each TLS virtual host. For modern and intermediate every allowed suite is strong, so the client's order may win (Mozilla: off); httpd's default is off, so an absent directive is fine. For old, weak suites remain for legacy clients, so the server's order must win (on).",
+    writes: "modern, intermediate: `off` in place of `on`. old: `on`, set in place or added once in the server config (or per TLS virtual host).",
+    refuses: "nothing: the value is a plain on/off.",
+    versions: "Apache httpd 2.4 with mod_ssl (all releases).",
+    sources: &[
+        "mod_ssl, SSLHonorCipherOrder <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslhonorcipherorder>",
+        "Mozilla server-side TLS guidelines <https://wiki.mozilla.org/Security/Server_Side_TLS>",
+    ],
 };
 
 pub const COMPRESSION: Rule = Rule {
     id: "apache.compression",
     server: Server::Apache,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "SSLCompression off, explicitly",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The SSLCompression that applies to each TLS virtual host: `on` enables TLS compression and the CRIME attack. Off is httpd's default since 2.4.3; an absent directive is reported as info.",
+    writes: "`SSLCompression off`: set in place of `on`, or added once in the server config (or per TLS virtual host), as the 2017 article asks, so that an older build or an included file cannot turn it on.",
+    refuses: "nothing.",
+    versions: "Apache httpd 2.4.3+ (the directive exists since 2.4.3, off by default); OpenSSL builds without zlib support ignore it.",
+    sources: &[
+        "mod_ssl, SSLCompression <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslcompression>",
+        "RFC 7457, Summarizing Known Attacks on TLS (CRIME, section 2.6) <https://www.rfc-editor.org/rfc/rfc7457>",
+    ],
 };
 
 pub const SESSION_TICKETS: Rule = Rule {
@@ -70,11 +85,14 @@ pub const SESSION_TICKETS: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "SSLSessionTickets off",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The SSLSessionTickets that applies to each TLS virtual host. Tickets are on by default, and httpd never rotates the ticket key while it runs, which undoes forward secrecy for every session resumed with it.",
+    writes: "`SSLSessionTickets off`: set in place of `on`, or added once in the server config (or per TLS virtual host) when absent.",
+    refuses: "nothing.",
+    versions: "Apache httpd 2.4.11+ (an older httpd refuses the directive at start).",
+    sources: &[
+        "mod_ssl, SSLSessionTickets <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslsessiontickets>",
+        "Mozilla server-side TLS guidelines <https://wiki.mozilla.org/Security/Server_Side_TLS>",
+    ],
 };
 
 /// Whether a directive's arguments meet the profile.

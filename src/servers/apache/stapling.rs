@@ -13,14 +13,18 @@ use crate::style;
 pub const STAPLING: Rule = Rule {
     id: "apache.stapling",
     server: Server::Apache,
-    severity: Severity::Medium,
+    severity: Severity::Low,
     activation: Activation::Default,
     summary: "OCSP stapling for certificates that name an OCSP responder, cache in the server config",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Each TLS virtual host whose certificate (SSLCertificateFile, read from the target) names an OCSP responder in its Authority Information Access extension and is not self-signed: SSLUseStapling must be on (its own or the server config's). SSLStaplingCache must be in the server config: httpd refuses it inside <VirtualHost>, and SSLUseStapling on with no cache anywhere makes httpd exit at start (AH01958) although `apache2ctl -t` says Syntax OK.",
+    writes: "`SSLUseStapling on` next to the certificate (set in place when it is off), and once `SSLStaplingCache \"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"` (Debian) or `\"shmcb:/run/httpd/ssl_stapling(128000)\"` (RHEL) before the virtual host, in the server config; an SSLStaplingCache inside a virtual host is commented out. All parts are one change, approved together.",
+    refuses: "A certificate without an OCSP responder (several CAs, Let's Encrypt among them, ended OCSP in 2025: stapling gains nothing and logs errors) or self-signed: no finding. No issuer certificate configured (not in the file, no SSLCertificateChainFile/SSLCACertificateFile/Path): reported, not written, as mod_ssl cannot build the OCSP request (AH02217).",
+    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL with OCSP support (2.3.3+).",
+    sources: &[
+        "mod_ssl, SSLUseStapling <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslusestapling>",
+        "mod_ssl, SSLStaplingCache <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslstaplingcache>",
+        "RFC 6066, Certificate Status Request <https://www.rfc-editor.org/rfc/rfc6066#section-8>",
+    ],
 };
 
 impl Ctx<'_> {
