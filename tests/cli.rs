@@ -693,3 +693,109 @@ fn courier_files_with_crlf_are_reported() {
         "{f:?}"
     );
 }
+
+/// Audits `apache2.conf` (and the certificates named) in a fresh root;
+/// returns the root and the JSON findings of `rule`.
+fn apache_findings(
+    conf: &str,
+    certs: &[(&str, &str)],
+    rule: &str,
+) -> (tempfile::TempDir, Vec<serde_json::Value>) {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    for (name, fixture) in certs {
+        std::fs::copy(
+            repo().join("tests/fixtures/certs").join(fixture),
+            d.join(name),
+        )
+        .unwrap();
+    }
+    std::fs::write(d.join("apache2.conf"), conf).unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    let f = v["findings"].as_array().unwrap();
+    let f = f.iter().filter(|x| x["rule"] == rule).cloned().collect();
+    (t, f)
+}
+
+/// The dry-run diff of `--only rule` on a root.
+fn dry_run_only(root: &Path, rule: &str) -> String {
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--dry-run",
+        "--only",
+        rule,
+    ]);
+    text(&o.stdout)
+}
+
+// See: issue 8, item 8. A redirect to a self-signed or snakeoil twin, one on
+// a virtual host that also listens on another port, and one over the ACME
+// challenge path each break a client.
+#[test]
+fn redirect_never_breaks_a_client() {
+    let tls = |name: &str, cert: &str| {
+        format!(
+            "<VirtualHost *:443>\n ServerName {name}\n SSLEngine on\n SSLCertificateFile {cert}\n</VirtualHost>\n"
+        )
+    };
+    let plain = |addr: &str, name: &str, extra: &str| {
+        format!("<VirtualHost {addr}>\n ServerName {name}\n{extra}</VirtualHost>\n")
+    };
+    let conf = [
+        tls("ok.test", "leaf.crt"),
+        plain("*:80", "ok.test", ""),
+        tls("self.test", "self.crt"),
+        plain("*:80", "self.test", ""),
+        tls("snake.test", "/etc/ssl/certs/ssl-cert-snakeoil.pem"),
+        plain("*:80", "snake.test", ""),
+        tls("keys.test", "leaf.crt"),
+        plain("*:80 *:11371", "keys.test", ""),
+        tls("acme.test", "leaf.crt"),
+        plain(
+            "*:80",
+            "acme.test",
+            " Alias /.well-known/acme-challenge/ /var/lib/acme/\n",
+        ),
+    ]
+    .concat();
+    let (t, f) = apache_findings(
+        &conf,
+        &[("leaf.crt", "leaf.crt"), ("self.crt", "rsa2048.crt")],
+        "apache.redirect",
+    );
+    assert_eq!(f.len(), 5, "{f:#?}");
+    let about = |name: &str| {
+        f.iter()
+            .find(|x| x["reason"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {f:#?}"))
+    };
+    assert_eq!(about("ok.test")["fixable"], true);
+    let blocked = |name: &str| about(name)["blocked"].as_str().unwrap_or("").to_string();
+    assert!(blocked("self.test").contains("self-signed"), "{f:#?}");
+    assert!(blocked("snake.test").contains("snakeoil"), "{f:#?}");
+    assert!(blocked("keys.test").contains("*:11371"), "{f:#?}");
+    assert_eq!(about("acme.test")["fixable"], true);
+    let diff = dry_run_only(t.path(), "apache.redirect");
+    assert!(
+        diff.contains("+ Redirect permanent / https://ok.test/\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains(
+            "+ RedirectMatch permanent ^/(?!\\.well-known/acme-challenge/)(.*)$ https://acme.test/$1\n"
+        ),
+        "{diff}"
+    );
+    assert_eq!(diff.matches("\n+ Redirect").count(), 2, "{diff}");
+}

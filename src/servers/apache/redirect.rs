@@ -63,7 +63,12 @@ impl Ctx<'_> {
                 continue;
             }
             let vh = &tree.vhosts[v];
-            let text = format!("Redirect permanent / https://{host}/");
+            let acme = self.serves_acme_challenge(v, &host);
+            let text = if acme {
+                format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
+            } else {
+                format!("Redirect permanent / https://{host}/")
+            };
             let mut f = self.finding(
                 "apache.redirect",
                 Severity::Medium,
@@ -74,18 +79,48 @@ impl Ctx<'_> {
             f.reason = format!(
                 "{host} is served over TLS, but this port-80 virtual host serves it in clear text"
             );
-            if !alias_ok {
-                f.blocked = Some(
+            if acme {
+                f.reason.push_str("; /.well-known/acme-challenge/ stays on http, since mod_alias runs Redirect before Alias and certificate renewals would follow the redirect");
+            }
+            let other_ports: Vec<&str> = vh
+                .addresses
+                .iter()
+                .map(String::as_str)
+                .filter(|a| a.rsplit_once(':').is_none_or(|(_, p)| p != "80"))
+                .collect();
+            let blocked = if let Some(why) = self.twin_certificate_problem(&host) {
+                Some(format!(
+                    "{why}: browsers cache a permanent redirect and would then land on a certificate error; install a certificate from a CA and run tlsmend again"
+                ))
+            } else if !other_ports.is_empty() {
+                Some(format!(
+                    "this virtual host also answers on {}: a redirect to https://{host}/ would send those clients to port 443 too; give port 80 its own <VirtualHost> and run tlsmend again",
+                    other_ports.join(" ")
+                ))
+            } else if !alias_ok {
+                Some(
                     "mod_alias is not enabled: enable it (a2enmod alias) and run tlsmend again"
                         .into(),
-                );
+                )
+            } else {
+                None
+            };
+            if let Some(b) = blocked {
+                f.blocked = Some(b);
                 self.push(f, None);
                 continue;
             }
-            let text = format!(
-                "{} permanent / https://{host}/",
-                self.vhost_case(v, "Redirect")
-            );
+            let text = if acme {
+                format!(
+                    "{} permanent {ACME_EXCLUDED} https://{host}/$1",
+                    self.vhost_case(v, "RedirectMatch")
+                )
+            } else {
+                format!(
+                    "{} permanent / https://{host}/",
+                    self.vhost_case(v, "Redirect")
+                )
+            };
             let file = f.file;
             let change = Change {
                 ldap: None,
@@ -96,4 +131,56 @@ impl Ctx<'_> {
             self.push(f, Some(change));
         }
     }
+
+    /// Why the TLS virtual hosts serving `host` must not be redirected to:
+    /// one serves a self-signed or snakeoil certificate.
+    fn twin_certificate_problem(&self, host: &str) -> Option<String> {
+        let tree = self.tree;
+        (0..tree.vhosts.len())
+            .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host))
+            .find_map(|t| {
+                let (_, raw, path) = self.vhost_certificate(t)?;
+                if raw.to_ascii_lowercase().contains("snakeoil") {
+                    return Some(format!(
+                        "https://{host}/ serves the snakeoil certificate {raw}"
+                    ));
+                }
+                let info = crate::target::cert::read(&path).ok()?;
+                info.self_signed
+                    .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
+            })
+    }
+
+    /// Whether port-80 virtual host `v` answers ACME http-01 challenges: an
+    /// Alias or a section for `/.well-known/acme-challenge/` in it or in the
+    /// server config (certbot's and acme clients' set-ups), or a certbot
+    /// renewal configuration for `host` that uses the webroot plugin.
+    fn serves_acme_challenge(&self, v: usize, host: &str) -> bool {
+        let tree = self.tree;
+        let in_config = tree
+            .items
+            .iter()
+            .filter(|i| i.vhost.is_none() || i.vhost == Some(v))
+            .any(|i| {
+                let aliased = (tree.is(i, "Alias") || tree.is(i, "AliasMatch"))
+                    && tree
+                        .args(i)
+                        .first()
+                        .is_some_and(|a| a.contains("acme-challenge"));
+                let in_section = i.parent.is_some_and(|p| {
+                    let b = p.slice(self.bytes(i.file));
+                    let open = b.split(|&c| c == b'\n').next().unwrap_or(b);
+                    open.windows(14).any(|w| w == b"acme-challenge")
+                });
+                aliased || in_section
+            });
+        if in_config {
+            return true;
+        }
+        let renewal = std::path::PathBuf::from(format!("/etc/letsencrypt/renewal/{host}.conf"));
+        std::fs::read_to_string(self.root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
+    }
 }
+
+/// Every path but the ACME http-01 challenges, for `RedirectMatch`.
+const ACME_EXCLUDED: &str = r"^/(?!\.well-known/acme-challenge/)(.*)$";
