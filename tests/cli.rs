@@ -799,3 +799,51 @@ fn redirect_never_breaks_a_client() {
     );
     assert_eq!(diff.matches("\n+ Redirect").count(), 2, "{diff}");
 }
+
+// See: issue 8, item 5. A keyword list stricter than the profile, and the
+// system crypto policy, are kept; a weaker or broken list is replaced, and
+// the finding says what it expands to.
+#[test]
+fn cipher_lists_are_judged_by_what_openssl_makes_of_them() {
+    let vhost = |list: &str| {
+        format!("<VirtualHost *:443>\n SSLEngine on\n SSLCipherSuite {list}\n</VirtualHost>\n")
+    };
+    let conf = [
+        "SSLCipherSuite ECDHE+AESGCM:!AES128\n".to_string(),
+        vhost("PROFILE=SYSTEM"),
+        vhost("HIGH:!aNULL"),
+        vhost("NOSUCHSUITE"),
+        vhost("ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384"),
+    ]
+    .concat();
+    let (t, f) = apache_findings(&conf, &[], "apache.ciphers");
+    let at = |line: u64| f.iter().filter(|x| x["line"] == line).collect::<Vec<_>>();
+    assert!(at(1).is_empty(), "stricter than the profile: {f:#?}");
+    assert!(at(16).is_empty(), "names only acceptable suites: {f:#?}");
+    let system = at(4);
+    assert_eq!(system.len(), 1, "{f:#?}");
+    assert_eq!(system[0]["severity"], "info");
+    assert_eq!(system[0]["fixable"], false);
+    let weak = at(8);
+    assert_eq!(weak[0]["fixable"], true, "{f:#?}");
+    let why = weak[0]["reason"].as_str().unwrap();
+    assert!(
+        why.contains("AES256-SHA") && why.contains("OpenSSL"),
+        "{why}"
+    );
+    let broken = at(12);
+    assert!(
+        broken[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rejects the whole list"),
+        "{f:#?}"
+    );
+    let diff = dry_run_only(t.path(), "apache.ciphers");
+    assert!(
+        !diff.contains("-SSLCipherSuite ECDHE+AESGCM")
+            && !diff.contains("-    SSLCipherSuite PROFILE"),
+        "{diff}"
+    );
+    assert_eq!(diff.matches("\n- SSLCipherSuite").count(), 2, "{diff}");
+}

@@ -46,14 +46,21 @@ pub const RULES: &[Rule] = &[
 struct Ctx<'a> {
     tree: &'a ApacheTree,
     root: &'a Root,
+    profile: Profile,
     report: &'a mut Report,
 }
 
 pub fn audit(tree: &ApacheTree, root: &Root, profile: Profile, report: &mut Report) {
-    let mut cx = Ctx { tree, root, report };
+    let mut cx = Ctx {
+        tree,
+        root,
+        profile,
+        report,
+    };
     for s in settings::settings(tree, profile) {
         cx.setting(&s);
     }
+    cx.system_cipher_policy();
     cx.hsts();
     cx.redirect();
     cx.certificates();

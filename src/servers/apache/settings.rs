@@ -6,11 +6,12 @@
 
 use super::Ctx;
 use super::model::{ApacheTree, Item, Layout};
-use crate::catalogue::profile::{Profile, Version, cipher_list_meets};
+use crate::catalogue::profile::{Profile, Version};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::edit::Patch;
 use crate::plan::{Change, Severity};
 use crate::style;
+use crate::target::ciphers::{self, Verdict};
 
 pub const PROTOCOL: Rule = Rule {
     id: "apache.protocol",
@@ -148,6 +149,16 @@ fn protocols(args: &[String]) -> Option<Vec<Version>> {
     Some(set)
 }
 
+/// The TLS 1.2 list of `SSLCipherSuite [SSL] list`; `None` for
+/// `SSLCipherSuite TLSv1.3 ...`, which sets TLS 1.3 suites.
+fn tls12_list(args: &[String]) -> Option<&str> {
+    match args {
+        [l] => Some(l),
+        [proto, l] if proto.eq_ignore_ascii_case("SSL") => Some(l),
+        _ => None,
+    }
+}
+
 pub(super) fn on_off(args: &[String], want_on: bool) -> bool {
     args.len() == 1 && args[0].eq_ignore_ascii_case(if want_on { "on" } else { "off" })
 }
@@ -183,19 +194,15 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         absent_severity: Severity::High,
     }];
     if let Some(list) = p.openssl_ciphers() {
-        let acceptable = p.acceptable_ciphers();
         v.push(Setting {
             rule: "apache.ciphers",
             name: "SSLCipherSuite",
             wanted: list.into(),
             default_ok: false,
             judge: Box::new(move |a| {
-                let list = match a {
-                    [l] => l,
-                    [proto, l] if proto.eq_ignore_ascii_case("SSL") => l,
-                    _ => return true, // `SSLCipherSuite TLSv1.3 ...` sets TLS 1.3 suites: not this rule
-                };
-                cipher_list_meets(list, &acceptable)
+                tls12_list(a).is_none_or(|l| {
+                    matches!(ciphers::judge(l, p), Verdict::Meets | Verdict::SystemPolicy)
+                })
             }),
             severity: Severity::High,
             reason: format!(
@@ -264,6 +271,12 @@ impl Ctx<'_> {
             f.current = Some(args.join(" "));
             f.wanted = Some(s.wanted.clone());
             f.reason = s.reason.clone();
+            if let Some(why) = (s.rule == "apache.ciphers")
+                .then(|| tls12_list(&args).and_then(|l| self.cipher_detail(l)))
+                .flatten()
+            {
+                f.reason = why;
+            }
             let file = f.file;
             let change = Change {
                 ldap: None,
@@ -374,6 +387,55 @@ impl Ctx<'_> {
                     self.push(f, Some(change));
                 }
             }
+        }
+    }
+
+    /// What `list` expands to, for the reason of an `apache.ciphers` finding.
+    fn cipher_detail(&self, list: &str) -> Option<String> {
+        let by = format!(
+            "as expanded by the OpenSSL tlsmend runs with ({}), which may differ from httpd's",
+            openssl::version::version()
+        );
+        match ciphers::judge(list, self.profile) {
+            Verdict::Meets | Verdict::SystemPolicy => None,
+            Verdict::Weaker { why, .. } => Some(format!("{why} ({by})")),
+            Verdict::Broken(e) => Some(format!(
+                "OpenSSL rejects the whole list: {e} ({by}); httpd refuses to start with a cipher list that matches nothing"
+            )),
+        }
+    }
+
+    /// `SSLCipherSuite PROFILE=SYSTEM` (or `@SYSTEM`): the system crypto
+    /// policy decides; reported, never replaced.
+    pub(super) fn system_cipher_policy(&mut self) {
+        let tree = self.tree;
+        if self.profile.openssl_ciphers().is_none() {
+            return; // modern: TLS 1.3 only, no TLS 1.2 list to judge
+        }
+        for item in tree
+            .items
+            .iter()
+            .filter(|i| !i.per_dir && tree.is(i, "SSLCipherSuite"))
+        {
+            let args = tree.args(item);
+            let Some(list) = tls12_list(&args) else {
+                continue;
+            };
+            if !ciphers::is_system_policy(list) {
+                continue;
+            }
+            let mut f = self.finding(
+                "apache.ciphers",
+                Severity::Info,
+                item.file,
+                item.directive.name.start,
+            );
+            f.current = Some(args.join(" "));
+            f.reason = "the system crypto policy (RHEL/Fedora crypto-policies) chooses the suites; its levels allow TLS 1.2+ only and meet the profile".into();
+            f.blocked = Some(
+                "report only: the policy is changed with update-crypto-policies, not here".into(),
+            );
+            self.push(f, None);
         }
     }
 }
