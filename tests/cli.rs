@@ -847,3 +847,61 @@ fn cipher_lists_are_judged_by_what_openssl_makes_of_them() {
     );
     assert_eq!(diff.matches("\n- SSLCipherSuite").count(), 2, "{diff}");
 }
+
+// See: issue 8, item 4. HSTS is never weakened: a staged roll-out, a
+// withdrawal (max-age=0) and an explicit unset are reported, not rewritten;
+// the rewrites themselves are pinned by tests/cases/apache-hsts-variants.
+#[test]
+fn hsts_refusals_say_why() {
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(
+        &repo().join("tests/cases/apache-hsts-variants/root"),
+        t.path(),
+    );
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "apache.hsts")
+        .collect();
+    let blocked = |current: &str| {
+        let x = f
+            .iter()
+            .find(|x| x["current"].as_str().is_some_and(|c| c.contains(current)))
+            .unwrap_or_else(|| panic!("{current}: {f:#?}"));
+        assert_eq!(x["fixable"], false, "{x:#?}");
+        x["blocked"].as_str().unwrap().to_string()
+    };
+    assert!(blocked("max-age=604800; includeSubDomains").contains("staged roll-out"));
+    assert!(blocked("max-age=0").contains("withdrawal"));
+    assert!(blocked("unset Strict-Transport-Security").contains("deliberate"));
+    assert!(
+        !f.iter().any(|x| x["current"]
+            .as_str()
+            .is_some_and(|c| c.contains("94608000"))),
+        "a longer max-age with preload is kept: {f:#?}"
+    );
+    let step = f
+        .iter()
+        .find(|x| {
+            x["current"]
+                .as_str()
+                .is_some_and(|c| c.contains("max-age=600; includeSubDomains env=HTTPS"))
+        })
+        .unwrap();
+    assert!(
+        step["reason"]
+            .as_str()
+            .unwrap()
+            .contains("raised one step, to 604800"),
+        "{step:#?}"
+    );
+}
