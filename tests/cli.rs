@@ -905,3 +905,80 @@ fn hsts_refusals_say_why() {
         "{step:#?}"
     );
 }
+
+// See: issue 8, item 10. SSLOpenSSLConfCmd is applied after SSLProtocol and
+// SSLCipherSuite and overrides them; DH groups are read where mod_ssl reads
+// them (DHParameters, or appended to the certificate file).
+#[test]
+fn openssl_conf_cmd_cannot_undo_the_profile() {
+    let certs = repo().join("tests/fixtures/certs");
+    let conf = [
+        "SSLProtocol -all +TLSv1.2 +TLSv1.3",
+        "SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+        "SSLOpenSSLConfCmd MinProtocol TLSv1",
+        "SSLOpenSSLConfCmd Protocol \"ALL,-SSLv3\"",
+        "SSLOpenSSLConfCmd CipherString HIGH:!aNULL",
+        "SSLOpenSSLConfCmd Ciphersuites TLS_AES_128_CCM_8_SHA256:TLS_AES_256_GCM_SHA384",
+        "SSLOpenSSLConfCmd Groups secp224r1:X25519",
+        "SSLOpenSSLConfCmd DHParameters dh1024.pem",
+        "SSLOpenSSLConfCmd Curves X25519:prime256v1",
+        "SSLOpenSSLConfCmd MinProtocol TLSv1.2",
+        "SSLOpenSSLConfCmd Protocol -ALL,TLSv1.2,TLSv1.3",
+        "<VirtualHost *:443>",
+        " SSLEngine on",
+        " SSLCertificateFile certdh.pem",
+        "</VirtualHost>",
+        "",
+    ]
+    .join("\n");
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("apache2.conf"), &conf).unwrap();
+    std::fs::copy(certs.join("dh1024.pem"), d.join("dh1024.pem")).unwrap();
+    let mut pem = std::fs::read(certs.join("leaf.crt")).unwrap();
+    pem.extend(std::fs::read(certs.join("dh1024.pem")).unwrap());
+    std::fs::write(d.join("certdh.pem"), pem).unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let all = v["findings"].as_array().unwrap();
+    let of = |rule: &str| -> Vec<(u64, bool)> {
+        all.iter()
+            .filter(|x| x["rule"] == rule)
+            .map(|x| (x["line"].as_u64().unwrap(), x["fixable"] == true))
+            .collect()
+    };
+    assert_eq!(
+        of("apache.openssl-conf-cmd"),
+        [(3, true), (4, true), (5, true), (6, true), (7, false)],
+        "{all:#?}"
+    );
+    let dh: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|x| x["rule"] == "apache.dh-params")
+        .collect();
+    assert_eq!(dh.len(), 2, "{all:#?}");
+    assert!(
+        dh.iter().all(|x| x["fixable"] == false
+            && x["current"].as_str().unwrap().contains("1024 bits")
+            && x["severity"] == "low"),
+        "no DHE suite is enabled: {dh:#?}"
+    );
+    assert_eq!(dh[0]["line"], 8);
+    assert_eq!(dh[1]["line"], 14);
+    let diff = dry_run_only(t.path(), "apache.openssl-conf-cmd");
+    for want in [
+        "+SSLOpenSSLConfCmd MinProtocol TLSv1.2\n",
+        "+SSLOpenSSLConfCmd Protocol \"-SSLv3,-TLSv1,-TLSv1.1\"\n",
+        "+SSLOpenSSLConfCmd CipherString ECDHE-ECDSA-AES128-GCM-SHA256:",
+        "+SSLOpenSSLConfCmd Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\n",
+    ] {
+        assert!(diff.contains(want), "{want}: {diff}");
+    }
+}

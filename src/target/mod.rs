@@ -4,4 +4,5 @@
 
 pub mod cert;
 pub mod ciphers;
+pub mod dh;
 pub mod tlslib;

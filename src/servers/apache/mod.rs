@@ -14,6 +14,7 @@
 mod certificates;
 mod hsts;
 pub mod model;
+mod openssl_conf;
 mod redirect;
 mod settings;
 mod stapling;
@@ -39,6 +40,8 @@ pub const RULES: &[Rule] = &[
     stapling::STAPLING,
     certificates::WEAK_KEY,
     certificates::CERTIFICATE,
+    openssl_conf::OPENSSL_CONF_CMD,
+    openssl_conf::DH_PARAMS,
 ];
 
 /// What every rule works on: the effective configuration, the root it was
@@ -61,6 +64,7 @@ pub fn audit(tree: &ApacheTree, root: &Root, profile: Profile, report: &mut Repo
         cx.setting(&s);
     }
     cx.system_cipher_policy();
+    cx.openssl_conf_cmds();
     cx.hsts();
     cx.redirect();
     cx.certificates();
