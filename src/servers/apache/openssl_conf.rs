@@ -196,11 +196,15 @@ impl<'a> Ctx<'a> {
                     };
                     match ciphers::judge(value, p) {
                         Verdict::Meets | Verdict::SystemPolicy => continue,
-                        Verdict::Weaker { why, .. } => (
-                            format!(
-                                "CipherString overrides SSLCipherSuite, and {why} (as expanded by the OpenSSL tlsmend runs with, {})",
-                                openssl::version::version()
-                            ),
+                        Verdict::Weaker { why, outside } => (
+                            if outside.is_empty() {
+                                format!("CipherString overrides SSLCipherSuite, and {why}")
+                            } else {
+                                format!(
+                                    "CipherString overrides SSLCipherSuite, and {why} (as expanded by the OpenSSL tlsmend runs with, {})",
+                                    openssl::version::version()
+                                )
+                            },
                             Some(list.to_string()),
                         ),
                         Verdict::Broken(e) => (

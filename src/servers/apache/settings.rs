@@ -398,6 +398,7 @@ impl Ctx<'_> {
         );
         match ciphers::judge(list, self.profile) {
             Verdict::Meets | Verdict::SystemPolicy => None,
+            Verdict::Weaker { why, outside } if outside.is_empty() => Some(why),
             Verdict::Weaker { why, .. } => Some(format!("{why} ({by})")),
             Verdict::Broken(e) => Some(format!(
                 "OpenSSL rejects the whole list: {e} ({by}); httpd refuses to start with a cipher list that matches nothing"
