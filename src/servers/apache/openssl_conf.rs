@@ -40,7 +40,7 @@ pub const DH_PARAMS: Rule = Rule {
     checks: "The DH parameters mod_ssl uses for DHE suites: the file named by `SSLOpenSSLConfCmd DHParameters FILE`, and `DH PARAMETERS` appended to each TLS virtual host's SSLCertificateFile (mod_ssl reads them from there). A group below the profile's minimum (2048 bits; 1024 for old) is a finding; its severity is low when the cipher list that applies enables no DHE suite (expanded with the host's OpenSSL), since the group is then unused. Without either, mod_ssl picks a group matching the key size, which is fine.",
     writes: "nothing: audit only.",
     refuses: "Always: generating parameters (`openssl dhparam 2048`, or dropping the file so that mod_ssl picks a group itself) is left to the administrator.",
-    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL; DH parameters in the certificate file since 2.4.7 (earlier: SSLCertificateFile only), SSLOpenSSLConfCmd DHParameters since 2.4.8 with OpenSSL 1.0.2+.",
+    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL: DH parameters appended to the (first) SSLCertificateFile are read by every 2.4, and without any httpd 2.4.7+ picks a group matching the key size; SSLOpenSSLConfCmd DHParameters needs 2.4.8+ with OpenSSL 1.0.2+.",
     sources: &[
         "mod_ssl, SSLCertificateFile (DH parameters) <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslcertificatefile>",
         "mod_ssl, SSLOpenSSLConfCmd <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslopensslconfcmd>",

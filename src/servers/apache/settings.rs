@@ -70,10 +70,10 @@ pub const COMPRESSION: Rule = Rule {
     severity: Severity::High,
     activation: Activation::Default,
     summary: "SSLCompression off, explicitly",
-    checks: "The SSLCompression that applies to each TLS virtual host: `on` enables TLS compression and the CRIME attack. Off is httpd's default since 2.4.3; an absent directive is reported as info.",
+    checks: "The SSLCompression that applies to each TLS virtual host: `on` enables TLS compression and the CRIME attack. Off is httpd's default since 2.4.4 (CHANGES: the directive came in 2.4.3, defaulting to on); an absent directive is reported as info.",
     writes: "`SSLCompression off`: set in place of `on`, or added once in the server config (or per TLS virtual host), as the 2017 article asks, so that an older build or an included file cannot turn it on.",
     refuses: "nothing.",
-    versions: "Apache httpd 2.4.3+ (the directive exists since 2.4.3, off by default); OpenSSL builds without zlib support ignore it.",
+    versions: "Apache httpd 2.4.3+ (the directive exists since 2.4.3; off by default since 2.4.4). Since 2.4.30 mod_ssl refuses `on` when OpenSSL has no compression method.",
     sources: &[
         "mod_ssl, SSLCompression <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslcompression>",
         "RFC 7457, Summarizing Known Attacks on TLS (CRIME, section 2.6) <https://www.rfc-editor.org/rfc/rfc7457>",
@@ -237,7 +237,7 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         judge: Box::new(|a| on_off(a, false)),
         severity: Severity::High,
         reason: "TLS compression enables the CRIME attack".into(),
-        absent_reason: "off is httpd's default since 2.4.3; set explicitly so that an older build or an included file cannot turn it on".into(),
+        absent_reason: "off is httpd's default since 2.4.4; set explicitly so that an older build or an included file cannot turn it on".into(),
         absent_severity: Severity::Info,
     });
     v.push(Setting {
