@@ -3,8 +3,9 @@
 //! Both are audit only: tlsmend never issues keys or certificates.
 
 use super::Ctx;
-use super::model::Item;
+use super::model::{ApacheTree, Item};
 use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::discover::Root;
 use crate::plan::Severity;
 use crate::target::cert::CertInfo;
 use std::path::{Path, PathBuf};
@@ -40,36 +41,49 @@ pub const WEAK_KEY: Rule = Rule {
     ],
 };
 
+/// A file argument of a mod_ssl directive as a path on the host (relative
+/// paths are relative to ServerRoot); `None` with an unresolved `${VAR}`.
+pub(super) fn cert_path(tree: &ApacheTree, root: &Root, raw: &str) -> Option<PathBuf> {
+    if raw.contains("${") {
+        return None;
+    }
+    let p = Path::new(raw);
+    let machine = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        tree.server_root.join(p)
+    };
+    Some(root.host(&root.resolve(&machine).ok()?))
+}
+
+/// The `SSLCertificateFile` that applies to TLS virtual host `v` (its own,
+/// or the server config's), with its value and the host path.
+pub(super) fn vhost_certificate<'t>(
+    tree: &'t ApacheTree,
+    root: &Root,
+    v: usize,
+) -> Option<(&'t Item, String, PathBuf)> {
+    let own = tree
+        .vhost_items(v)
+        .filter(|i| tree.is(i, "SSLCertificateFile"))
+        .last();
+    let global = tree
+        .server_items()
+        .filter(|i| tree.is(i, "SSLCertificateFile"))
+        .last();
+    let item = own.or(global)?;
+    let raw = tree.args(item).first().cloned().unwrap_or_default();
+    let path = cert_path(tree, root, &raw)?;
+    Some((item, raw, path))
+}
+
 impl<'a> Ctx<'a> {
     pub(super) fn cert_path(&self, raw: &str) -> Option<PathBuf> {
-        if raw.contains("${") {
-            return None;
-        }
-        let p = Path::new(raw);
-        let machine = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.tree.server_root.join(p)
-        };
-        Some(self.root.host(&self.root.resolve(&machine).ok()?))
+        cert_path(self.tree, self.root, raw)
     }
 
-    /// The `SSLCertificateFile` that applies to TLS virtual host `v` (its
-    /// own, or the server config's), with its value and the host path.
     pub(super) fn vhost_certificate(&self, v: usize) -> Option<(&'a Item, String, PathBuf)> {
-        let tree = self.tree;
-        let own = tree
-            .vhost_items(v)
-            .filter(|i| tree.is(i, "SSLCertificateFile"))
-            .last();
-        let global = tree
-            .server_items()
-            .filter(|i| tree.is(i, "SSLCertificateFile"))
-            .last();
-        let item = own.or(global)?;
-        let raw = tree.args(item).first().cloned().unwrap_or_default();
-        let path = self.cert_path(&raw)?;
-        Some((item, raw, path))
+        vhost_certificate(self.tree, self.root, v)
     }
 
     pub(super) fn certificates(&mut self) {

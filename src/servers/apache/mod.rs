@@ -19,6 +19,8 @@ mod redirect;
 mod settings;
 mod stapling;
 
+pub use redirect::redirect_refusal;
+
 use crate::catalogue::profile::Profile;
 use crate::catalogue::rule::Rule;
 use crate::discover::Root;

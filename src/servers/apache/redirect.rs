@@ -2,7 +2,10 @@
 //! TLS sends its visitors to https with mod_alias's `Redirect`.
 
 use super::Ctx;
+use super::certificates::vhost_certificate;
+use super::model::ApacheTree;
 use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::discover::Root;
 use crate::plan::{Change, Severity};
 
 pub const REDIRECT: Rule = Rule {
@@ -82,21 +85,8 @@ impl Ctx<'_> {
             if acme {
                 f.reason.push_str("; /.well-known/acme-challenge/ stays on http, since mod_alias runs Redirect before Alias and certificate renewals would follow the redirect");
             }
-            let other_ports: Vec<&str> = vh
-                .addresses
-                .iter()
-                .map(String::as_str)
-                .filter(|a| a.rsplit_once(':').is_none_or(|(_, p)| p != "80"))
-                .collect();
-            let blocked = if let Some(why) = self.twin_certificate_problem(&host) {
-                Some(format!(
-                    "{why}: browsers cache a permanent redirect and would then land on a certificate error; install a certificate from a CA and run tlsmend again"
-                ))
-            } else if !other_ports.is_empty() {
-                Some(format!(
-                    "this virtual host also answers on {}: a redirect to https://{host}/ would send those clients to port 443 too; give port 80 its own <VirtualHost> and run tlsmend again",
-                    other_ports.join(" ")
-                ))
+            let blocked = if let Some(why) = redirect_refusal(tree, self.root, v, &host) {
+                Some(why)
             } else if !alias_ok {
                 Some(
                     "mod_alias is not enabled: enable it (a2enmod alias) and run tlsmend again"
@@ -132,25 +122,6 @@ impl Ctx<'_> {
         }
     }
 
-    /// Why the TLS virtual hosts serving `host` must not be redirected to:
-    /// one serves a self-signed or snakeoil certificate.
-    fn twin_certificate_problem(&self, host: &str) -> Option<String> {
-        let tree = self.tree;
-        (0..tree.vhosts.len())
-            .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host))
-            .find_map(|t| {
-                let (_, raw, path) = self.vhost_certificate(t)?;
-                if raw.to_ascii_lowercase().contains("snakeoil") {
-                    return Some(format!(
-                        "https://{host}/ serves the snakeoil certificate {raw}"
-                    ));
-                }
-                let info = crate::target::cert::read(&path).ok()?;
-                info.self_signed
-                    .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
-            })
-    }
-
     /// Whether port-80 virtual host `v` answers ACME http-01 challenges: an
     /// Alias or a section for `/.well-known/acme-challenge/` in it or in the
     /// server config (certbot's and acme clients' set-ups), or a certbot
@@ -180,6 +151,41 @@ impl Ctx<'_> {
         let renewal = std::path::PathBuf::from(format!("/etc/letsencrypt/renewal/{host}.conf"));
         std::fs::read_to_string(self.root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
     }
+}
+
+/// Why redirecting port-80 virtual host `v`, which serves `host`, to https
+/// would break a client, if it would (shared with `tlsmend verify`, which
+/// then expects no redirect): a TLS twin with a self-signed or snakeoil
+/// certificate, or other ports on the same virtual host.
+pub fn redirect_refusal(tree: &ApacheTree, root: &Root, v: usize, host: &str) -> Option<String> {
+    let twin = (0..tree.vhosts.len())
+        .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host))
+        .find_map(|t| {
+            let (_, raw, path) = vhost_certificate(tree, root, t)?;
+            if raw.to_ascii_lowercase().contains("snakeoil") {
+                return Some(format!(
+                    "https://{host}/ serves the snakeoil certificate {raw}"
+                ));
+            }
+            let info = crate::target::cert::read(&path).ok()?;
+            info.self_signed
+                .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
+        });
+    if let Some(why) = twin {
+        return Some(format!(
+            "{why}: browsers cache a permanent redirect and would then land on a certificate error; install a certificate from a CA and run tlsmend again"
+        ));
+    }
+    let other_ports: Vec<&str> = tree.vhosts[v]
+        .addresses
+        .iter()
+        .map(String::as_str)
+        .filter(|a| a.rsplit_once(':').is_none_or(|(_, p)| p != "80"))
+        .collect();
+    (!other_ports.is_empty()).then(|| format!(
+        "this virtual host also answers on {}: a redirect to https://{host}/ would send those clients to port 443 too; give port 80 its own <VirtualHost> and run tlsmend again",
+        other_ports.join(" ")
+    ))
 }
 
 /// Every path but the ACME http-01 challenges, for `RedirectMatch`.
