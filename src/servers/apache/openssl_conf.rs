@@ -21,7 +21,7 @@ pub const OPENSSL_CONF_CMD: Rule = Rule {
     activation: Activation::Default,
     summary: "SSLOpenSSLConfCmd does not undo the profile (protocols, ciphers, groups, options)",
     checks: "Every `SSLOpenSSLConfCmd COMMAND VALUE` (command names compared case-insensitively, as OpenSSL's SSL_CONF does for configuration files). mod_ssl applies them after SSLProtocol and SSLCipherSuite, so they override both. `MinProtocol` below the profile's lowest version (or `None`) and `Protocol` enabling a version the profile refuses (`ALL`, `TLSv1`, `+TLSv1.1`; with OpenSSL 1.1.0+ mod_ssl's own minimum version still holds, with 1.0.2 it does not) are weaker. `MaxProtocol` below the profile's lowest version leaves no version at all. `CipherString` is judged like SSLCipherSuite, by what the host's OpenSSL expands it to (not for modern). `Ciphersuites` (TLS 1.3) may name only TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256 and TLS_AES_128_CCM_SHA256. `Curves`/`Groups` must not name a curve below 256 bits. `Options` must not turn on `Compression` or `UnsafeLegacyRenegotiation`.",
-    writes: "The value in place, on the SSLOpenSSLConfCmd line: MinProtocol: the profile's lowest version (`TLSv1.2`; modern `TLSv1.3`; old `TLSv1`). Protocol: only removals, which every OpenSSL from 1.0.2 knows (`-SSLv3,-TLSv1,-TLSv1.1`; modern adds `-TLSv1.2`; old `-SSLv3`), leaving the versions to SSLProtocol. CipherString: the profile's TLS 1.2 list. Ciphersuites: the profile's TLS 1.3 suites.",
+    writes: "The value in place, on the SSLOpenSSLConfCmd line: MinProtocol: the profile's lowest version (`TLSv1.2`; modern `TLSv1.3`; old `TLSv1`). Protocol: only removals, which every OpenSSL from 1.0.2 knows (`-SSLv3,-TLSv1,-TLSv1.1`; modern adds `-TLSv1.2`; old `-SSLv3`), plus the removals already written, leaving the versions to SSLProtocol. CipherString: the profile's TLS 1.2 list. Ciphersuites: the profile's TLS 1.3 suites.",
     refuses: "MaxProtocol, Curves/Groups and Options are reported, not written: the right group list depends on the target's OpenSSL (X25519MLKEM768 needs 3.5), and options and a maximum version are deliberate choices. A `CipherString` that hands over to the system policy (`PROFILE=SYSTEM`) is kept.",
     versions: "Apache httpd 2.4.8+ built with OpenSSL 1.0.2+ (SSLOpenSSLConfCmd). `Curves` needs 2.4.11+; `Groups`, `Ciphersuites` and TLSv1.3 need OpenSSL 1.1.1+. The CipherString expansion uses the OpenSSL tlsmend runs with, which may differ from httpd's.",
     sources: &[
@@ -121,6 +121,22 @@ fn protocol_removals(p: Profile) -> String {
     .join(",")
 }
 
+/// A `Protocol` value that enables nothing: the profile's removals, plus
+/// the removals already written (a version switched off on purpose stays
+/// off).
+fn protocol_fix(value: &str, p: Profile) -> String {
+    let mut out: Vec<String> = protocol_removals(p).split(',').map(String::from).collect();
+    for e in value.split([',', ' ']).map(str::trim) {
+        if e.starts_with('-')
+            && !e.eq_ignore_ascii_case("-ALL")
+            && !out.iter().any(|o| o.eq_ignore_ascii_case(e))
+        {
+            out.push(e.to_string());
+        }
+    }
+    out.join(",")
+}
+
 /// The size in bits of a named elliptic curve, when its name says it.
 fn curve_bits(name: &str) -> Option<u32> {
     let lower = name.to_ascii_lowercase();
@@ -187,7 +203,7 @@ impl<'a> Ctx<'a> {
                             bad.join(", "),
                             p.name()
                         ),
-                        Some(protocol_removals(p)),
+                        Some(protocol_fix(value, p)),
                     )
                 }
                 "cipherstring" => {
@@ -431,6 +447,10 @@ mod tests {
             "-SSLv3,-TLSv1,-TLSv1.1"
         );
         assert_eq!(protocol_removals(Profile::Old), "-SSLv3");
+        assert_eq!(
+            protocol_fix("ALL,-SSLv3,-TLSv1.3", Profile::Intermediate),
+            "-SSLv3,-TLSv1,-TLSv1.1,-TLSv1.3"
+        );
         assert_eq!(curve_bits("secp224r1"), Some(224));
         assert_eq!(curve_bits("P-384"), Some(384));
         assert_eq!(curve_bits("prime192v1"), Some(192));
