@@ -1,0 +1,60 @@
+//! `courier.priority`: on a GnuTLS build of couriertls, `TLS_PRIORITY` is
+//! the only protocol and cipher control; a string in the wrong dialect
+//! fails every handshake.
+
+use super::{Ctx, Var};
+use crate::catalogue::profile::{Priority, Profile, read_priority};
+use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::edit::Patch;
+use crate::plan::{Change, Severity};
+
+pub const PRIORITY: Rule = Rule {
+    id: "courier.priority",
+    server: Server::Courier,
+    severity: Severity::Medium,
+    activation: Activation::Default,
+    summary: "GnuTLS builds: TLS_PRIORITY allows only the profile's versions and is a GnuTLS string",
+    checks: "",
+    writes: "",
+    refuses: "",
+    versions: "",
+    sources: &[],
+};
+
+impl Ctx<'_> {
+    pub(super) fn gnutls(&mut self, profile: Profile) {
+        let judge = move |v: &str| matches!(read_priority(v), Priority::Gnutls(vs) if !vs.is_empty() && vs.iter().all(|&x| profile.allows(x)));
+        // A wrong-dialect value is worse than weak: say so on its own.
+        for (f, a) in self.cfg.assignments("TLS_PRIORITY") {
+            let value = a.value_str(self.bytes(f));
+            if read_priority(&value) == Priority::WrongDialect {
+                let mut finding = self.finding("courier.priority", Severity::High, f, a.name.start);
+                finding.current = Some(value);
+                finding.wanted = Some(profile.gnutls_priority().into());
+                finding.reason = "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens".into();
+                let file = finding.file;
+                let text = Self::render(profile.gnutls_priority(), a.quote(self.bytes(f)));
+                let change = Change {
+                    ldap: None,
+                    rule: "courier.priority",
+                    reason: "replace a broken priority string with the profile's GnuTLS string"
+                        .into(),
+                    edits: vec![(file, Patch::replace(a.value, text))],
+                };
+                self.push(finding, Some(change));
+            }
+        }
+        let not_broken_but_weak =
+            move |v: &str| read_priority(v) == Priority::WrongDialect || judge(v);
+        self.var(&Var {
+            rule: "courier.priority",
+            name: "TLS_PRIORITY",
+            wanted: profile.gnutls_priority().into(),
+            default_ok: profile == Profile::Old,
+            judge: &not_broken_but_weak,
+            severity: Severity::High,
+            reason: format!("the priority string allows protocol versions outside the {} profile", profile.name()),
+            absent_reason: "TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS; on this GnuTLS build TLS_PROTOCOL and TLS_CIPHER_LIST (the 2017 article's advice) are ignored".into(),
+        });
+    }
+}

@@ -1,0 +1,130 @@
+//! `openldap.cipher-suite`: the server's cipher setting, judged in the
+//! dialect of the library slapd links (a GnuTLS priority string or an
+//! OpenSSL cipher list).
+
+use super::{CIPHER, Surface, Want};
+use crate::catalogue::profile::{Priority, Profile, cipher_list_meets, read_priority};
+use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::plan::{Finding, Severity};
+use crate::target::tlslib::TlsLibrary;
+
+pub const CIPHER_SUITE: Rule = Rule {
+    id: "openldap.cipher-suite",
+    server: Server::Openldap,
+    severity: Severity::Medium,
+    activation: Activation::Default,
+    summary: "server cipher suite: a GnuTLS priority string or an OpenSSL list that allows only the profile's versions and suites",
+    checks: "",
+    writes: "",
+    refuses: "",
+    versions: "",
+    sources: &[],
+};
+
+/// What a cipher-suite value is worth for `lib` under `profile`.
+pub(super) enum Verdict {
+    Ok,
+    Weak,
+    /// The other library's dialect: the server or client fails outright.
+    Broken,
+}
+
+pub(super) fn judge_suite(lib: TlsLibrary, profile: Profile, value: &str) -> Verdict {
+    match lib {
+        TlsLibrary::Gnutls => match read_priority(value) {
+            Priority::WrongDialect => Verdict::Broken,
+            Priority::Gnutls(vs) if !vs.is_empty() && vs.iter().all(|&v| profile.allows(v)) => {
+                Verdict::Ok
+            }
+            Priority::Gnutls(_) => Verdict::Weak,
+        },
+        TlsLibrary::Openssl => {
+            if matches!(read_priority(value), Priority::Gnutls(_)) {
+                Verdict::Broken
+            } else if cipher_list_meets(value, &profile.acceptable_ciphers()) {
+                Verdict::Ok
+            } else {
+                Verdict::Weak
+            }
+        }
+    }
+}
+
+pub(super) fn wanted_suite(lib: TlsLibrary, profile: Profile) -> Option<&'static str> {
+    match lib {
+        TlsLibrary::Gnutls => Some(profile.gnutls_priority()),
+        TlsLibrary::Openssl => profile.openssl_ciphers(),
+    }
+}
+
+/// The finding and wanted value when the server's suite does not meet the
+/// profile.
+pub(super) fn server(
+    s: &Surface,
+    lib: TlsLibrary,
+    profile: Profile,
+    cert_line: usize,
+) -> Option<(Finding, Want)> {
+    let (get, name, file) = (s.get, s.name, s.file);
+    let suite = get(CIPHER);
+    let wanted = wanted_suite(lib, profile);
+    let verdict = suite.as_ref().map(|(v, _)| judge_suite(lib, profile, v));
+    let (severity, reason) = match (&verdict, lib) {
+        (Some(Verdict::Ok), _) => (None, String::new()),
+        (Some(Verdict::Broken), TlsLibrary::Gnutls) => (Some(Severity::High), format!("this {} build needs a GnuTLS priority string; an OpenSSL cipher list makes slapd refuse to start (ldapmodify error 80)", lib)),
+        (Some(Verdict::Broken), TlsLibrary::Openssl) => (Some(Severity::High), "this OpenSSL build needs an OpenSSL cipher list, not a GnuTLS priority string".into()),
+        (Some(Verdict::Weak), _) => (Some(Severity::High), format!("allows versions or suites outside the {} profile", profile.name())),
+        (None, TlsLibrary::Gnutls) => (Some(Severity::High), "not set: GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 (with GnuTLS, the cipher suite is also the only protocol control)".into()),
+        (None, TlsLibrary::Openssl) => (Some(Severity::Medium), "not set: OpenSSL's default list is used".into()),
+    };
+    if let (Some(sev), Some(w)) = (severity, wanted) {
+        let line = suite.as_ref().map_or(cert_line, |s| s.1);
+        let mut f = Finding::new("openldap.cipher-suite", sev, file, line);
+        f.current = suite.as_ref().map(|s| format!("{}: {}", name(CIPHER), s.0));
+        f.wanted = Some(format!("{}: {w}", name(CIPHER)));
+        f.reason = reason;
+        return Some((
+            f,
+            Want {
+                rule: "openldap.cipher-suite",
+                setting: CIPHER,
+                value: w.to_string(),
+            },
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suites_are_judged_by_library() {
+        let p = Profile::Intermediate;
+        assert!(matches!(
+            judge_suite(TlsLibrary::Gnutls, p, "HIGH:!aNULL"),
+            Verdict::Broken
+        ));
+        assert!(matches!(
+            judge_suite(TlsLibrary::Gnutls, p, "NORMAL"),
+            Verdict::Weak
+        ));
+        assert!(matches!(
+            judge_suite(TlsLibrary::Gnutls, p, "NORMAL:-VERS-TLS1.0:-VERS-TLS1.1"),
+            Verdict::Ok
+        ));
+        assert!(matches!(
+            judge_suite(TlsLibrary::Openssl, p, "NORMAL:-VERS-TLS1.0"),
+            Verdict::Broken
+        ));
+        assert!(matches!(
+            judge_suite(
+                TlsLibrary::Openssl,
+                p,
+                crate::catalogue::profile::INTERMEDIATE_CIPHERS
+            ),
+            Verdict::Ok
+        ));
+    }
+}
