@@ -12,24 +12,31 @@ pub const CERTIFICATE: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "TLS_CERTFILE and TLS_TRUSTCERTS set and readable (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "TLS_CERTFILE (the server's key and certificate in one PEM file) and TLS_TRUSTCERTS (CA certificates, a file or a directory) are set, and readable under the root. A missing or unreadable TLS_CERTFILE makes couriertls fail every handshake.",
+    writes: "Nothing: audit only.",
+    refuses: "Always: tlsmend does not issue, move or re-own certificates; point the setting at a readable file.",
+    versions: "Courier IMAP 4.x and 5.x (imapd and imapd-ssl as Debian, RHEL/EPEL and upstream install them), with either TLS library.",
+    sources: &[
+        "Courier couriertls(1) <https://www.courier-mta.org/couriertls.html>",
+        "Courier imapd(8) <https://www.courier-mta.org/imap/imapd.html>",
+    ],
 };
 
 pub const WEAK_KEY: Rule = Rule {
     id: "courier.weak-key",
     server: Server::Courier,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The key of the certificate in TLS_CERTFILE: RSA below 2048 bits or EC below 256 bits is reported (the profiles' minimums, all three).",
+    writes: "Nothing: audit only.",
+    refuses: "Always: a longer key means a new key and certificate, which only their owner can issue.",
+    versions: "Courier IMAP 4.x and 5.x (imapd and imapd-ssl as Debian, RHEL/EPEL and upstream install them), with either TLS library.",
+    sources: &[
+        "Courier couriertls(1) <https://www.courier-mta.org/couriertls.html>",
+        "Mozilla server-side TLS guidelines 6.0 <https://ssl-config.mozilla.org/guidelines/6.0.json>",
+        "NIST SP 800-57 Part 1 Rev. 5, key sizes <https://doi.org/10.6028/NIST.SP.800-57pt1r5>",
+    ],
 };
 
 impl Ctx<'_> {

@@ -12,14 +12,17 @@ use std::path::{Path, PathBuf};
 pub const IGNORED: Rule = Rule {
     id: "courier.ignored",
     server: Server::Courier,
-    severity: Severity::Medium,
+    severity: Severity::Low,
     activation: Activation::Default,
     summary: "a setting this build of couriertls ignores (no-op, audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Settings the linked library never reads: on a GnuTLS build TLS_PROTOCOL, TLS_STARTTLS_PROTOCOL and TLS_CIPHER_LIST (a bare `$TLS_PROTOCOL` reference is skipped); on an OpenSSL build TLS_PRIORITY. libcouriergnutls.c reads TLS_PRIORITY only; libcouriertls.c reads TLS_PROTOCOL and TLS_CIPHER_LIST only.",
+    writes: "Nothing: audit only (low severity).",
+    refuses: "Always: a no-op harms nothing by itself, but it protects nothing either; remove it, or leave it for documentation. The setting that applies is judged by courier.priority or by courier.protocol and courier.ciphers.",
+    versions: "Courier IMAP 4.x and 5.x (imapd and imapd-ssl as Debian, RHEL/EPEL and upstream install them), with either TLS library.",
+    sources: &[
+        "courier-libs tcpd/libcouriergnutls.c (GnuTLS build) <https://github.com/svarshavchik/courier-libs/blob/master/tcpd/libcouriergnutls.c>",
+        "courier-libs tcpd/libcouriertls.c (OpenSSL build) <https://github.com/svarshavchik/courier-libs/blob/master/tcpd/libcouriertls.c>",
+    ],
 };
 
 pub const TLS_LIBRARY: Rule = Rule {
@@ -28,11 +31,15 @@ pub const TLS_LIBRARY: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "the TLS library couriertls links could not be found (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Which TLS library couriertls links, read from the dynamic section of the couriertls binary under the root: COURIERTLS when it names an absolute path, else /usr/bin/couriertls, /usr/lib/courier/bin/couriertls, /usr/sbin/couriertls, /usr/libexec/courier/couriertls. --tls-library overrides it.",
+    writes: "Nothing: audit only.",
+    refuses: "Always: without the library tlsmend cannot tell which settings couriertls reads, so it judges and writes none of the protocol and cipher settings; pass --tls-library gnutls or --tls-library openssl.",
+    versions: "Courier IMAP 4.x and 5.x (imapd and imapd-ssl as Debian, RHEL/EPEL and upstream install them), with either TLS library.",
+    sources: &[
+        "Courier couriertls(1) <https://www.courier-mta.org/couriertls.html>",
+        "courier-libs tcpd/libcouriergnutls.c (GnuTLS build) <https://github.com/svarshavchik/courier-libs/blob/master/tcpd/libcouriergnutls.c>",
+        "courier-libs tcpd/libcouriertls.c (OpenSSL build) <https://github.com/svarshavchik/courier-libs/blob/master/tcpd/libcouriertls.c>",
+    ],
 };
 
 /// Which library couriertls uses, and how tlsmend knows.

@@ -9,7 +9,7 @@ use crate::plan::{Change, Severity};
 pub const IMAPS_OFF: Rule = Rule {
     id: "courier.imaps-off",
     server: Server::Courier,
-    severity: Severity::Medium,
+    severity: Severity::Low,
     activation: Activation::Default,
     summary: "IMAPDSSLSTART commented out, as the article asks (RFC 8314 prefers 993: --skip it to keep)",
     checks: "",

@@ -11,14 +11,19 @@ use crate::plan::{Change, Severity};
 pub const PRIORITY: Rule = Rule {
     id: "courier.priority",
     server: Server::Courier,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "GnuTLS builds: TLS_PRIORITY allows only the profile's versions and is a GnuTLS string",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "On a GnuTLS build of couriertls, TLS_PRIORITY is the only protocol and cipher control (TLS_PROTOCOL and TLS_CIPHER_LIST are not read). The string is read as GnuTLS reads it: a base keyword (NORMAL, SECURE128, ...) then +/- items; every protocol version it leaves enabled must be in the profile. A value that is not a GnuTLS priority string (an OpenSSL cipher list such as HIGH:!aNULL, the 2017 article's advice) is broken: GnuTLS rejects it and every handshake fails while imapd still listens. Absent: couriertls uses NORMAL:-CTYPE-OPENPGP, which accepts TLS 1.0 and 1.1.",
+    writes: "TLS_PRIORITY set to the profile's GnuTLS string: intermediate NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA; modern NORMAL:-VERS-ALL:+VERS-TLS1.3; old: nothing when absent (the default already allows TLS 1.0), the old string over a broken one. A broken value is replaced whatever the profile. An existing string that already leaves out the versions below the profile's floor (NORMAL:-VERS-TLS1.0:-VERS-TLS1.1 for intermediate) is kept.",
+    refuses: "Never on a GnuTLS build. It does not run on an OpenSSL build (TLS_PRIORITY is ignored there: courier.ignored) or when the library is unknown (courier.tls-library).",
+    versions: "couriertls linked with GnuTLS (Debian, Ubuntu). VERS-TLS1.3 needs GnuTLS 3.6 or later.",
+    sources: &[
+        "courier-libs tcpd/libcouriergnutls.c (GnuTLS build) <https://github.com/svarshavchik/courier-libs/blob/master/tcpd/libcouriergnutls.c>",
+        "GnuTLS manual, Priority strings <https://www.gnutls.org/manual/html_node/Priority-Strings.html>",
+        "RFC 8996, Deprecating TLS 1.0 and TLS 1.1 <https://www.rfc-editor.org/rfc/rfc8996>",
+        "Mozilla server-side TLS guidelines 6.0 <https://ssl-config.mozilla.org/guidelines/6.0.json>",
+    ],
 };
 
 impl Ctx<'_> {

@@ -9,7 +9,7 @@ use crate::plan::Severity;
 pub const PROTOCOL: Rule = Rule {
     id: "courier.protocol",
     server: Server::Courier,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "OpenSSL builds: TLS_PROTOCOL and TLS_STARTTLS_PROTOCOL at the profile's floor",
     checks: "",

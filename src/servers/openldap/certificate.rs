@@ -13,24 +13,31 @@ pub const CERTIFICATE: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "the server has a certificate and key it can read (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "olcTLSCertificateFile / TLSCertificateFile is set (else the server offers neither StartTLS nor ldaps://), olcTLSCertificateKeyFile / TLSCertificateKeyFile is set with it, and the certificate is readable and parses under the root.",
+    writes: "Nothing: audit only.",
+    refuses: "Always: certificate and key must change together, in one modify operation, to files slapd (user openldap on Debian) can read; tlsmend does not install them.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "slapd.conf(5) <https://www.openldap.org/software/man.cgi?query=slapd.conf>",
+    ],
 };
 
 pub const WEAK_KEY: Rule = Rule {
     id: "openldap.weak-key",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "The key of the server certificate (olcTLSCertificateFile / TLSCertificateFile): RSA below 2048 bits or EC below 256 bits is reported.",
+    writes: "Nothing: audit only.",
+    refuses: "Always: a longer key means a new key and certificate, which only their owner can issue.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "Mozilla server-side TLS guidelines 6.0 <https://ssl-config.mozilla.org/guidelines/6.0.json>",
+        "NIST SP 800-57 Part 1 Rev. 5, key sizes <https://doi.org/10.6028/NIST.SP.800-57pt1r5>",
+    ],
 };
 
 /// Checks the certificate and key; returns the certificate's line, or

@@ -11,14 +11,20 @@ use crate::target::tlslib::TlsLibrary;
 pub const CIPHER_SUITE: Rule = Rule {
     id: "openldap.cipher-suite",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "server cipher suite: a GnuTLS priority string or an OpenSSL list that allows only the profile's versions and suites",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "olcTLSCipherSuite in cn=config (TLSCipherSuite in slapd.conf's global part), in the dialect of the library slapd links. GnuTLS: a priority string whose enabled versions are all in the profile (it is GnuTLS's only protocol control). OpenSSL: a cipher list naming only the profile's suites (keywords such as HIGH cannot be proven strong). A value in the other library's dialect is broken: an OpenSSL list on GnuTLS makes slapd refuse the change (ldapmodify error 80) or fail at start. Checked only when the server has a certificate.",
+    writes: "GnuTLS: the profile's GnuTLS priority string (intermediate NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA, modern NORMAL:-VERS-ALL:+VERS-TLS1.3). OpenSSL: the profile's TLS 1.2 cipher list (modern has none and nothing is written). cn=config changes go in one change: one ldapmodify operation on the running server (ldapi:/// unless --ldap-uri), or, for a --root image or with --offline, an edit of cn=config.ldif with its CRC32 recomputed. slapd.conf: in the global part, after its last TLS directive.",
+    refuses: "When cn=config.ldif's CRC32 is already wrong (openldap.crc); when no certificate is configured (openldap.certificate): TLS is off and a cipher suite alone enables nothing.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default). VERS-TLS1.3 needs GnuTLS 3.6 or later.",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "slapd.conf(5) <https://www.openldap.org/software/man.cgi?query=slapd.conf>",
+        "GnuTLS manual, Priority strings <https://www.gnutls.org/manual/html_node/Priority-Strings.html>",
+        "OpenLDAP libraries/libldap/tls_g.c (GnuTLS backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_g.c>",
+        "Mozilla server-side TLS guidelines 6.0 <https://ssl-config.mozilla.org/guidelines/6.0.json>",
+    ],
 };
 
 /// What a cipher-suite value is worth for `lib` under `profile`.

@@ -17,7 +17,7 @@ use std::path::Path;
 pub const CLIENT_REQCERT: Rule = Rule {
     id: "openldap.client-reqcert",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "ldap.conf TLS_REQCERT demand (never and allow accept any server)",
     checks: "",
@@ -30,7 +30,7 @@ pub const CLIENT_REQCERT: Rule = Rule {
 pub const CLIENT_CIPHER_SUITE: Rule = Rule {
     id: "openldap.client-cipher-suite",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile",
     checks: "",
@@ -43,14 +43,14 @@ pub const CLIENT_CIPHER_SUITE: Rule = Rule {
 pub const CLIENT_CACERT: Rule = Rule {
     id: "openldap.client-cacert",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::Low,
     activation: Activation::Default,
     summary: "ldap.conf names the CA that clients verify servers against (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "ldap.conf sets TLS_CACERT or TLS_CACERTDIR. Without either, clients verify LDAP servers only against the TLS library's default store, if any.",
+    writes: "Nothing: audit only (low severity).",
+    refuses: "Always: which CA signed your LDAP servers is yours to say.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &["ldap.conf(5) <https://www.openldap.org/software/man.cgi?query=ldap.conf>"],
 };
 
 pub const CLIENT_PROTOCOL_MIN: Rule = Rule {
@@ -59,11 +59,15 @@ pub const CLIENT_PROTOCOL_MIN: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "OpenSSL builds: ldap.conf TLS_PROTOCOL_MIN at the profile's floor",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "OpenSSL builds only: ldap.conf TLS_PROTOCOL_MIN, read as the server's (3.3 is TLS 1.2); absent or below the profile's floor is reported.",
+    writes: "TLS_PROTOCOL_MIN 3.3 (intermediate), 3.4 (modern), 3.1 (old), replacing the value or added after the file's last TLS_ line.",
+    refuses: "On GnuTLS builds: libldap ignores it there (openldap.ignored).",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &[
+        "ldap.conf(5) <https://www.openldap.org/software/man.cgi?query=ldap.conf>",
+        "OpenLDAP libraries/libldap/tls_o.c (OpenSSL backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_o.c>",
+        "RFC 8996, Deprecating TLS 1.0 and TLS 1.1 <https://www.rfc-editor.org/rfc/rfc8996>",
+    ],
 };
 
 pub(super) fn ldap_conf(

@@ -17,14 +17,17 @@ use crate::target::tlslib::TlsLibrary;
 pub const CRC: Rule = Rule {
     id: "openldap.crc",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "a slapd.d file whose CRC32 line is already wrong: edited by hand (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "A slapd.d file's `# CRC32 xxxxxxxx` line against zlib's CRC-32 of every byte after that line; a mismatch means the file was edited by hand after slapd wrote it (slaptest warns \"checksum error\").",
+    writes: "Nothing: audit only.",
+    refuses: "Always; offline edits of that file are refused too, since tlsmend cannot tell whether the hand edit is what slapd runs. Check it with slaptest -F, or change the running server with ldapmodify.",
+    versions: "OpenLDAP 2.4 to 2.6 with cn=config in slapd.d.",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "OpenLDAP Administrator's Guide, Configuring slapd <https://www.openldap.org/doc/admin26/slapdconf2.html>",
+    ],
 };
 
 #[allow(clippy::too_many_arguments)]

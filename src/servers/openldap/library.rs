@@ -13,11 +13,15 @@ pub const TLS_LIBRARY: Rule = Rule {
     severity: Severity::Medium,
     activation: Activation::Default,
     summary: "the TLS library slapd and libldap use could not be found (audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "Which TLS library slapd and libldap link, read from the dynamic section of /usr/sbin/slapd, /usr/libexec/slapd, /usr/lib/openldap/slapd, /usr/bin/ldapsearch or /usr/bin/ldapwhoami under the root. --tls-library overrides it.",
+    writes: "Nothing: audit only.",
+    refuses: "Always: the cipher setting's dialect depends on the library (a value of the wrong one makes slapd fail), so without it nothing is judged or written; pass --tls-library gnutls or --tls-library openssl.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "OpenLDAP libraries/libldap/tls_g.c (GnuTLS backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_g.c>",
+        "OpenLDAP libraries/libldap/tls_o.c (OpenSSL backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_o.c>",
+    ],
 };
 
 pub fn detect_library(root: &Root, over: Option<TlsLibrary>) -> Option<(TlsLibrary, String)> {

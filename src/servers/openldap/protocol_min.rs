@@ -11,27 +11,35 @@ use crate::target::tlslib::TlsLibrary;
 pub const PROTOCOL_MIN: Rule = Rule {
     id: "openldap.protocol-min",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::High,
     activation: Activation::Default,
     summary: "OpenSSL builds: server TLSProtocolMin at the profile's floor (3.3 = TLS 1.2)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "OpenSSL builds only: olcTLSProtocolMin (TLSProtocolMin in slapd.conf) read as major.minor, 3.1 TLS 1.0, 3.2 TLS 1.1, 3.3 TLS 1.2, 3.4 TLS 1.3; absent or below the profile's floor is reported.",
+    writes: "3.3 (intermediate), 3.4 (modern), 3.1 (old), in the same change as the cipher suite (see openldap.cipher-suite for how cn=config and slapd.conf are changed).",
+    refuses: "On GnuTLS builds it never writes it: libldap's GnuTLS backend ignores it (openldap.ignored reports it as a no-op) and the priority string carries the floor. As openldap.cipher-suite when the CRC is wrong or there is no certificate.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "slapd.conf(5) <https://www.openldap.org/software/man.cgi?query=slapd.conf>",
+        "OpenLDAP libraries/libldap/tls_o.c (OpenSSL backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_o.c>",
+        "RFC 8996, Deprecating TLS 1.0 and TLS 1.1 <https://www.rfc-editor.org/rfc/rfc8996>",
+    ],
 };
 
 pub const IGNORED: Rule = Rule {
     id: "openldap.ignored",
     server: Server::Openldap,
-    severity: Severity::Medium,
+    severity: Severity::Low,
     activation: Activation::Default,
     summary: "a setting this TLS library ignores, such as TLSProtocolMin with GnuTLS (no-op, audit only)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    checks: "On GnuTLS builds: olcTLSProtocolMin / TLSProtocolMin (server) and ldap.conf TLS_PROTOCOL_MIN (clients). libldap's GnuTLS backend (tls_g.c) never reads the protocol minimum; the priority string in the cipher-suite setting is what limits versions.",
+    writes: "Nothing: audit only (low severity).",
+    refuses: "Always: it is a no-op; remove it, or leave it for documentation. The versions are judged by openldap.cipher-suite.",
+    versions: "OpenLDAP 2.4 to 2.6 linked with GnuTLS.",
+    sources: &[
+        "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
+        "OpenLDAP libraries/libldap/tls_g.c (GnuTLS backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_g.c>",
+    ],
 };
 
 pub(super) fn protocol_min_value(p: Profile) -> &'static str {
