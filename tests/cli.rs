@@ -693,3 +693,87 @@ fn courier_files_with_crlf_are_reported() {
         "{f:?}"
     );
 }
+
+fn courier_root(imapd_ssl: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/courier");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("imapd-ssl"), imapd_ssl).unwrap();
+    t
+}
+
+fn courier_findings(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--server",
+        "courier",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"].as_array().unwrap().clone()
+}
+
+// Issue 8: couriertls (OpenSSL) matches TLS_PROTOCOL exactly against its
+// op_list; TLSv1.3 is not in it and means TLS 1.0 and up.
+#[test]
+fn courier_openssl_tls_protocol_outside_the_table_is_tls_1_0() {
+    let t = courier_root(
+        "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PROTOCOL=TLSv1.3\nTLS_STARTTLS_PROTOCOL=TLS1_2\n",
+    );
+    for profile in ["modern", "intermediate"] {
+        let f = courier_findings(
+            t.path(),
+            &["--tls-library", "openssl", "--profile", profile],
+        );
+        for (line, value) in [(3, "TLSv1.3"), (4, "TLS1_2")] {
+            let p = f
+                .iter()
+                .find(|x| x["rule"] == "courier.protocol" && x["line"] == line)
+                .unwrap_or_else(|| panic!("{profile}: {value} reported: {f:?}"));
+            assert!(
+                p["reason"].as_str().unwrap().contains("TLS 1.0 and up"),
+                "{p}"
+            );
+        }
+        let o = run(&[
+            "apply",
+            "--root",
+            t.path().to_str().unwrap(),
+            "--dry-run",
+            "--tls-library",
+            "openssl",
+            "--profile",
+            profile,
+        ]);
+        let d = text(&o.stdout);
+        assert!(
+            d.contains("+TLS_PROTOCOL=TLSv1.2++\n")
+                && d.contains("+TLS_STARTTLS_PROTOCOL=TLSv1.2++\n"),
+            "{profile}: {d}"
+        );
+        // Modern on OpenSSL keeps TLS 1.2, so it needs the intermediate list.
+        assert!(d.contains("+TLS_CIPHER_LIST="), "{profile}: {d}");
+    }
+    // Values in the table at the floor are kept, with or without `++`.
+    for v in ["TLSv1.2", "TLSv1.2+", "TLSv1.2++"] {
+        let t = courier_root(&format!(
+            "TLS_PROTOCOL={v}\nTLS_STARTTLS_PROTOCOL=\"$TLS_PROTOCOL\"\n"
+        ));
+        for profile in ["modern", "intermediate"] {
+            let f = courier_findings(
+                t.path(),
+                &["--tls-library", "openssl", "--profile", profile],
+            );
+            assert!(
+                !f.iter().any(|x| x["rule"] == "courier.protocol"),
+                "{v} {profile}: {f:?}"
+            );
+        }
+    }
+}

@@ -18,7 +18,7 @@ mod ignored;
 mod imaps;
 mod line_endings;
 mod priority;
-mod protocol;
+pub mod protocol;
 mod starttls;
 
 pub use ignored::detect_library;
@@ -106,6 +106,8 @@ struct Var<'j> {
     judge: &'j dyn Fn(&str) -> bool,
     severity: Severity,
     reason: String,
+    /// A reason for this value in particular, in place of `reason`.
+    explain: Option<&'j dyn Fn(&str) -> String>,
     absent_reason: String,
 }
 
@@ -187,15 +189,16 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let mut finding = self.finding(v.rule, v.severity, f, a.name.start);
+            let reason = v.explain.map_or_else(|| v.reason.clone(), |e| e(&current));
             finding.current = Some(current);
             finding.wanted = Some(v.wanted.clone());
-            finding.reason = v.reason.clone();
+            finding.reason = reason.clone();
             let file = finding.file;
             let text = Self::render(&v.wanted, a.quote(b));
             let change = Change {
                 ldap: None,
                 rule: v.rule,
-                reason: format!("{}={}: {}", v.name, text, v.reason),
+                reason: format!("{}={}: {}", v.name, text, reason),
                 edits: vec![(file, Patch::replace(a.value, text))],
             };
             self.push(finding, Some(change));

@@ -59,6 +59,7 @@ impl Ctx<'_> {
             judge: &not_broken_but_weak,
             severity: Severity::High,
             reason: format!("the priority string allows protocol versions outside the {} profile", profile.name()),
+            explain: None,
             absent_reason: "TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS; on this GnuTLS build TLS_PROTOCOL and TLS_CIPHER_LIST (the 2017 article's advice) are ignored".into(),
         });
     }

@@ -48,6 +48,7 @@ impl Ctx<'_> {
             judge: &yes,
             severity: Severity::High,
             reason: "without STARTTLS on port 143, logins there travel in clear text".into(),
+            explain: None,
             absent_reason: "IMAPDSTARTTLS is not set, so port 143 offers no STARTTLS".into(),
         });
         let one = |v: &str| v == "1";
@@ -61,6 +62,7 @@ impl Ctx<'_> {
             reason:
                 "clients may log in on port 143 before STARTTLS, sending passwords in clear text"
                     .into(),
+            explain: None,
             absent_reason: "IMAP_TLS_REQUIRED defaults to 0: clients may log in before STARTTLS"
                 .into(),
         });
