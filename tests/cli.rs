@@ -292,6 +292,8 @@ fn only_and_skip_select_rules() {
         "gnutls",
         "--only",
         "courier.imaps-off",
+        "--with",
+        "courier.imaps-off",
     ]);
     assert_eq!(code(&o), 1);
     let d = text(&o.stdout);
@@ -310,6 +312,14 @@ fn only_and_skip_select_rules() {
         "courier.imaps-off",
     ]);
     assert!(!text(&o.stdout).contains("#IMAPDSSLSTART"));
+    // Issue 8: courier.imaps-off is opt-in: without --with, unattended runs
+    // keep IMAPS on 993.
+    let o = run(&["apply", "--root", r, "--dry-run", "--tls-library", "gnutls"]);
+    let d = text(&o.stdout);
+    assert!(
+        d.contains("+IMAP_TLS_REQUIRED=1") && !d.contains("#IMAPDSSLSTART"),
+        "{d}"
+    );
     let o = run(&["apply", "--root", r, "--dry-run", "--only", "apache.nope"]);
     assert_eq!(code(&o), 2);
     assert!(text(&o.stderr).contains("tlsmend rules"));
