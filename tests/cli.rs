@@ -787,3 +787,138 @@ fn courier_openssl_tls_protocol_outside_the_table_is_tls_1_0() {
         }
     }
 }
+
+fn ldap_root(ldap_conf: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("ldap.conf"), ldap_conf).unwrap();
+    t
+}
+
+fn ldap_run(root: &Path, lib: &str, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+    let r = root.to_str().unwrap();
+    let mut args = vec![
+        "audit",
+        "--root",
+        r,
+        "--server",
+        "openldap",
+        "--tls-library",
+        lib,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut args = vec![
+        "apply",
+        "--root",
+        r,
+        "--server",
+        "openldap",
+        "--tls-library",
+        lib,
+        "--dry-run",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    (v["findings"].as_array().unwrap().clone(), text(&o.stdout))
+}
+
+// Issue 8: a client cipher list is never added (Mozilla's guidelines are
+// server-side; a client list locks out older servers); only an existing
+// weak or wrong-dialect one is fixed.
+#[test]
+fn ldap_conf_client_cipher_list_is_never_added() {
+    for lib in ["gnutls", "openssl"] {
+        let t = ldap_root("BASE dc=example,dc=test\nTLS_REQCERT demand\n");
+        let (f, d) = ldap_run(t.path(), lib, &[]);
+        assert!(
+            !f.iter()
+                .any(|x| x["rule"] == "openldap.client-cipher-suite"),
+            "{lib}: {f:?}"
+        );
+        assert!(!d.contains("TLS_CIPHER_SUITE"), "{lib}: {d}");
+    }
+    let t = ldap_root("TLS_CIPHER_SUITE HIGH:!aNULL\n");
+    let (f, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.client-cipher-suite" && x["line"] == 1),
+        "{f:?}"
+    );
+    assert!(
+        d.contains("-TLS_CIPHER_SUITE HIGH:!aNULL\n+TLS_CIPHER_SUITE NORMAL:"),
+        "{d}"
+    );
+    let t = ldap_root("TLS_CIPHER_SUITE NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\n");
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        !f.iter()
+            .any(|x| x["rule"] == "openldap.client-cipher-suite")
+    );
+}
+
+// Issue 8: TLS_REQCERT demand is written only when the CA file or directory
+// holds at least one certificate; an empty CA directory made every
+// connection fail.
+#[test]
+fn ldap_conf_demand_only_with_a_certificate_to_verify_against() {
+    let ca = std::fs::read(repo().join("tests/fixtures/certs/ca.crt")).unwrap();
+    let reqcert = |f: &[serde_json::Value]| {
+        f.iter()
+            .find(|x| x["rule"] == "openldap.client-reqcert")
+            .cloned()
+            .unwrap_or_else(|| panic!("reqcert reported: {f:?}"))
+    };
+    // An empty directory, then one with a certificate.
+    let t = ldap_root("TLS_CACERTDIR /etc/ldap/cacerts\nTLS_REQCERT never\n");
+    let dir = t.path().join("etc/ldap/cacerts");
+    std::fs::create_dir_all(&dir).unwrap();
+    for lib in ["gnutls", "openssl"] {
+        let (f, d) = ldap_run(t.path(), lib, &[]);
+        let r = reqcert(&f);
+        assert_eq!(r["fixable"], false, "{lib}: {r}");
+        assert!(
+            r["blocked"].as_str().unwrap().contains("/etc/ldap/cacerts"),
+            "{r}"
+        );
+        assert!(!d.contains("demand"), "{lib}: {d}");
+    }
+    std::fs::write(dir.join("site-ca.pem"), &ca).unwrap();
+    let (f, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert_eq!(reqcert(&f)["fixable"], true);
+    assert!(d.contains("+TLS_REQCERT demand"), "{d}");
+    // OpenSSL finds CA certificates by hash name only.
+    let (f, _) = ldap_run(t.path(), "openssl", &[]);
+    assert!(
+        reqcert(&f)["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("openssl rehash"),
+        "{f:?}"
+    );
+    std::os::unix::fs::symlink("site-ca.pem", dir.join("0a1b2c3d.0")).unwrap();
+    let (f, d) = ldap_run(t.path(), "openssl", &[]);
+    assert_eq!(reqcert(&f)["fixable"], true, "{f:?}");
+    assert!(d.contains("+TLS_REQCERT demand"), "{d}");
+    // A CA file with no certificate in it.
+    let t = ldap_root("TLS_CACERT /etc/ldap/ca.pem\nTLS_REQCERT allow\n");
+    std::fs::write(t.path().join("etc/ldap/ca.pem"), "# to be filled in\n").unwrap();
+    let (f, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        reqcert(&f)["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("holds no PEM certificate"),
+        "{f:?}"
+    );
+    assert!(!d.contains("demand"), "{d}");
+    std::fs::write(t.path().join("etc/ldap/ca.pem"), &ca).unwrap();
+    let (_, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(d.contains("+TLS_REQCERT demand"), "{d}");
+}

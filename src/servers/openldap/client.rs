@@ -19,12 +19,16 @@ pub const CLIENT_REQCERT: Rule = Rule {
     server: Server::Openldap,
     severity: Severity::High,
     activation: Activation::Default,
-    summary: "ldap.conf TLS_REQCERT demand (never and allow accept any server)",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    summary: "ldap.conf TLS_REQCERT demand (never and allow accept any server), only when the CA holds a certificate",
+    checks: "ldap.conf TLS_REQCERT: never and allow accept any server certificate (a man in the middle reads every bind password); demand (the default), hard and try verify it. demand can only work when the CA it verifies against holds a certificate: TLS_CACERT must be a file with at least one PEM certificate, or TLS_CACERTDIR (each of its `;`-separated directories) must hold one: any readable file with a PEM certificate on GnuTLS, which loads every file of the directory; a certificate under a subject-hash name (xxxxxxxx.0) on OpenSSL, which looks certificates up by hash.",
+    writes: "TLS_REQCERT demand in place of never or allow, for every profile and TLS library.",
+    refuses: "When neither TLS_CACERT nor TLS_CACERTDIR is set, when they do not exist, or when they hold no usable certificate (an empty directory; on OpenSSL, certificates without hash names): demand would then make every connection fail verification. The finding says what is missing.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default). `;`-separated TLS_CACERTDIR lists: OpenLDAP 2.5+.",
+    sources: &[
+        "ldap.conf(5) <https://www.openldap.org/software/man.cgi?query=ldap.conf>",
+        "OpenLDAP libraries/libldap/tls_g.c (GnuTLS backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_g.c>",
+        "OpenLDAP libraries/libldap/tls_o.c (OpenSSL backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_o.c>",
+    ],
 };
 
 pub const CLIENT_CIPHER_SUITE: Rule = Rule {
@@ -32,12 +36,17 @@ pub const CLIENT_CIPHER_SUITE: Rule = Rule {
     server: Server::Openldap,
     severity: Severity::High,
     activation: Activation::Default,
-    summary: "ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile",
-    checks: "",
-    writes: "",
-    refuses: "",
-    versions: "",
-    sources: &[],
+    summary: "an existing ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile (never added)",
+    checks: "An existing ldap.conf TLS_CIPHER_SUITE, judged as the server's cipher suite in the library's dialect: one in the other dialect breaks every client StartTLS (Connect error -11); one that allows versions or suites outside the profile is weak. An absent TLS_CIPHER_SUITE is not a finding: Mozilla's guidelines are for servers, and the server decides what is negotiated.",
+    writes: "Only over a weak or wrong-dialect value: the profile's GnuTLS priority string (GnuTLS) or TLS 1.2 cipher list (OpenSSL; nothing for modern, which has none). It never adds the setting: a client list locks the clients out of older servers.",
+    refuses: "It never inserts a missing TLS_CIPHER_SUITE (see above); on OpenSSL under modern there is no list to write.",
+    versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
+    sources: &[
+        "ldap.conf(5) <https://www.openldap.org/software/man.cgi?query=ldap.conf>",
+        "GnuTLS manual, Priority strings <https://www.gnutls.org/manual/html_node/Priority-Strings.html>",
+        "OpenLDAP libraries/libldap/tls_g.c (GnuTLS backend) <https://git.openldap.org/openldap/openldap/-/blob/master/libraries/libldap/tls_g.c>",
+        "Mozilla server-side TLS guidelines 6.0 <https://ssl-config.mozilla.org/guidelines/6.0.json>",
+    ],
 };
 
 pub const CLIENT_CACERT: Rule = Rule {
@@ -115,11 +124,10 @@ pub(super) fn ldap_conf(
         fi.current = Some(format!("TLS_REQCERT {v}"));
         fi.wanted = Some("TLS_REQCERT demand".into());
         fi.reason = "clients accept any server certificate, so a man in the middle can read every bind password".into();
-        let ca = get("TLS_CACERT").or_else(|| get("TLS_CACERTDIR"));
-        match ca {
-            Some((p, _, _)) if root.exists(Path::new(&p)) => {}
-            Some((p, _, _)) => fi.blocked = Some(format!("{p} (TLS_CACERT/TLS_CACERTDIR) does not exist: with demand every connection would fail; fix the CA path first")),
-            None => fi.blocked = Some("no TLS_CACERT or TLS_CACERTDIR: with demand, clients could verify no server; set the CA first".into()),
+        let cacert = get("TLS_CACERT").map(|x| x.0);
+        let cacertdir = get("TLS_CACERTDIR").map(|x| x.0);
+        if let Err(why) = ca_usable(root, lib, cacert.as_deref(), cacertdir.as_deref()) {
+            fi.blocked = Some(why);
         }
         plan(
             fi,
@@ -140,32 +148,36 @@ pub(super) fn ldap_conf(
         );
         report.findings.push(fi);
     }
-    let suite = get("TLS_CIPHER_SUITE");
-    let verdict = suite.as_ref().map(|(v, _, _)| judge_suite(lib, profile, v));
-    if let Some(w) = wanted_suite(lib, profile)
-        && !matches!(verdict, Some(Verdict::Ok))
+    // A client cipher list is never added: Mozilla's guidelines are for
+    // servers, and a client list locks out older servers. Only an existing
+    // one that is weak or in the wrong dialect is fixed.
+    if let Some((v, line, i)) = get("TLS_CIPHER_SUITE")
+        && let Some(w) = wanted_suite(lib, profile)
     {
-        let (sev, reason) = match (&verdict, lib) {
-            (Some(Verdict::Broken), _) => (Severity::High, format!("not in this {lib} build's dialect: every client StartTLS fails (Connect error -11)")),
-            (Some(_), _) => (Severity::High, format!("allows versions or suites outside the {} profile", profile.name())),
-            (None, TlsLibrary::Gnutls) => (Severity::Medium, "not set: clients accept TLS 1.0 and 1.1 (with GnuTLS, TLS_PROTOCOL_MIN does not restrict them; the priority string does)".into()),
-            (None, TlsLibrary::Openssl) => (Severity::Low, "not set: OpenSSL's default list".into()),
+        let reason = match judge_suite(lib, profile, &v) {
+            Verdict::Ok => None,
+            Verdict::Broken => Some(format!(
+                "not in this {lib} build's dialect: every client StartTLS fails (Connect error -11)"
+            )),
+            Verdict::Weak => Some(format!(
+                "allows versions or suites outside the {} profile",
+                profile.name()
+            )),
         };
-        let line = suite
-            .as_ref()
-            .map_or_else(|| f.source.line_of(end), |s| s.1);
-        let mut fi = Finding::new("openldap.client-cipher-suite", sev, file, line);
-        fi.current = suite.as_ref().map(|s| format!("TLS_CIPHER_SUITE {}", s.0));
-        fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}"));
-        fi.reason = reason;
-        plan(
-            fi,
-            "openldap.client-cipher-suite",
-            "TLS_CIPHER_SUITE",
-            w,
-            suite.as_ref().map(|s| s.2),
-            report,
-        );
+        if let Some(reason) = reason {
+            let mut fi = Finding::new("openldap.client-cipher-suite", Severity::High, file, line);
+            fi.current = Some(format!("TLS_CIPHER_SUITE {v}"));
+            fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}"));
+            fi.reason = reason;
+            plan(
+                fi,
+                "openldap.client-cipher-suite",
+                "TLS_CIPHER_SUITE",
+                w,
+                Some(i),
+                report,
+            );
+        }
     }
     let proto = get("TLS_PROTOCOL_MIN");
     match lib {
@@ -204,4 +216,89 @@ pub(super) fn ldap_conf(
             }
         }
     }
+}
+
+/// Whether `TLS_REQCERT demand` can work: the CA file or one of the CA
+/// directories holds at least one certificate the library will load. With
+/// none, every connection would fail verification; the error says why.
+fn ca_usable(
+    root: &Root,
+    lib: TlsLibrary,
+    cacert: Option<&str>,
+    cacertdir: Option<&str>,
+) -> Result<(), String> {
+    if cacert.is_none() && cacertdir.is_none() {
+        return Err("no TLS_CACERT or TLS_CACERTDIR: with demand, clients could verify no server; set the CA first".into());
+    }
+    let mut problems = Vec::new();
+    if let Some(p) = cacert {
+        match root.resolve(Path::new(p)).map(|m| root.host(&m)) {
+            Ok(h) if h.is_file() => {
+                if holds_certificate(&h) {
+                    return Ok(());
+                }
+                problems.push(format!("TLS_CACERT {p} holds no PEM certificate"));
+            }
+            _ => problems.push(format!("TLS_CACERT {p} does not exist or is not a file")),
+        }
+    }
+    // libldap splits TLS_CACERTDIR at `;` (CERTPATHSEP, OpenLDAP 2.5+).
+    for d in cacertdir.into_iter().flat_map(|d| d.split(';')) {
+        let d = d.trim();
+        if d.is_empty() {
+            continue;
+        }
+        if dir_holds_certificate(root, lib, Path::new(d)) {
+            return Ok(());
+        }
+        problems.push(match lib {
+            TlsLibrary::Gnutls => format!("TLS_CACERTDIR {d} holds no readable PEM certificate"),
+            TlsLibrary::Openssl => format!(
+                "TLS_CACERTDIR {d} holds no certificate under a hash name (run openssl rehash on it)"
+            ),
+        });
+    }
+    Err(format!(
+        "{}: with demand every connection would fail verification; put the CA certificate there first",
+        problems.join("; ")
+    ))
+}
+
+/// Whether a file holds at least one PEM certificate OpenSSL can parse
+/// (PEM_read_bio_X509 skips other blocks).
+fn holds_certificate(host: &Path) -> bool {
+    std::fs::read(host).is_ok_and(|b| openssl::x509::X509::from_pem(&b).is_ok())
+}
+
+/// A CA directory as the library reads it: GnuTLS
+/// (`gnutls_certificate_set_x509_trust_dir`) loads every file in it;
+/// OpenSSL looks certificates up by subject hash, `xxxxxxxx.N`, so only
+/// such names count.
+fn dir_holds_certificate(root: &Root, lib: TlsLibrary, dir: &Path) -> bool {
+    let Ok(machine) = root.resolve(dir) else {
+        return false;
+    };
+    let Ok(entries) = std::fs::read_dir(root.host(&machine)) else {
+        return false;
+    };
+    let hash_name = |n: &str| {
+        n.split_once('.').is_some_and(|(h, k)| {
+            h.len() == 8
+                && h.bytes().all(|c| c.is_ascii_hexdigit())
+                && !k.is_empty()
+                && k.bytes().all(|c| c.is_ascii_digit())
+        })
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let wanted = match lib {
+            TlsLibrary::Gnutls => !name.starts_with('.'),
+            TlsLibrary::Openssl => hash_name(&name),
+        };
+        wanted
+            && root
+                .resolve(&machine.join(&name))
+                .map(|m| root.host(&m))
+                .is_ok_and(|h| h.is_file() && holds_certificate(&h))
+    })
 }
