@@ -922,3 +922,77 @@ fn ldap_conf_demand_only_with_a_certificate_to_verify_against() {
     let (_, d) = ldap_run(t.path(), "gnutls", &[]);
     assert!(d.contains("+TLS_REQCERT demand"), "{d}");
 }
+
+fn write_dh(path: &Path, bits: u32) {
+    let dh = match bits {
+        1024 => openssl::dh::Dh::get_1024_160(),
+        _ => openssl::dh::Dh::get_2048_256(),
+    }
+    .unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, dh.params_to_pem().unwrap()).unwrap();
+}
+
+// Issue 8: a DH group below 2048 bits is a finding (audit only, with what to
+// do): Courier TLS_DHPARAMS, OpenLDAP olcTLSDHParamFile / TLSDHParamFile.
+#[test]
+fn small_dh_groups_are_reported() {
+    let t = courier_root("TLS_DHPARAMS=/etc/courier/dhparams.pem\n");
+    let dh = t.path().join("etc/courier/dhparams.pem");
+    for (bits, reported) in [(1024, true), (2048, false)] {
+        write_dh(&dh, bits);
+        let f = courier_findings(t.path(), &["--tls-library", "gnutls"]);
+        let found = f
+            .iter()
+            .find(|x| x["rule"] == "courier.dh-params" && x["line"] == 1);
+        assert_eq!(found.is_some(), reported, "{bits}: {f:?}");
+        if let Some(x) = found {
+            assert_eq!(x["fixable"], false);
+            assert!(x["current"].as_str().unwrap().contains("1024-bit"), "{x}");
+            assert!(
+                x["blocked"].as_str().unwrap().contains("openssl dhparam"),
+                "{x}"
+            );
+        }
+    }
+    // slapd.conf and cn=config.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/certs/rsa2048.crt"),
+        d.join("server.crt"),
+    )
+    .unwrap();
+    write_dh(&d.join("dh.pem"), 1024);
+    std::fs::write(
+        d.join("slapd.conf"),
+        "TLSCertificateFile /etc/ldap/server.crt\nTLSCertificateKeyFile /etc/ldap/server.key\nTLSCipherSuite NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\nTLSDHParamFile /etc/ldap/dh.pem\n",
+    )
+    .unwrap();
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.dh-params" && x["line"] == 4 && x["fixable"] == false),
+        "{f:?}"
+    );
+    std::fs::remove_file(d.join("slapd.conf")).unwrap();
+    std::fs::create_dir_all(d.join("slapd.d")).unwrap();
+    std::fs::write(
+        d.join("slapd.d/cn=config.ldif"),
+        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcTLSCertificateFile: /etc/ldap/server.crt\nolcTLSCertificateKeyFile: /etc/ldap/server.key\nolcTLSCipherSuite: NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\nolcTLSDHParamFile: /etc/ldap/dh.pem\n",
+    )
+    .unwrap();
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.dh-params" && x["line"] == 7),
+        "{f:?}"
+    );
+    write_dh(&d.join("dh.pem"), 2048);
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        !f.iter().any(|x| x["rule"] == "openldap.dh-params"),
+        "{f:?}"
+    );
+}

@@ -3,4 +3,5 @@
 //! links ([`tlslib`]) and the certificates its configuration names ([`cert`]).
 
 pub mod cert;
+pub mod dh;
 pub mod tlslib;

@@ -14,6 +14,7 @@
 //! each rule, with its catalogue entry, lives in its own file.
 
 mod certificate;
+mod dh_params;
 mod ignored;
 mod imaps;
 mod line_endings;
@@ -45,6 +46,7 @@ pub const RULES: &[Rule] = &[
     ignored::TLS_LIBRARY,
     certificate::CERTIFICATE,
     certificate::WEAK_KEY,
+    dh_params::DH_PARAMS,
     line_endings::LINE_ENDINGS,
     imaps::IMAPS_OFF,
 ];
@@ -145,6 +147,7 @@ pub fn audit(
     }
     cx.line_endings();
     cx.certificates();
+    cx.dh_params(profile);
     cx.imaps_off();
 }
 

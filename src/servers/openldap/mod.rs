@@ -25,6 +25,7 @@ mod certificate;
 mod cipher_suite;
 mod client;
 mod cn_config;
+mod dh_params;
 mod library;
 mod protocol_min;
 mod slapd_conf;
@@ -51,6 +52,7 @@ pub const RULES: &[Rule] = &[
     protocol_min::IGNORED,
     certificate::CERTIFICATE,
     certificate::WEAK_KEY,
+    dh_params::DH_PARAMS,
     cn_config::CRC,
     library::TLS_LIBRARY,
     client::CLIENT_REQCERT,
@@ -137,6 +139,10 @@ const KEY: Setting = Setting {
     olc: "olcTLSCertificateKeyFile",
     conf: "TLSCertificateKeyFile",
 };
+const DH: Setting = Setting {
+    olc: "olcTLSDHParamFile",
+    conf: "TLSDHParamFile",
+};
 
 /// One planned server setting.
 struct Want {
@@ -185,6 +191,7 @@ fn server_rules(
     let Some(cert_line) = certificate::server(s, root, report) else {
         return planned;
     };
+    dh_params::server(s, root, profile, report);
     planned.extend(cipher_suite::server(s, lib, profile, cert_line));
     planned.extend(protocol_min::server(s, lib, profile, cert_line, report));
     planned
