@@ -996,3 +996,65 @@ fn small_dh_groups_are_reported() {
         "{f:?}"
     );
 }
+
+// profiles.md: on GnuTLS builds the protocol minimum is a no-op, reported as
+// such and never written, and only GnuTLS priority strings are written.
+#[test]
+fn gnutls_builds_get_no_op_reports_and_gnutls_strings_only() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(d.join("slapd.d")).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/certs/rsa2048.crt"),
+        d.join("server.crt"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("slapd.d/cn=config.ldif"),
+        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcTLSCertificateFile: /etc/ldap/server.crt\nolcTLSCertificateKeyFile: /etc/ldap/server.key\nolcTLSCipherSuite: HIGH:!aNULL\nolcTLSProtocolMin: 3.3\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("ldap.conf"), "TLS_PROTOCOL_MIN 3.3\n").unwrap();
+    let (f, diff) = ldap_run(t.path(), "gnutls", &[]);
+    for (file, line) in ["cn=config.ldif", "ldap.conf"].iter().zip([7, 1]) {
+        assert!(
+            f.iter().any(|x| x["rule"] == "openldap.ignored"
+                && x["line"] == line
+                && x["fixable"] == false
+                && x["file"].as_str().unwrap().ends_with(file)),
+            "{file}: {f:?}"
+        );
+    }
+    assert!(
+        diff.contains("+olcTLSCipherSuite: NORMAL:") && !diff.contains("ECDHE-RSA-AES"),
+        "{diff}"
+    );
+    assert!(
+        diff.lines()
+            .filter(|l| l.starts_with('+') || l.starts_with('-'))
+            .all(|l| !l.contains("ProtocolMin") && !l.contains("PROTOCOL_MIN")),
+        "{diff}"
+    );
+    let t = courier_root("TLS_PROTOCOL=TLSv1.2\nTLS_CIPHER_LIST=HIGH:!aNULL\n");
+    let f = courier_findings(t.path(), &["--tls-library", "gnutls"]);
+    assert_eq!(
+        f.iter().filter(|x| x["rule"] == "courier.ignored").count(),
+        2,
+        "{f:?}"
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--dry-run",
+        "--tls-library",
+        "gnutls",
+    ]);
+    let d = text(&o.stdout);
+    assert!(
+        d.contains("+TLS_PRIORITY=\"NORMAL:")
+            && !d.contains("+TLS_CIPHER_LIST")
+            && !d.contains("+TLS_PROTOCOL"),
+        "{d}"
+    );
+}
