@@ -84,7 +84,7 @@ pub enum Command {
         /// Only this rule (repeatable).
         #[arg(long = "only", value_name = "RULE")]
         only: Vec<String>,
-        /// Not this rule (repeatable), e.g. --skip courier.imaps-off
+        /// Not this rule (repeatable), e.g. --skip courier.tls-required
         #[arg(long = "skip", value_name = "RULE")]
         skip: Vec<String>,
         /// Do not run the daemons' own checkers on a staging copy before writing (not recommended).
