@@ -481,10 +481,25 @@ fn rule_flags_are_checked_against_the_catalogue() {
     let root = t.path().to_str().unwrap();
     let o = run(&["audit", "--root", root, "--with", "apache.protocol"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("on by default"), "{}", text(&o.stderr));
-    let o = run(&["apply", "--root", root, "--dry-run", "--skip", "apache.nonesuch"]);
+    assert!(
+        text(&o.stderr).contains("on by default"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        root,
+        "--dry-run",
+        "--skip",
+        "apache.nonesuch",
+    ]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("no such rule"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("no such rule"),
+        "{}",
+        text(&o.stderr)
+    );
     let o = run(&["rules", "--explain", "apache.nonesuch"]);
     assert_eq!(o.status.code(), Some(2));
 }
