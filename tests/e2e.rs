@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 /// Apache from a demo copy on 127.0.0.1:80 and :443.
 struct Apache {
     dir: tempfile::TempDir,
+    /// One Apache at a time in this process: they share the ports and the
+    /// pid file (the file lock serialises processes, not threads).
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_APACHE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Apache {
     fn root(&self) -> PathBuf {
@@ -39,7 +44,10 @@ impl Apache {
     }
     fn new() -> Apache {
         let dir = tempfile::tempdir().unwrap();
-        let a = Apache { dir };
+        let a = Apache {
+            dir,
+            _one_at_a_time: ONE_APACHE.lock().unwrap_or_else(|e| e.into_inner()),
+        };
         copy_tree(&repo().join("demo"), &a.root());
         // Loopback only.
         let ports = a.confdir().join("ports.conf");
