@@ -87,8 +87,13 @@ pub enum Capability {
     Unknown(String),
 }
 
-/// httpd accepts `TLSv1.3` in `SSLProtocol` from 2.4.36.
+/// httpd accepts `TLSv1.3` in `SSLProtocol`, and `SSLCipherSuite TLSv1.3 ...`,
+/// from 2.4.36 (with OpenSSL 1.1.1+: [`TargetVersions::apache_tls13`]).
 pub const HTTPD_TLS13: Release = Release(2, 4, 36);
+/// `SSLOpenSSLConfCmd Curves ...` works from httpd 2.4.11.
+pub const HTTPD_CONF_CMD_CURVES: Release = Release(2, 4, 11);
+/// OpenSSL knows the X25519MLKEM768 group from 3.5.
+pub const OPENSSL_MLKEM: Release = Release(3, 5, 0);
 /// `SSLSessionTickets` exists from httpd 2.4.11.
 pub const HTTPD_SESSION_TICKETS: Release = Release(2, 4, 11);
 /// OpenSSL speaks TLS 1.3 from 1.1.1.
