@@ -489,12 +489,13 @@ impl<'a> Ctx<'a> {
                 };
                 for (f, at, current) in weak {
                     let mut finding = self.finding("courier.priority", Severity::High, f, at);
+                    finding.reason = match &current {
+                        Some(v) if read_priority(v) == Priority::WrongDialect => "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens".into(),
+                        Some(_) => format!("the priority string allows protocol versions outside the {} profile", profile.name()),
+                        None => "TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS".into(),
+                    };
                     finding.current = current;
                     finding.wanted = Some(profile.gnutls_priority().into());
-                    finding.reason = format!(
-                        "the priority string allows protocol versions outside the {} profile",
-                        profile.name()
-                    );
                     finding.blocked = Some(why.clone());
                     self.push(finding, None);
                 }
