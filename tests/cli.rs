@@ -721,7 +721,7 @@ fn dpkg(packages: &[(&str, &str)]) -> String {
         .join("\n")
 }
 
-fn dry_run(root: &Path, extra: &[&str]) -> Output {
+fn dry_run(root: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["apply", "--root", root.to_str().unwrap(), "--dry-run"];
     args.extend_from_slice(extra);
     let o = run(&args);
@@ -752,8 +752,6 @@ fn finding<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value 
         .find(|f| f["rule"] == rule)
         .unwrap_or_else(|| panic!("no {rule} finding in {doc:#}"))
 }
-
-use std::process::Output;
 
 #[test]
 fn apache_writes_tls13_only_where_httpd_and_openssl_take_it() {
