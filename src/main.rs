@@ -121,6 +121,11 @@ fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
         profile: target.profile,
         tls_library: target.tls_library,
         postfix_version: target.postfix_version,
+        versions: tlsmend::target::versions::TargetVersions::overrides(
+            target.apache_version,
+            target.openssl_version,
+            target.gnutls_version,
+        ),
         only: only.to_vec(),
         skip: skip.to_vec(),
         with: target.with.clone(),

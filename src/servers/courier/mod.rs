@@ -19,6 +19,7 @@ use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::syntax::courier::{self, Assignment, File, LineKind};
 use crate::target::tlslib::{self, TlsLibrary};
+use crate::target::versions::TargetVersions;
 use std::path::{Path, PathBuf};
 
 pub const RULES: &[Rule] = &[
@@ -257,6 +258,7 @@ pub fn audit(
     root: &Root,
     profile: Profile,
     over: Option<TlsLibrary>,
+    versions: &TargetVersions,
     report: &mut Report,
 ) {
     let mut cx = Ctx { cfg, root, report };
@@ -295,7 +297,7 @@ pub fn audit(
             cx.report
                 .notes
                 .push(format!("courier: GnuTLS build ({how})"));
-            cx.gnutls(profile);
+            cx.gnutls(profile, versions);
             for name in ["TLS_PROTOCOL", "TLS_STARTTLS_PROTOCOL", "TLS_CIPHER_LIST"] {
                 cx.ignored(name, "GnuTLS", "TLS_PRIORITY");
             }
@@ -304,7 +306,7 @@ pub fn audit(
             cx.report
                 .notes
                 .push(format!("courier: OpenSSL build ({how})"));
-            cx.openssl(profile);
+            cx.openssl(profile, versions);
             cx.ignored(
                 "TLS_PRIORITY",
                 "OpenSSL",
@@ -463,18 +465,55 @@ impl<'a> Ctx<'a> {
         self.push(finding, Some(change));
     }
 
-    fn gnutls(&mut self, profile: Profile) {
+    fn gnutls(&mut self, profile: Profile, versions: &TargetVersions) {
         let judge = move |v: &str| matches!(read_priority(v), Priority::Gnutls(vs) if !vs.is_empty() && vs.iter().all(|&x| profile.allows(x)));
+        self.report.notes.push(format!(
+            "courier: {}",
+            TargetVersions::describe("GnuTLS", versions.gnutls.as_ref())
+        ));
+        // VERS-TLS1.3 only for a GnuTLS known to be 3.6+: an older one
+        // rejects the whole string and every handshake fails.
+        let (wanted, note) = match profile.gnutls_priority_for(&versions.gnutls_tls13()) {
+            Ok((w, note)) => (w, note.map(|n| format!(" ({n})")).unwrap_or_default()),
+            Err(why) => {
+                let found = self.cfg.assignments("TLS_PRIORITY");
+                let weak: Vec<_> = found
+                    .iter()
+                    .filter(|(f, a)| !judge(&a.value_str(self.bytes(*f))))
+                    .map(|&(f, a)| (f, a.name.start, Some(a.value_str(self.bytes(f)))))
+                    .collect();
+                let weak = if found.is_empty() {
+                    vec![(self.cfg.files.len() - 1, 0, None)]
+                } else {
+                    weak
+                };
+                for (f, at, current) in weak {
+                    let mut finding = self.finding("courier.priority", Severity::High, f, at);
+                    finding.reason = match &current {
+                        Some(v) if read_priority(v) == Priority::WrongDialect => "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens".into(),
+                        Some(_) => format!("the priority string allows protocol versions outside the {} profile", profile.name()),
+                        None => "TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS".into(),
+                    };
+                    finding.current = current;
+                    finding.wanted = Some(profile.gnutls_priority().into());
+                    finding.blocked = Some(why.clone());
+                    self.push(finding, None);
+                }
+                return;
+            }
+        };
         // A wrong-dialect value is worse than weak: say so on its own.
         for (f, a) in self.cfg.assignments("TLS_PRIORITY") {
             let value = a.value_str(self.bytes(f));
             if read_priority(&value) == Priority::WrongDialect {
                 let mut finding = self.finding("courier.priority", Severity::High, f, a.name.start);
                 finding.current = Some(value);
-                finding.wanted = Some(profile.gnutls_priority().into());
-                finding.reason = "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens".into();
+                finding.wanted = Some(wanted.into());
+                finding.reason = format!(
+                    "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens{note}"
+                );
                 let file = finding.file;
-                let text = Self::render(profile.gnutls_priority(), a.quote(self.bytes(f)));
+                let text = Self::render(wanted, a.quote(self.bytes(f)));
                 let change = Change {
                     ldap: None,
                     rule: "courier.priority",
@@ -490,16 +529,16 @@ impl<'a> Ctx<'a> {
         self.var(&Var {
             rule: "courier.priority",
             name: "TLS_PRIORITY",
-            wanted: profile.gnutls_priority().into(),
+            wanted: wanted.into(),
             default_ok: profile == Profile::Old,
             judge: &not_broken_but_weak,
             severity: Severity::High,
-            reason: format!("the priority string allows protocol versions outside the {} profile", profile.name()),
-            absent_reason: "TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS; on this GnuTLS build TLS_PROTOCOL and TLS_CIPHER_LIST (the 2017 article's advice) are ignored".into(),
+            reason: format!("the priority string allows protocol versions outside the {} profile{note}", profile.name()),
+            absent_reason: format!("TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS; on this GnuTLS build TLS_PROTOCOL and TLS_CIPHER_LIST (the 2017 article's advice) are ignored{note}"),
         });
     }
 
-    fn openssl(&mut self, profile: Profile) {
+    fn openssl(&mut self, profile: Profile, versions: &TargetVersions) {
         let wanted = match profile {
             Profile::Modern => "TLSv1.3",
             Profile::Intermediate => "TLSv1.2",
@@ -528,13 +567,14 @@ impl<'a> Ctx<'a> {
             absent_reason:
                 "TLS_STARTTLS_PROTOCOL is not set, so STARTTLS on port 143 accepts TLS 1.0".into(),
         });
-        if let Some(list) = profile.openssl_ciphers() {
+        // Old on OpenSSL 3 gets @SECLEVEL=0, or OpenSSL refuses TLS 1.0/1.1.
+        if let Some(list) = profile.openssl_ciphers_for(versions.openssl_release()) {
             let ok = profile.acceptable_ciphers();
             let judge = move |v: &str| cipher_list_meets(v, &ok);
             self.var(&Var {
                 rule: "courier.ciphers",
                 name: "TLS_CIPHER_LIST",
-                wanted: list.into(),
+                wanted: list,
                 default_ok: false,
                 judge: &judge,
                 severity: Severity::Medium,

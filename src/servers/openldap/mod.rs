@@ -29,6 +29,7 @@ use crate::syntax::Syntax;
 use crate::syntax::ldif::{self, Ldif};
 use crate::syntax::openldap_conf::{self, Conf, Dialect, Kind};
 use crate::target::tlslib::{self, TlsLibrary};
+use crate::target::versions::TargetVersions;
 use std::path::{Path, PathBuf};
 
 pub const RULES: &[Rule] = &[
@@ -313,10 +314,30 @@ fn judge_suite(lib: TlsLibrary, profile: Profile, value: &str) -> Verdict {
     }
 }
 
-fn wanted_suite(lib: TlsLibrary, profile: Profile) -> Option<&'static str> {
+/// The cipher-suite value to write for `lib` and the target's versions, with
+/// a note (` (...)`, for the reason) when it is the portable one; `Err(why)`
+/// when nothing that meets the profile would work (modern on a GnuTLS
+/// without TLS 1.3). GnuTLS before 3.6 rejects `VERS-TLS1.3`; the old
+/// profile's OpenSSL list gets `@SECLEVEL=0` on OpenSSL 3.
+fn wanted_suite(
+    lib: TlsLibrary,
+    profile: Profile,
+    versions: &TargetVersions,
+) -> std::result::Result<Option<(String, String)>, String> {
     match lib {
-        TlsLibrary::Gnutls => Some(profile.gnutls_priority()),
-        TlsLibrary::Openssl => profile.openssl_ciphers(),
+        TlsLibrary::Gnutls => {
+            profile
+                .gnutls_priority_for(&versions.gnutls_tls13())
+                .map(|(w, note)| {
+                    Some((
+                        w.to_string(),
+                        note.map(|n| format!(" ({n})")).unwrap_or_default(),
+                    ))
+                })
+        }
+        TlsLibrary::Openssl => Ok(profile
+            .openssl_ciphers_for(versions.openssl_release())
+            .map(|l| (l, String::new()))),
     }
 }
 
@@ -346,6 +367,12 @@ pub fn audit(o: &OpenLdap, root: &Root, opts: &Options, mode: &Mode, report: &mu
         return;
     };
     report.notes.push(format!("openldap: {lib} build ({how})"));
+    if lib == TlsLibrary::Gnutls {
+        report.notes.push(format!(
+            "openldap: {}",
+            TargetVersions::describe("GnuTLS", opts.versions.gnutls.as_ref())
+        ));
+    }
     let profile = opts.profile;
     if let Some((f, l)) = &o.cn_config {
         cn_config(f, l, root, lib, profile, opts, mode, report);
@@ -369,6 +396,7 @@ fn server_rules(
     root: &Root,
     lib: TlsLibrary,
     profile: Profile,
+    versions: &TargetVersions,
     report: &mut Report,
 ) -> Vec<(Finding, Want)> {
     let mut planned = Vec::new();
@@ -427,7 +455,7 @@ fn server_rules(
     }
     // Cipher suite.
     let suite = get(CIPHER);
-    let wanted = wanted_suite(lib, profile);
+    let wanted = wanted_suite(lib, profile, versions);
     let verdict = suite.as_ref().map(|(v, _)| judge_suite(lib, profile, v));
     let (severity, reason) = match (&verdict, lib) {
         (Some(Verdict::Ok), _) => (None, String::new()),
@@ -437,20 +465,30 @@ fn server_rules(
         (None, TlsLibrary::Gnutls) => (Some(Severity::High), "not set: GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 (with GnuTLS, the cipher suite is also the only protocol control)".into()),
         (None, TlsLibrary::Openssl) => (Some(Severity::Medium), "not set: OpenSSL's default list is used".into()),
     };
-    if let (Some(sev), Some(w)) = (severity, wanted) {
+    if let Some(sev) = severity {
         let line = suite.as_ref().map_or(cert_line, |s| s.1);
         let mut f = Finding::new("openldap.cipher-suite", sev, file, line);
         f.current = suite.as_ref().map(|s| format!("{}: {}", name(CIPHER), s.0));
-        f.wanted = Some(format!("{}: {w}", name(CIPHER)));
-        f.reason = reason;
-        planned.push((
-            f,
-            Want {
-                rule: "openldap.cipher-suite",
-                setting: CIPHER,
-                value: w.to_string(),
-            },
-        ));
+        match wanted {
+            Ok(Some((w, note))) => {
+                f.wanted = Some(format!("{}: {w}", name(CIPHER)));
+                f.reason = format!("{reason}{note}");
+                planned.push((
+                    f,
+                    Want {
+                        rule: "openldap.cipher-suite",
+                        setting: CIPHER,
+                        value: w,
+                    },
+                ));
+            }
+            Err(why) => {
+                f.reason = reason;
+                f.blocked = Some(why);
+                report.findings.push(f);
+            }
+            Ok(None) => {}
+        }
     }
     // Protocol minimum.
     let proto = get(PROTO);
@@ -536,7 +574,16 @@ fn cn_config(
         g.blocked = Some("audit only: tlsmend does not edit it offline; check it with slaptest -F, or change it with ldapmodify".into());
         report.findings.push(g);
     }
-    let planned = server_rules(&get, |s| s.olc, file, root, lib, profile, report);
+    let planned = server_rules(
+        &get,
+        |s| s.olc,
+        file,
+        root,
+        lib,
+        profile,
+        &opts.versions,
+        report,
+    );
     let planned: Vec<(Finding, Want)> = planned
         .into_iter()
         .filter(|(_, w)| opts.wants(w.rule))
@@ -718,7 +765,16 @@ fn slapd_conf(
     let global = c.global_end(b);
     let get3 = conf_get(f, c, global);
     let get = |s: Setting| get3(s.conf).map(|(v, l, _)| (v, l));
-    let planned = server_rules(&get, |s| s.conf, file, root, lib, profile, report);
+    let planned = server_rules(
+        &get,
+        |s| s.conf,
+        file,
+        root,
+        lib,
+        profile,
+        &opts.versions,
+        report,
+    );
     // New directives go after the last TLS directive of the global part,
     // else after its last directive: never into a database section.
     let last_tls = (0..global).rev().find(|&i| {
@@ -827,7 +883,7 @@ fn ldap_conf(
     }
     let suite = get("TLS_CIPHER_SUITE");
     let verdict = suite.as_ref().map(|(v, _, _)| judge_suite(lib, profile, v));
-    if let Some(w) = wanted_suite(lib, profile)
+    if let Ok(Some((w, note))) = wanted_suite(lib, profile, &opts.versions)
         && !matches!(verdict, Some(Verdict::Ok))
     {
         let (sev, reason) = match (&verdict, lib) {
@@ -842,12 +898,12 @@ fn ldap_conf(
         let mut fi = Finding::new("openldap.client-cipher-suite", sev, file, line);
         fi.current = suite.as_ref().map(|s| format!("TLS_CIPHER_SUITE {}", s.0));
         fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}"));
-        fi.reason = reason;
+        fi.reason = format!("{reason}{note}");
         plan(
             fi,
             "openldap.client-cipher-suite",
             "TLS_CIPHER_SUITE",
-            w,
+            &w,
             suite.as_ref().map(|s| s.2),
             report,
         );
