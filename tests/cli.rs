@@ -1058,3 +1058,317 @@ fn gnutls_builds_get_no_op_reports_and_gnutls_strings_only() {
         "{d}"
     );
 }
+
+// Issue 8, item 6: the versions of the target decide what can be written.
+
+const APACHE_VHOST: &str = "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\nListen 443\n<VirtualHost *:443>\n    ServerName www.example.test\n    SSLEngine on\n    SSLCertificateFile /etc/ssl/certs/www.pem\n</VirtualHost>\n";
+
+/// A Debian httpd root with one TLS virtual host and no SSL settings, and
+/// `status` as its dpkg database (none when empty).
+fn apache_root(status: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("apache2.conf"), APACHE_VHOST).unwrap();
+    if !status.is_empty() {
+        let s = t.path().join("var/lib/dpkg");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(s.join("status"), status).unwrap();
+    }
+    t
+}
+
+fn dpkg(packages: &[(&str, &str)]) -> String {
+    packages
+        .iter()
+        .map(|(p, v)| format!("Package: {p}\nStatus: install ok installed\nVersion: {v}\n"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn dry_run(root: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["apply", "--root", root.to_str().unwrap(), "--dry-run"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    o
+}
+
+/// The audit's JSON document (findings and notes).
+fn audit_doc(root: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn finding<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {doc:#}"))
+}
+
+#[test]
+fn apache_writes_tls13_only_where_httpd_and_openssl_take_it() {
+    // Ubuntu 18.04's httpd 2.4.29 predates TLS 1.3 support (2.4.36):
+    // `TLSv1.3` would stop it at start ("Illegal protocol").
+    let old = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.29-1ubuntu4.27"),
+        ("libssl1.1", "1.1.1-1ubuntu2.1~18.04.23"),
+    ]));
+    let o = dry_run(old.path(), &[]);
+    let diff = text(&o.stdout);
+    assert!(diff.contains("+    SSLProtocol -all +TLSv1.2\n"), "{diff}");
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+    assert!(
+        diff.contains("SSLSessionTickets off"),
+        "2.4.29 has it: {diff}"
+    );
+    let doc = audit_doc(old.path(), &[]);
+    let f = finding(&doc, "apache.protocol");
+    assert!(f["reason"].as_str().unwrap().contains("2.4.29"), "{f}");
+    assert_eq!(f["fixable"], true, "{f}");
+
+    // Debian 12: both take TLS 1.3.
+    let new = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.62-1~deb12u2"),
+        ("libssl3", "3.0.15-1~deb12u1"),
+    ]));
+    let diff = text(&dry_run(new.path(), &[]).stdout);
+    assert!(
+        diff.contains("SSLProtocol -all +TLSv1.2 +TLSv1.3"),
+        "{diff}"
+    );
+
+    // An httpd new enough, but an OpenSSL before 1.1.1: no TLS 1.3.
+    let diff = text(&dry_run(new.path(), &["--openssl-version", "1.0.2"]).stdout);
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+
+    // Overrides win over the dpkg database.
+    let diff = text(&dry_run(old.path(), &["--apache-version", "2.4.62"]).stdout);
+    assert!(
+        diff.contains("SSLProtocol -all +TLSv1.2 +TLSv1.3"),
+        "{diff}"
+    );
+
+    // Modern needs TLS 1.3: on 2.4.29 nothing is written, and the finding says why.
+    let doc = audit_doc(old.path(), &["--profile", "modern"]);
+    let f = finding(&doc, "apache.protocol");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("2.4.29"), "{f}");
+    let diff = text(&dry_run(old.path(), &["--profile", "modern"]).stdout);
+    assert!(!diff.contains("SSLProtocol"), "{diff}");
+}
+
+#[test]
+fn apache_of_unknown_version_gets_what_every_2_4_accepts_and_a_note() {
+    let t = apache_root("");
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(diff.contains("+    SSLProtocol -all +TLSv1.2\n"), "{diff}");
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+    assert!(
+        !diff.contains("SSLSessionTickets"),
+        "SSLSessionTickets needs 2.4.11: {diff}"
+    );
+    let doc = audit_doc(t.path(), &[]);
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("httpd version unknown"), "{notes}");
+    assert!(notes.contains("no TLSv1.3 is written"), "{notes}");
+    let f = finding(&doc, "apache.protocol");
+    assert!(
+        f["reason"].as_str().unwrap().contains("--apache-version"),
+        "{f}"
+    );
+    let f = finding(&doc, "apache.session-tickets");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("2.4.11"), "{f}");
+    // An SSLSessionTickets line already there proves httpd knows it: fixed.
+    let conf = t.path().join("etc/apache2/apache2.conf");
+    std::fs::write(
+        &conf,
+        APACHE_VHOST.replace(
+            "    SSLEngine on\n",
+            "    SSLEngine on\n    SSLSessionTickets on\n",
+        ),
+    )
+    .unwrap();
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(diff.contains("+    SSLSessionTickets off"), "{diff}");
+}
+
+#[test]
+fn apache_versions_are_read_from_the_binaries_without_dpkg() {
+    // An rpm system: no dpkg database; the version strings in httpd and
+    // libcrypto tell (the files are read, never run).
+    let t = apache_root("");
+    let w = |p: &str, b: &[u8]| {
+        let p = t.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b).unwrap();
+    };
+    w(
+        "usr/sbin/apache2",
+        b"\x7fELF\0\0Apache/2.4.29\0 Server at \0",
+    );
+    w(
+        "usr/lib/x86_64-linux-gnu/libcrypto.so.1.1",
+        b"\0OpenSSL 1.1.1  11 Sep 2018\0",
+    );
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+    assert!(diff.contains("SSLSessionTickets off"), "{diff}");
+    let notes = audit_doc(t.path(), &[])["notes"].to_string();
+    assert!(
+        notes.contains("httpd 2.4.29 (from the version string in /usr/sbin/apache2)"),
+        "{notes}"
+    );
+    w(
+        "usr/sbin/apache2",
+        b"\x7fELF\0\0Apache/2.4.41\0 Server at \0",
+    );
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(diff.contains("-all +TLSv1.2 +TLSv1.3"), "{diff}");
+}
+
+/// A Courier root whose couriertls links GnuTLS, with `status` as dpkg's.
+fn courier_gnutls_root(status: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/courier");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("imapd"), "IMAPDSTART=YES\n").unwrap();
+    std::fs::write(
+        d.join("imapd-ssl"),
+        "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PRIORITY=\"NORMAL\"\n",
+    )
+    .unwrap();
+    fake_couriertls(t.path(), &["libgnutls.so.30", "libc.so.6"]);
+    if !status.is_empty() {
+        let s = t.path().join("var/lib/dpkg");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(s.join("status"), status).unwrap();
+    }
+    t
+}
+
+#[test]
+fn gnutls_priority_strings_name_tls13_only_for_gnutls_3_6() {
+    // Debian 9's GnuTLS 3.5.8 rejects VERS-TLS1.3 (GNUTLS_E_INVALID_REQUEST).
+    let old = courier_gnutls_root(&dpkg(&[("libgnutls30", "3.5.8-5+deb9u6")]));
+    let o = dry_run(old.path(), &["--server", "courier"]);
+    let diff = text(&o.stdout);
+    assert!(
+        diff.contains("+TLS_PRIORITY=\"NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1\""),
+        "{diff}"
+    );
+    assert!(!diff.contains("VERS-TLS1.3"), "{diff}");
+    let doc = audit_doc(old.path(), &["--server", "courier"]);
+    let f = finding(&doc, "courier.priority");
+    assert!(f["reason"].as_str().unwrap().contains("3.5.8"), "{f}");
+    // Modern is TLS 1.3 only: refused, not written.
+    let doc = audit_doc(old.path(), &["--server", "courier", "--profile", "modern"]);
+    let f = finding(&doc, "courier.priority");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("3.5.8"), "{f}");
+
+    // Unknown: the portable string, and a note.
+    let unknown = courier_gnutls_root("");
+    let diff = text(&dry_run(unknown.path(), &["--server", "courier"]).stdout);
+    assert!(!diff.contains("VERS-TLS1.3"), "{diff}");
+    assert!(diff.contains("-VERS-TLS1.1"), "{diff}");
+    let notes = audit_doc(unknown.path(), &["--server", "courier"])["notes"].to_string();
+    assert!(notes.contains("GnuTLS version unknown"), "{notes}");
+
+    // 3.6+, by dpkg or by override: the full intermediate string.
+    let new = courier_gnutls_root(&dpkg(&[("libgnutls30", "3.7.9-2+deb12u3")]));
+    let diff = text(&dry_run(new.path(), &["--server", "courier"]).stdout);
+    assert!(diff.contains("+VERS-TLS1.3:+VERS-TLS1.2"), "{diff}");
+    let diff = text(
+        &dry_run(
+            old.path(),
+            &["--server", "courier", "--gnutls-version", "3.6.16"],
+        )
+        .stdout,
+    );
+    assert!(diff.contains("+VERS-TLS1.3:+VERS-TLS1.2"), "{diff}");
+}
+
+#[test]
+fn openldap_gnutls_cipher_suite_follows_the_gnutls_version() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("slapd.conf"),
+        "TLSCertificateFile /etc/ldap/server.pem\nTLSCertificateKeyFile /etc/ldap/server.key\nTLSCipherSuite NORMAL\n",
+    )
+    .unwrap();
+    let slapd = t.path().join("usr/sbin/slapd");
+    std::fs::create_dir_all(slapd.parent().unwrap()).unwrap();
+    std::fs::write(
+        &slapd,
+        tlsmend::target::tlslib::synthetic_elf(&["libgnutls.so.30", "libc.so.6"]),
+    )
+    .unwrap();
+    let s = t.path().join("var/lib/dpkg");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(s.join("status"), dpkg(&[("libgnutls30", "3.5.8-5+deb9u6")])).unwrap();
+    let diff = text(&dry_run(t.path(), &["--server", "openldap"]).stdout);
+    assert!(
+        diff.contains("+TLSCipherSuite NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"),
+        "{diff}"
+    );
+    assert!(!diff.contains("VERS-TLS1.3"), "{diff}");
+    let doc = audit_doc(t.path(), &["--server", "openldap", "--profile", "modern"]);
+    let f = finding(&doc, "openldap.cipher-suite");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("3.5.8"), "{f}");
+    let diff = text(
+        &dry_run(
+            t.path(),
+            &["--server", "openldap", "--gnutls-version", "3.7.9"],
+        )
+        .stdout,
+    );
+    assert!(diff.contains("+VERS-TLS1.3"), "{diff}");
+}
+
+// Issue 8, item 7: `--profile old` on OpenSSL 3 needs @SECLEVEL=0.
+#[test]
+fn old_profile_appends_seclevel_0_on_openssl_3_only() {
+    let t = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.62-1~deb12u2"),
+        ("libssl3", "3.0.15-1~deb12u1"),
+    ]));
+    let diff = text(&dry_run(t.path(), &["--profile", "old"]).stdout);
+    assert!(diff.contains(":DES-CBC3-SHA:@SECLEVEL=0\n"), "{diff}");
+    // Written, then judged as meeting old: planning again plans nothing.
+    let o = apply_yes(t.path(), t.path(), &["--profile", "old", "--no-validate"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = dry_run(t.path(), &["--profile", "old"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+    // Not for intermediate, which judges @SECLEVEL=0 weak.
+    let doc = audit_doc(t.path(), &[]);
+    let f = finding(&doc, "apache.ciphers");
+    assert!(
+        f["current"].as_str().unwrap().contains("@SECLEVEL=0"),
+        "{f}"
+    );
+    // OpenSSL 1.1.1 does not need it.
+    let t = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.38-3+deb10u10"),
+        ("libssl1.1", "1.1.1n-0+deb10u6"),
+    ]));
+    let diff = text(&dry_run(t.path(), &["--profile", "old"]).stdout);
+    assert!(diff.contains(":DES-CBC3-SHA\n"), "{diff}");
+    assert!(!diff.contains("SECLEVEL"), "{diff}");
+}

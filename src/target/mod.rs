@@ -1,7 +1,9 @@
 //! What the target machine runs, read from the root tlsmend works on (never
 //! from the host when `--root` names an image): the TLS library a daemon
-//! links ([`tlslib`]) and the certificates its configuration names ([`cert`]).
+//! links ([`tlslib`]), the versions of httpd, OpenSSL and GnuTLS
+//! ([`versions`]) and the certificates its configuration names ([`cert`]).
 
 pub mod cert;
 pub mod dh;
 pub mod tlslib;
+pub mod versions;

@@ -9,7 +9,7 @@
 
 pub mod model;
 
-use crate::catalogue::profile::{HSTS_MAX_AGE, Profile, Version, cipher_list_meets};
+use crate::catalogue::profile::{HSTS_MAX_AGE, Profile, SECLEVEL_0, Version, cipher_list_meets};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::Root;
 use crate::edit::Patch;
@@ -18,6 +18,7 @@ use crate::servers::apache::model::{ApacheTree, Item, Layout};
 use crate::source::Span;
 use crate::style;
 use crate::syntax::apache::{Config, Node};
+use crate::target::versions::{Capability, HTTPD_SESSION_TICKETS, TargetVersions};
 use std::path::{Path, PathBuf};
 
 pub const RULES: &[Rule] = &[
@@ -164,11 +165,33 @@ struct Setting {
     reason: String,
     absent_reason: String,
     absent_severity: Severity,
+    /// Report, never write: the target cannot take any value that meets
+    /// the profile (modern on an httpd or OpenSSL without TLS 1.3).
+    blocked: Option<String>,
+    /// Report the directive's absence, never add it: the target's httpd may
+    /// not know the directive (a value already there proves it does).
+    absent_blocked: Option<String>,
 }
 
-pub fn audit(tree: &ApacheTree, root: &Root, profile: Profile, report: &mut Report) {
+pub fn audit(
+    tree: &ApacheTree,
+    root: &Root,
+    profile: Profile,
+    versions: &TargetVersions,
+    report: &mut Report,
+) {
+    report.notes.push(format!(
+        "apache: {}, {}",
+        TargetVersions::describe("httpd", versions.apache.as_ref()),
+        TargetVersions::describe("OpenSSL", versions.openssl.as_ref())
+    ));
+    if let Capability::No(why) | Capability::Unknown(why) = versions.apache_tls13() {
+        report
+            .notes
+            .push(format!("apache: no TLSv1.3 is written: {why}"));
+    }
     let mut cx = Ctx { tree, root, report };
-    for s in settings(tree, profile) {
+    for s in settings(tree, profile, versions) {
         cx.setting(&s);
     }
     cx.hsts();
@@ -216,12 +239,29 @@ fn on_off(args: &[String], want_on: bool) -> bool {
     args.len() == 1 && args[0].eq_ignore_ascii_case(if want_on { "on" } else { "off" })
 }
 
-fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
+fn settings(tree: &ApacheTree, profile: Profile, versions: &TargetVersions) -> Vec<Setting> {
     let p = profile;
-    let wanted_protocols = match p {
-        Profile::Modern => "-all +TLSv1.3",
-        Profile::Intermediate => "-all +TLSv1.2 +TLSv1.3",
-        Profile::Old => "-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3",
+    // TLSv1.3 only where httpd (2.4.36+) and OpenSSL (1.1.1+) are known to
+    // take it: an older httpd refuses the name at start ("Illegal protocol").
+    let tls13 = versions.apache_tls13();
+    let wanted_protocols = match (p, &tls13) {
+        (Profile::Modern, _) => "-all +TLSv1.3",
+        (Profile::Intermediate, Capability::Yes) => "-all +TLSv1.2 +TLSv1.3",
+        (Profile::Intermediate, _) => "-all +TLSv1.2",
+        (Profile::Old, Capability::Yes) => "-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3",
+        (Profile::Old, _) => "-all +TLSv1 +TLSv1.1 +TLSv1.2",
+    };
+    let (protocol_blocked, protocol_note) = match (&tls13, p) {
+        (Capability::Yes, _) => (None, String::new()),
+        (Capability::No(why) | Capability::Unknown(why), Profile::Modern) => (
+            Some(format!(
+                "{why}; the modern profile is TLS 1.3 only, so nothing is written (use --profile intermediate, or name the versions with --apache-version and --openssl-version)"
+            )),
+            String::new(),
+        ),
+        (Capability::No(why) | Capability::Unknown(why), _) => {
+            (None, format!(" Written without TLSv1.3: {why}."))
+        }
     };
     let debian_note = if tree.layout == Layout::Debian {
         " Debian's OpenSSL 3 may already refuse TLS 1.0/1.1 at its default security level, but the configuration still permits them and another build or @SECLEVEL=0 would enable them."
@@ -238,20 +278,33 @@ fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         }),
         severity: Severity::High,
         reason: format!(
-            "allows protocol versions outside the {} profile (TLS 1.0 and 1.1 are deprecated by RFC 8996).{debian_note}",
+            "allows protocol versions outside the {} profile (TLS 1.0 and 1.1 are deprecated by RFC 8996).{debian_note}{protocol_note}",
             p.name()
         ),
         absent_reason: format!(
-            "no SSLProtocol applies, so httpd's default `all -SSLv3` allows TLS 1.0 and 1.1 (deprecated by RFC 8996).{debian_note}"
+            "no SSLProtocol applies, so httpd's default `all -SSLv3` allows TLS 1.0 and 1.1 (deprecated by RFC 8996).{debian_note}{protocol_note}"
         ),
         absent_severity: Severity::High,
+        blocked: protocol_blocked,
+        absent_blocked: None,
     }];
-    if let Some(list) = p.openssl_ciphers() {
+    if let Some(list) = p.openssl_ciphers_for(versions.openssl_release()) {
         let acceptable = p.acceptable_ciphers();
+        // Old on OpenSSL 3: without @SECLEVEL=0 OpenSSL refuses TLS 1.0/1.1,
+        // the very clients the profile exists for. Written with the list; an
+        // existing list that meets old is kept without it (never weaken a
+        // list whose SSLProtocol may not even allow TLS 1.0).
+        let seclevel_note = if list.ends_with(SECLEVEL_0) {
+            "; on OpenSSL 3 the old profile needs @SECLEVEL=0, or OpenSSL refuses TLS 1.0 and 1.1 (Mozilla's generator appends it too)".to_string()
+        } else if p.values().needs_seclevel_0_on_openssl3 && versions.openssl.is_none() {
+            "; the OpenSSL version is unknown (pass --openssl-version), so @SECLEVEL=0 is not added: on OpenSSL 3 TLS 1.0 and 1.1 stay refused".to_string()
+        } else {
+            String::new()
+        };
         v.push(Setting {
             rule: "apache.ciphers",
             name: "SSLCipherSuite",
-            wanted: list.into(),
+            wanted: list,
             default_ok: false,
             judge: Box::new(move |a| {
                 let list = match a {
@@ -263,11 +316,13 @@ fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
             }),
             severity: Severity::High,
             reason: format!(
-                "the cipher list is not limited to the {} profile's forward-secret AEAD suites",
+                "the cipher list is not limited to the {} profile's forward-secret AEAD suites{seclevel_note}",
                 p.name()
             ),
-            absent_reason: "no SSLCipherSuite applies, so OpenSSL's default list (with CBC and non-forward-secret suites) is used".into(),
+            absent_reason: format!("no SSLCipherSuite applies, so OpenSSL's default list (with CBC and non-forward-secret suites) is used{seclevel_note}"),
             absent_severity: Severity::Medium,
+            blocked: None,
+            absent_blocked: None,
         });
     }
     let honor = p.honor_cipher_order();
@@ -285,6 +340,8 @@ fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         },
         absent_reason: "httpd's default is off; the old profile needs the server's order".into(),
         absent_severity: Severity::Medium,
+        blocked: None,
+        absent_blocked: None,
     });
     v.push(Setting {
         rule: "apache.compression",
@@ -296,6 +353,8 @@ fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         reason: "TLS compression enables the CRIME attack".into(),
         absent_reason: "off is httpd's default since 2.4.3; set explicitly so that an older build or an included file cannot turn it on".into(),
         absent_severity: Severity::Info,
+        blocked: None,
+        absent_blocked: None,
     });
     v.push(Setting {
         rule: "apache.session-tickets",
@@ -307,6 +366,13 @@ fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         reason: "session ticket keys are never rotated by httpd, which undoes forward secrecy".into(),
         absent_reason: "session tickets are on by default, and httpd never rotates their keys, which undoes forward secrecy".into(),
         absent_severity: Severity::Medium,
+        blocked: None,
+        // SSLSessionTickets appeared in 2.4.11: added only where httpd is
+        // known to have it (an existing line proves it, and is fixed anyway).
+        absent_blocked: match versions.apache_has("SSLSessionTickets", HTTPD_SESSION_TICKETS) {
+            Capability::Yes => None,
+            Capability::No(why) | Capability::Unknown(why) => Some(why),
+        },
     });
     v
 }
@@ -449,6 +515,11 @@ impl<'a> Ctx<'a> {
             f.current = Some(args.join(" "));
             f.wanted = Some(s.wanted.clone());
             f.reason = s.reason.clone();
+            if let Some(why) = &s.blocked {
+                f.blocked = Some(why.clone());
+                self.push(f, None);
+                continue;
+            }
             let file = f.file;
             let change = Change {
                 ldap: None,
@@ -467,6 +538,15 @@ impl<'a> Ctx<'a> {
             .filter(|&v| tree.vhost_is_tls(v) && !covered.contains(&v))
             .collect();
         if uncovered.is_empty() {
+            return;
+        }
+        if let Some(why) = s.blocked.as_ref().or(s.absent_blocked.as_ref()) {
+            let vh = &tree.vhosts[uncovered[0]];
+            let mut f = self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start);
+            f.wanted = Some(s.wanted.clone());
+            f.reason = s.absent_reason.clone();
+            f.blocked = Some(why.clone());
+            self.push(f, None);
             return;
         }
         let anchor = tree

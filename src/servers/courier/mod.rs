@@ -34,6 +34,7 @@ use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::syntax::courier::{self, Assignment, File, LineKind};
 use crate::target::tlslib::TlsLibrary;
+use crate::target::versions::TargetVersions;
 
 /// The Courier rules, in the order `tlsmend rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -118,6 +119,7 @@ pub fn audit(
     root: &Root,
     profile: Profile,
     over: Option<TlsLibrary>,
+    versions: &TargetVersions,
     report: &mut Report,
 ) {
     let mut cx = Ctx { cfg, root, report };
@@ -128,7 +130,7 @@ pub fn audit(
             cx.report
                 .notes
                 .push(format!("courier: GnuTLS build ({how})"));
-            cx.gnutls(profile);
+            cx.gnutls(profile, versions);
             for name in ["TLS_PROTOCOL", "TLS_STARTTLS_PROTOCOL", "TLS_CIPHER_LIST"] {
                 cx.ignored(name, "GnuTLS", "TLS_PRIORITY");
             }
@@ -137,7 +139,7 @@ pub fn audit(
             cx.report
                 .notes
                 .push(format!("courier: OpenSSL build ({how})"));
-            cx.openssl(profile);
+            cx.openssl(profile, versions);
             cx.ignored(
                 "TLS_PRIORITY",
                 "OpenSSL",

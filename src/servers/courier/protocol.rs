@@ -5,6 +5,7 @@ use super::{Ctx, Var};
 use crate::catalogue::profile::{Profile, Version, cipher_list_meets};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::plan::Severity;
+use crate::target::versions::TargetVersions;
 
 pub const PROTOCOL: Rule = Rule {
     id: "courier.protocol",
@@ -31,7 +32,7 @@ pub const CIPHERS: Rule = Rule {
     activation: Activation::Default,
     summary: "OpenSSL builds: TLS_CIPHER_LIST limited to the profile's ciphers (modern: intermediate's, as TLS 1.2 stays on)",
     checks: "On an OpenSSL build: TLS_CIPHER_LIST names only suites the profile allows (intermediate's six ECDHE AEAD suites, also Mozilla 5.7's DHE additions; old's longer list); keywords such as HIGH cannot be proven strong. Absent: couriertls uses TLSv1:HIGH:!LOW:!MEDIUM:!EXP:!NULL:!aNULL@STRENGTH, which includes CBC suites without forward secrecy.",
-    writes: "The profile's TLS 1.2 list (OpenSSL names), in place or inserted. modern writes the intermediate list, because TLS_PROTOCOL cannot exclude TLS 1.2 on couriertls (see courier.protocol).",
+    writes: "The profile's TLS 1.2 list (OpenSSL names), in place or inserted; old's ends in @SECLEVEL=0 on OpenSSL 3 (--openssl-version or the root's), without which OpenSSL refuses TLS 1.0 and 1.1. modern writes the intermediate list, because TLS_PROTOCOL cannot exclude TLS 1.2 on couriertls (see courier.protocol).",
     refuses: "Never on an OpenSSL build; not run on GnuTLS builds or an unknown library.",
     versions: "couriertls linked with OpenSSL.",
     sources: &[
@@ -149,7 +150,7 @@ fn explain(name: &str, value: &str, profile: Profile) -> String {
 }
 
 impl Ctx<'_> {
-    pub(super) fn openssl(&mut self, profile: Profile) {
+    pub(super) fn openssl(&mut self, profile: Profile, versions: &TargetVersions) {
         let wanted = wanted_protocol(profile);
         if profile == Profile::Modern {
             self.report.notes.push(
@@ -193,13 +194,14 @@ impl Ctx<'_> {
         } else {
             profile
         };
-        if let Some(list) = suites.openssl_ciphers() {
+        // Old on OpenSSL 3 gets @SECLEVEL=0, or OpenSSL refuses TLS 1.0/1.1.
+        if let Some(list) = suites.openssl_ciphers_for(versions.openssl_release()) {
             let ok = suites.acceptable_ciphers();
             let judge = move |v: &str| cipher_list_meets(v, &ok);
             self.var(&Var {
                 rule: "courier.ciphers",
                 name: "TLS_CIPHER_LIST",
-                wanted: list.into(),
+                wanted: list,
                 default_ok: false,
                 judge: &judge,
                 severity: Severity::Medium,

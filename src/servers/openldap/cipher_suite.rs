@@ -5,8 +5,9 @@
 use super::{CIPHER, Surface, Want};
 use crate::catalogue::profile::{Priority, Profile, cipher_list_meets, read_priority};
 use crate::catalogue::rule::{Activation, Rule, Server};
-use crate::plan::{Finding, Severity};
+use crate::plan::{Finding, Report, Severity};
 use crate::target::tlslib::TlsLibrary;
+use crate::target::versions::TargetVersions;
 
 pub const CIPHER_SUITE: Rule = Rule {
     id: "openldap.cipher-suite",
@@ -15,8 +16,8 @@ pub const CIPHER_SUITE: Rule = Rule {
     activation: Activation::Default,
     summary: "server cipher suite: a GnuTLS priority string or an OpenSSL list that allows only the profile's versions and suites",
     checks: "olcTLSCipherSuite in cn=config (TLSCipherSuite in slapd.conf's global part), in the dialect of the library slapd links. GnuTLS: a priority string whose enabled versions are all in the profile (it is GnuTLS's only protocol control). OpenSSL: a cipher list naming only the profile's suites (keywords such as HIGH cannot be proven strong). A value in the other library's dialect is broken: an OpenSSL list on GnuTLS makes slapd refuse the change (ldapmodify error 80) or fail at start. Checked only when the server has a certificate.",
-    writes: "GnuTLS: the profile's GnuTLS priority string (intermediate NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA, modern NORMAL:-VERS-ALL:+VERS-TLS1.3). OpenSSL: the profile's TLS 1.2 cipher list (modern has none and nothing is written). cn=config changes go in one change: one ldapmodify operation on the running server (ldapi:/// unless --ldap-uri), or, for a --root image or with --offline, an edit of cn=config.ldif with its CRC32 recomputed. slapd.conf: in the global part, after its last TLS directive.",
-    refuses: "When cn=config.ldif's CRC32 is already wrong (openldap.crc); when no certificate is configured (openldap.certificate): TLS is off and a cipher suite alone enables nothing.",
+    writes: "GnuTLS: the profile's GnuTLS priority string (intermediate NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA, modern NORMAL:-VERS-ALL:+VERS-TLS1.3). On a GnuTLS older than 3.6, or of unknown version (--gnutls-version names it), strings naming no VERS-TLS1.3: intermediate NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1, old NORMAL:-VERS-SSL3.0. OpenSSL: the profile's TLS 1.2 cipher list (modern has none and nothing is written); old's ends in @SECLEVEL=0 on OpenSSL 3, without which OpenSSL refuses TLS 1.0 and 1.1. cn=config changes go in one change: one ldapmodify operation on the running server (ldapi:/// unless --ldap-uri), or, for a --root image or with --offline, an edit of cn=config.ldif with its CRC32 recomputed. slapd.conf: in the global part, after its last TLS directive.",
+    refuses: "modern on a GnuTLS older than 3.6 or of unknown version: reported, nothing written (modern is TLS 1.3 only and such a GnuTLS rejects VERS-TLS1.3). When cn=config.ldif's CRC32 is already wrong (openldap.crc); when no certificate is configured (openldap.certificate): TLS is off and a cipher suite alone enables nothing.",
     versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default). VERS-TLS1.3 needs GnuTLS 3.6 or later.",
     sources: &[
         "slapd-config(5) <https://www.openldap.org/software/man.cgi?query=slapd-config>",
@@ -56,24 +57,47 @@ pub(super) fn judge_suite(lib: TlsLibrary, profile: Profile, value: &str) -> Ver
     }
 }
 
-pub(super) fn wanted_suite(lib: TlsLibrary, profile: Profile) -> Option<&'static str> {
+/// The cipher-suite value to write for `lib` and the target's versions, with
+/// a note (` (...)`, for the reason) when it is the portable one; `Err(why)`
+/// when nothing that meets the profile would work (modern on a GnuTLS
+/// without TLS 1.3). GnuTLS before 3.6 rejects `VERS-TLS1.3`; the old
+/// profile's OpenSSL list gets `@SECLEVEL=0` on OpenSSL 3.
+pub(super) fn wanted_suite(
+    lib: TlsLibrary,
+    profile: Profile,
+    versions: &TargetVersions,
+) -> std::result::Result<Option<(String, String)>, String> {
     match lib {
-        TlsLibrary::Gnutls => Some(profile.gnutls_priority()),
-        TlsLibrary::Openssl => profile.openssl_ciphers(),
+        TlsLibrary::Gnutls => {
+            profile
+                .gnutls_priority_for(&versions.gnutls_tls13())
+                .map(|(w, note)| {
+                    Some((
+                        w.to_string(),
+                        note.map(|n| format!(" ({n})")).unwrap_or_default(),
+                    ))
+                })
+        }
+        TlsLibrary::Openssl => Ok(profile
+            .openssl_ciphers_for(versions.openssl_release())
+            .map(|l| (l, String::new()))),
     }
 }
 
 /// The finding and wanted value when the server's suite does not meet the
-/// profile.
+/// profile; when nothing can be written (modern on a GnuTLS without
+/// TLS 1.3), the finding goes to `report` as blocked.
 pub(super) fn server(
     s: &Surface,
     lib: TlsLibrary,
     profile: Profile,
+    versions: &TargetVersions,
     cert_line: usize,
+    report: &mut Report,
 ) -> Option<(Finding, Want)> {
     let (get, name, file) = (s.get, s.name, s.file);
     let suite = get(CIPHER);
-    let wanted = wanted_suite(lib, profile);
+    let wanted = wanted_suite(lib, profile, versions);
     let verdict = suite.as_ref().map(|(v, _)| judge_suite(lib, profile, v));
     let (severity, reason) = match (&verdict, lib) {
         (Some(Verdict::Ok), _) => (None, String::new()),
@@ -83,22 +107,31 @@ pub(super) fn server(
         (None, TlsLibrary::Gnutls) => (Some(Severity::High), "not set: GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 (with GnuTLS, the cipher suite is also the only protocol control)".into()),
         (None, TlsLibrary::Openssl) => (Some(Severity::Medium), "not set: OpenSSL's default list is used".into()),
     };
-    if let (Some(sev), Some(w)) = (severity, wanted) {
-        let line = suite.as_ref().map_or(cert_line, |s| s.1);
-        let mut f = Finding::new("openldap.cipher-suite", sev, file, line);
-        f.current = suite.as_ref().map(|s| format!("{}: {}", name(CIPHER), s.0));
-        f.wanted = Some(format!("{}: {w}", name(CIPHER)));
-        f.reason = reason;
-        return Some((
-            f,
-            Want {
-                rule: "openldap.cipher-suite",
-                setting: CIPHER,
-                value: w.to_string(),
-            },
-        ));
+    let sev = severity?;
+    let line = suite.as_ref().map_or(cert_line, |s| s.1);
+    let mut f = Finding::new("openldap.cipher-suite", sev, file, line);
+    f.current = suite.as_ref().map(|s| format!("{}: {}", name(CIPHER), s.0));
+    match wanted {
+        Ok(Some((w, note))) => {
+            f.wanted = Some(format!("{}: {w}", name(CIPHER)));
+            f.reason = format!("{reason}{note}");
+            Some((
+                f,
+                Want {
+                    rule: "openldap.cipher-suite",
+                    setting: CIPHER,
+                    value: w,
+                },
+            ))
+        }
+        Err(why) => {
+            f.reason = reason;
+            f.blocked = Some(why);
+            report.findings.push(f);
+            None
+        }
+        Ok(None) => None,
     }
-    None
 }
 
 #[cfg(test)]

@@ -38,8 +38,8 @@ pub const CLIENT_CIPHER_SUITE: Rule = Rule {
     activation: Activation::Default,
     summary: "an existing ldap.conf TLS_CIPHER_SUITE in the library's dialect, at the profile (never added)",
     checks: "An existing ldap.conf TLS_CIPHER_SUITE, judged as the server's cipher suite in the library's dialect: one in the other dialect breaks every client StartTLS (Connect error -11); one that allows versions or suites outside the profile is weak. An absent TLS_CIPHER_SUITE is not a finding: Mozilla's guidelines are for servers, and the server decides what is negotiated.",
-    writes: "Only over a weak or wrong-dialect value: the profile's GnuTLS priority string (GnuTLS) or TLS 1.2 cipher list (OpenSSL; nothing for modern, which has none). It never adds the setting: a client list locks the clients out of older servers.",
-    refuses: "It never inserts a missing TLS_CIPHER_SUITE (see above); on OpenSSL under modern there is no list to write.",
+    writes: "Only over a weak or wrong-dialect value: the value openldap.cipher-suite writes for the library and its version: the profile's GnuTLS priority string (GnuTLS; without VERS-TLS1.3 on a GnuTLS older than 3.6 or of unknown version) or TLS 1.2 cipher list (OpenSSL; old's with @SECLEVEL=0 on OpenSSL 3; nothing for modern, which has none). It never adds the setting: a client list locks the clients out of older servers.",
+    refuses: "It never inserts a missing TLS_CIPHER_SUITE (see above); on OpenSSL under modern there is no list to write; nor under modern on a GnuTLS older than 3.6 or of unknown version (modern is TLS 1.3 only).",
     versions: "OpenLDAP 2.4 to 2.6, linked with GnuTLS (Debian, Ubuntu) or OpenSSL (RHEL, SUSE, upstream default).",
     sources: &[
         "ldap.conf(5) <https://www.openldap.org/software/man.cgi?query=ldap.conf>",
@@ -152,7 +152,7 @@ pub(super) fn ldap_conf(
     // servers, and a client list locks out older servers. Only an existing
     // one that is weak or in the wrong dialect is fixed.
     if let Some((v, line, i)) = get("TLS_CIPHER_SUITE")
-        && let Some(w) = wanted_suite(lib, profile)
+        && let Ok(Some((w, note))) = wanted_suite(lib, profile, &opts.versions)
     {
         let reason = match judge_suite(lib, profile, &v) {
             Verdict::Ok => None,
@@ -168,12 +168,12 @@ pub(super) fn ldap_conf(
             let mut fi = Finding::new("openldap.client-cipher-suite", Severity::High, file, line);
             fi.current = Some(format!("TLS_CIPHER_SUITE {v}"));
             fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}"));
-            fi.reason = reason;
+            fi.reason = format!("{reason}{note}");
             plan(
                 fi,
                 "openldap.client-cipher-suite",
                 "TLS_CIPHER_SUITE",
-                w,
+                &w,
                 Some(i),
                 report,
             );

@@ -77,6 +77,7 @@ pub(super) fn cn_config(
         root,
         lib,
         profile,
+        &opts.versions,
         report,
     );
     let planned: Vec<(Finding, Want)> = planned

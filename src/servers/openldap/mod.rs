@@ -43,6 +43,7 @@ use crate::syntax::Syntax;
 use crate::syntax::ldif::{self, Ldif};
 use crate::syntax::openldap_conf::{self, Conf, Dialect, Kind};
 use crate::target::tlslib::TlsLibrary;
+use crate::target::versions::TargetVersions;
 use std::path::PathBuf;
 
 /// The OpenLDAP rules, in the order `tlsmend rules` lists them.
@@ -158,6 +159,12 @@ pub fn audit(o: &OpenLdap, root: &Root, opts: &Options, mode: &Mode, report: &mu
         return;
     };
     report.notes.push(format!("openldap: {lib} build ({how})"));
+    if lib == TlsLibrary::Gnutls {
+        report.notes.push(format!(
+            "openldap: {}",
+            TargetVersions::describe("GnuTLS", opts.versions.gnutls.as_ref())
+        ));
+    }
     let profile = opts.profile;
     if let Some((f, l)) = &o.cn_config {
         cn_config::cn_config(f, l, root, lib, profile, opts, mode, report);
@@ -185,6 +192,7 @@ fn server_rules(
     root: &Root,
     lib: TlsLibrary,
     profile: Profile,
+    versions: &TargetVersions,
     report: &mut Report,
 ) -> Vec<(Finding, Want)> {
     let mut planned = Vec::new();
@@ -192,7 +200,9 @@ fn server_rules(
         return planned;
     };
     dh_params::server(s, root, profile, report);
-    planned.extend(cipher_suite::server(s, lib, profile, cert_line));
+    planned.extend(cipher_suite::server(
+        s, lib, profile, versions, cert_line, report,
+    ));
     planned.extend(protocol_min::server(s, lib, profile, cert_line, report));
     planned
 }

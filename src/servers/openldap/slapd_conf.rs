@@ -32,6 +32,7 @@ pub(super) fn slapd_conf(
         root,
         lib,
         profile,
+        &opts.versions,
         report,
     );
     // New directives go after the last TLS directive of the global part,
