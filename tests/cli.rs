@@ -1372,3 +1372,56 @@ fn old_profile_appends_seclevel_0_on_openssl_3_only() {
     assert!(diff.contains(":DES-CBC3-SHA\n"), "{diff}");
     assert!(!diff.contains("SECLEVEL"), "{diff}");
 }
+
+// The merge of target versions into the split Courier and OpenLDAP rules:
+// Courier's OpenSSL cipher list for old carries @SECLEVEL=0 on OpenSSL 3
+// (its protocol value still comes from couriertls's table), and an existing
+// weak ldap.conf client list on GnuTLS 3.5 gets the string without
+// VERS-TLS1.3.
+#[test]
+fn courier_and_ldap_conf_follow_the_target_versions() {
+    let t = courier_root("IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\n");
+    let s = t.path().join("var/lib/dpkg");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(s.join("status"), dpkg(&[("libssl3", "3.0.15-1~deb12u1")])).unwrap();
+    let args = ["--server", "courier", "--tls-library", "openssl"];
+    let old = text(&dry_run(t.path(), &[&args[..], &["--profile", "old"]].concat()).stdout);
+    assert!(old.contains(":DES-CBC3-SHA:@SECLEVEL=0\"\n"), "{old}");
+    let mid = text(&dry_run(t.path(), &args).stdout);
+    assert!(
+        mid.contains("+TLS_PROTOCOL=TLSv1.2++\n") && !mid.contains("SECLEVEL"),
+        "{mid}"
+    );
+
+    let l = tempfile::tempdir().unwrap();
+    let d = l.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("ldap.conf"),
+        "TLS_CACERT /etc/ssl/certs/ca.pem\nTLS_CIPHER_SUITE NORMAL\n",
+    )
+    .unwrap();
+    let args = ["--server", "openldap", "--tls-library", "gnutls"];
+    let diff = text(
+        &dry_run(
+            l.path(),
+            &[&args[..], &["--gnutls-version", "3.5.8"]].concat(),
+        )
+        .stdout,
+    );
+    assert!(
+        diff.contains("+TLS_CIPHER_SUITE NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1\n"),
+        "{diff}"
+    );
+    let diff = text(
+        &dry_run(
+            l.path(),
+            &[&args[..], &["--gnutls-version", "3.7.9"]].concat(),
+        )
+        .stdout,
+    );
+    assert!(
+        diff.contains("+TLS_CIPHER_SUITE NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"),
+        "{diff}"
+    );
+}
