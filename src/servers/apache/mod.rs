@@ -30,6 +30,7 @@ use crate::servers::apache::model::{ApacheTree, Item};
 use crate::source::Span;
 use crate::style;
 use crate::syntax::apache::{Config, Node};
+use crate::target::versions::{Capability, TargetVersions};
 
 pub const RULES: &[Rule] = &[
     settings::PROTOCOL,
@@ -55,14 +56,30 @@ struct Ctx<'a> {
     report: &'a mut Report,
 }
 
-pub fn audit(tree: &ApacheTree, root: &Root, profile: Profile, report: &mut Report) {
+pub fn audit(
+    tree: &ApacheTree,
+    root: &Root,
+    profile: Profile,
+    versions: &TargetVersions,
+    report: &mut Report,
+) {
+    report.notes.push(format!(
+        "apache: {}, {}",
+        TargetVersions::describe("httpd", versions.apache.as_ref()),
+        TargetVersions::describe("OpenSSL", versions.openssl.as_ref())
+    ));
+    if let Capability::No(why) | Capability::Unknown(why) = versions.apache_tls13() {
+        report
+            .notes
+            .push(format!("apache: no TLSv1.3 is written: {why}"));
+    }
     let mut cx = Ctx {
         tree,
         root,
         profile,
         report,
     };
-    for s in settings::settings(tree, profile) {
+    for s in settings::settings(tree, profile, versions) {
         cx.setting(&s);
     }
     cx.system_cipher_policy();

@@ -6,12 +6,13 @@
 
 use super::Ctx;
 use super::model::{ApacheTree, Item, Layout};
-use crate::catalogue::profile::{Profile, Version};
+use crate::catalogue::profile::{Profile, SECLEVEL_0, Version};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::edit::Patch;
 use crate::plan::{Change, Severity};
 use crate::style;
 use crate::target::ciphers::{self, Verdict};
+use crate::target::versions::{Capability, HTTPD_SESSION_TICKETS, TargetVersions};
 
 pub const PROTOCOL: Rule = Rule {
     id: "apache.protocol",
@@ -20,9 +21,9 @@ pub const PROTOCOL: Rule = Rule {
     activation: Activation::Default,
     summary: "SSLProtocol allows only the profile's TLS versions",
     checks: "The SSLProtocol that applies to each TLS virtual host (its own, else the server config's), evaluated as mod_ssl does: a bare name starts a new set, `+`/`-` add and remove, `all` is SSLv3 to TLS 1.3. The set must be non-empty and hold only the profile's versions. No SSLProtocol at all means httpd's default `all -SSLv3`, which allows TLS 1.0 and 1.1. On Debian the finding says that OpenSSL 3's default security level may already refuse TLS 1.0/1.1 at run time, while the configuration still permits them.",
-    writes: "modern: `-all +TLSv1.3`; intermediate: `-all +TLSv1.2 +TLSv1.3`; old: `-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3`. A weak value is set in place (server config or virtual host); a missing one is added once in the server config after the last SSL directive (uncommenting a `#SSLProtocol` there), or in each TLS virtual host when the server config has no SSL directive.",
-    refuses: "nothing: a weak or missing value is always fixed in place. An unknown protocol name makes the value unjudgeable and it is replaced with the profile's.",
-    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL. TLS 1.3 needs httpd 2.4.36+ and OpenSSL 1.1.1+.",
+    writes: "modern: `-all +TLSv1.3`; intermediate: `-all +TLSv1.2 +TLSv1.3`; old: `-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3`. TLSv1.3 is named only where httpd is known to be 2.4.36+ and OpenSSL 1.1.1+ (dpkg database, version strings in the binaries, or --apache-version/--openssl-version); otherwise intermediate writes `-all +TLSv1.2` and old `-all +TLSv1 +TLSv1.1 +TLSv1.2`, and the finding says why. A weak value is set in place (server config or virtual host); a missing one is added once in the server config after the last SSL directive (uncommenting a `#SSLProtocol` there), or in each TLS virtual host when the server config has no SSL directive.",
+    refuses: "modern on a target whose httpd or OpenSSL cannot do TLS 1.3, or whose versions are unknown: reported, not written (an older httpd refuses `TLSv1.3` at start, and modern allows nothing else). Otherwise a weak or missing value is always fixed in place; an unknown protocol name makes the value unjudgeable and it is replaced with the profile's.",
+    versions: "Apache httpd 2.4 with mod_ssl and OpenSSL. TLS 1.3 needs httpd 2.4.36+ and OpenSSL 1.1.1+ (an older httpd refuses the name: \"Illegal protocol\").",
     sources: &[
         "mod_ssl, SSLProtocol <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslprotocol>",
         "RFC 8996, Deprecating TLS 1.0 and TLS 1.1 <https://www.rfc-editor.org/rfc/rfc8996>",
@@ -37,7 +38,7 @@ pub const CIPHERS: Rule = Rule {
     activation: Activation::Default,
     summary: "SSLCipherSuite uses only the profile's TLS 1.2 ciphers (not for modern)",
     checks: "The SSLCipherSuite (TLS 1.2 and below: no protocol argument, or `SSL`) that applies to each TLS virtual host. The list is judged by what it expands to: the host's OpenSSL library (the one tlsmend is linked with, which may differ from the target's) parses it at the @SECLEVEL written in it and lists the TLS 1.2 suites it enables. A list whose expansion is a non-empty subset of the profile's acceptable suites (Mozilla's intermediate list, the 5.7 list with DHE, and for old the old list) meets the profile, however it is written (`ECDHE+AESGCM:!AES128` is kept). `@SECLEVEL=0` fails every profile but old. `PROFILE=SYSTEM` (RHEL/Fedora crypto-policies) and `@SYSTEM` hand the choice to the system policy, whose levels are TLS 1.2+: they meet the profile and are reported as info only. A list OpenSSL rejects entirely (no cipher matched) is broken, since httpd refuses to start with it, unless every name in it is an acceptable suite (the target's OpenSSL may know a name the host's does not). `SSLCipherSuite TLSv1.3 ...` sets TLS 1.3 suites and is not judged here. Not run for modern (TLS 1.3 only).",
-    writes: "intermediate: Mozilla's intermediate list (ECDHE with AES-GCM and ChaCha20-Poly1305); old: Mozilla 5.8's old list. Set in place, or added once in the server config (or per TLS virtual host) when missing.",
+    writes: "intermediate: Mozilla's intermediate list (ECDHE with AES-GCM and ChaCha20-Poly1305); old: Mozilla 5.8's old list, ending in `@SECLEVEL=0` when the target's OpenSSL is 3.x (OpenSSL 3's default security level otherwise refuses TLS 1.0 and 1.1; left out when the version is unknown, since an OpenSSL before 1.1.0 rejects the whole list). Set in place, or added once in the server config (or per TLS virtual host) when missing.",
     refuses: "`PROFILE=SYSTEM` and `@SYSTEM`: reported (info), never replaced: the system crypto policy decides, and replacing it would detach the host from its policy.",
     versions: "Apache httpd 2.4 with mod_ssl and OpenSSL; the expansion uses the OpenSSL library tlsmend runs with (on Debian 12, OpenSSL 3.0), so a list that depends on the target's build can expand differently there.",
     sources: &[
@@ -88,7 +89,7 @@ pub const SESSION_TICKETS: Rule = Rule {
     summary: "SSLSessionTickets off",
     checks: "The SSLSessionTickets that applies to each TLS virtual host. Tickets are on by default, and httpd never rotates the ticket key while it runs, which undoes forward secrecy for every session resumed with it.",
     writes: "`SSLSessionTickets off`: set in place of `on`, or added once in the server config (or per TLS virtual host) when absent.",
-    refuses: "nothing.",
+    refuses: "A missing directive is not added unless httpd is known to be 2.4.11+ (dpkg database, version string in the binary, or --apache-version): it is reported with the reason. An existing line proves httpd knows it, and is fixed anyway.",
     versions: "Apache httpd 2.4.11+ (an older httpd refuses the directive at start).",
     sources: &[
         "mod_ssl, SSLSessionTickets <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslsessiontickets>",
@@ -111,6 +112,15 @@ pub(super) struct Setting {
     reason: String,
     absent_reason: String,
     absent_severity: Severity,
+    /// Appended to a reason that replaces `reason` (the cipher list's
+    /// expansion): what the target's versions change in `wanted`.
+    note: String,
+    /// Report, never write: the target cannot take any value that meets
+    /// the profile (modern on an httpd or OpenSSL without TLS 1.3).
+    blocked: Option<String>,
+    /// Report the directive's absence, never add it: the target's httpd may
+    /// not know the directive (a value already there proves it does).
+    absent_blocked: Option<String>,
 }
 
 fn protocols(args: &[String]) -> Option<Vec<Version>> {
@@ -163,12 +173,33 @@ pub(super) fn on_off(args: &[String], want_on: bool) -> bool {
     args.len() == 1 && args[0].eq_ignore_ascii_case(if want_on { "on" } else { "off" })
 }
 
-pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
+pub(super) fn settings(
+    tree: &ApacheTree,
+    profile: Profile,
+    versions: &TargetVersions,
+) -> Vec<Setting> {
     let p = profile;
-    let wanted_protocols = match p {
-        Profile::Modern => "-all +TLSv1.3",
-        Profile::Intermediate => "-all +TLSv1.2 +TLSv1.3",
-        Profile::Old => "-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3",
+    // TLSv1.3 only where httpd (2.4.36+) and OpenSSL (1.1.1+) are known to
+    // take it: an older httpd refuses the name at start ("Illegal protocol").
+    let tls13 = versions.apache_tls13();
+    let wanted_protocols = match (p, &tls13) {
+        (Profile::Modern, _) => "-all +TLSv1.3",
+        (Profile::Intermediate, Capability::Yes) => "-all +TLSv1.2 +TLSv1.3",
+        (Profile::Intermediate, _) => "-all +TLSv1.2",
+        (Profile::Old, Capability::Yes) => "-all +TLSv1 +TLSv1.1 +TLSv1.2 +TLSv1.3",
+        (Profile::Old, _) => "-all +TLSv1 +TLSv1.1 +TLSv1.2",
+    };
+    let (protocol_blocked, protocol_note) = match (&tls13, p) {
+        (Capability::Yes, _) => (None, String::new()),
+        (Capability::No(why) | Capability::Unknown(why), Profile::Modern) => (
+            Some(format!(
+                "{why}; the modern profile is TLS 1.3 only, so nothing is written (use --profile intermediate, or name the versions with --apache-version and --openssl-version)"
+            )),
+            String::new(),
+        ),
+        (Capability::No(why) | Capability::Unknown(why), _) => {
+            (None, format!(" Written without TLSv1.3: {why}."))
+        }
     };
     let debian_note = if tree.layout == Layout::Debian {
         " Debian's OpenSSL 3 may already refuse TLS 1.0/1.1 at its default security level, but the configuration still permits them and another build or @SECLEVEL=0 would enable them."
@@ -185,19 +216,33 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         }),
         severity: Severity::High,
         reason: format!(
-            "allows protocol versions outside the {} profile (TLS 1.0 and 1.1 are deprecated by RFC 8996).{debian_note}",
+            "allows protocol versions outside the {} profile (TLS 1.0 and 1.1 are deprecated by RFC 8996).{debian_note}{protocol_note}",
             p.name()
         ),
         absent_reason: format!(
-            "no SSLProtocol applies, so httpd's default `all -SSLv3` allows TLS 1.0 and 1.1 (deprecated by RFC 8996).{debian_note}"
+            "no SSLProtocol applies, so httpd's default `all -SSLv3` allows TLS 1.0 and 1.1 (deprecated by RFC 8996).{debian_note}{protocol_note}"
         ),
         absent_severity: Severity::High,
+        note: String::new(),
+        blocked: protocol_blocked,
+        absent_blocked: None,
     }];
-    if let Some(list) = p.openssl_ciphers() {
+    if let Some(list) = p.openssl_ciphers_for(versions.openssl_release()) {
+        // Old on OpenSSL 3: without @SECLEVEL=0 OpenSSL refuses TLS 1.0/1.1,
+        // the very clients the profile exists for. Written with the list; an
+        // existing list that meets old is kept without it (never weaken a
+        // list whose SSLProtocol may not even allow TLS 1.0).
+        let seclevel_note = if list.ends_with(SECLEVEL_0) {
+            "; on OpenSSL 3 the old profile needs @SECLEVEL=0, or OpenSSL refuses TLS 1.0 and 1.1 (Mozilla's generator appends it too)".to_string()
+        } else if p.values().needs_seclevel_0_on_openssl3 && versions.openssl.is_none() {
+            "; the OpenSSL version is unknown (pass --openssl-version), so @SECLEVEL=0 is not added: on OpenSSL 3 TLS 1.0 and 1.1 stay refused".to_string()
+        } else {
+            String::new()
+        };
         v.push(Setting {
             rule: "apache.ciphers",
             name: "SSLCipherSuite",
-            wanted: list.into(),
+            wanted: list,
             default_ok: false,
             judge: Box::new(move |a| {
                 tls12_list(a).is_none_or(|l| {
@@ -206,11 +251,14 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
             }),
             severity: Severity::High,
             reason: format!(
-                "the cipher list is not limited to the {} profile's forward-secret AEAD suites",
+                "the cipher list is not limited to the {} profile's forward-secret AEAD suites{seclevel_note}",
                 p.name()
             ),
-            absent_reason: "no SSLCipherSuite applies, so OpenSSL's default list (with CBC and non-forward-secret suites) is used".into(),
+            absent_reason: format!("no SSLCipherSuite applies, so OpenSSL's default list (with CBC and non-forward-secret suites) is used{seclevel_note}"),
             absent_severity: Severity::Medium,
+            note: seclevel_note,
+            blocked: None,
+            absent_blocked: None,
         });
     }
     let honor = p.honor_cipher_order();
@@ -228,6 +276,9 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         },
         absent_reason: "httpd's default is off; the old profile needs the server's order".into(),
         absent_severity: Severity::Medium,
+        note: String::new(),
+        blocked: None,
+        absent_blocked: None,
     });
     v.push(Setting {
         rule: "apache.compression",
@@ -239,6 +290,9 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         reason: "TLS compression enables the CRIME attack".into(),
         absent_reason: "off is httpd's default since 2.4.4; set explicitly so that an older build or an included file cannot turn it on".into(),
         absent_severity: Severity::Info,
+        note: String::new(),
+        blocked: None,
+        absent_blocked: None,
     });
     v.push(Setting {
         rule: "apache.session-tickets",
@@ -250,6 +304,14 @@ pub(super) fn settings(tree: &ApacheTree, profile: Profile) -> Vec<Setting> {
         reason: "session ticket keys are never rotated by httpd, which undoes forward secrecy".into(),
         absent_reason: "session tickets are on by default, and httpd never rotates their keys, which undoes forward secrecy".into(),
         absent_severity: Severity::Medium,
+        note: String::new(),
+        blocked: None,
+        // SSLSessionTickets appeared in 2.4.11: added only where httpd is
+        // known to have it (an existing line proves it, and is fixed anyway).
+        absent_blocked: match versions.apache_has("SSLSessionTickets", HTTPD_SESSION_TICKETS) {
+            Capability::Yes => None,
+            Capability::No(why) | Capability::Unknown(why) => Some(why),
+        },
     });
     v
 }
@@ -275,7 +337,12 @@ impl Ctx<'_> {
                 .then(|| tls12_list(&args).and_then(|l| self.cipher_detail(l)))
                 .flatten()
             {
-                f.reason = why;
+                f.reason = format!("{why}{}", s.note);
+            }
+            if let Some(why) = &s.blocked {
+                f.blocked = Some(why.clone());
+                self.push(f, None);
+                continue;
             }
             let file = f.file;
             let change = Change {
@@ -295,6 +362,15 @@ impl Ctx<'_> {
             .filter(|&v| tree.vhost_is_tls(v) && !covered.contains(&v))
             .collect();
         if uncovered.is_empty() {
+            return;
+        }
+        if let Some(why) = s.blocked.as_ref().or(s.absent_blocked.as_ref()) {
+            let vh = &tree.vhosts[uncovered[0]];
+            let mut f = self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start);
+            f.wanted = Some(s.wanted.clone());
+            f.reason = s.absent_reason.clone();
+            f.blocked = Some(why.clone());
+            self.push(f, None);
             return;
         }
         let anchor = tree
