@@ -1714,3 +1714,76 @@ fn courier_and_ldap_conf_follow_the_target_versions() {
         "{diff}"
     );
 }
+
+// SSLOpenSSLConfCmd follows the target's versions as SSLProtocol and
+// SSLCipherSuite do: old's CipherString gets @SECLEVEL=0 on OpenSSL 3, and
+// modern's MinProtocol TLSv1.3 is not written where TLS 1.3 cannot be.
+#[test]
+fn openssl_conf_cmd_follows_the_target_versions() {
+    let conf = [
+        "SSLOpenSSLConfCmd MinProtocol SSLv3",
+        "SSLOpenSSLConfCmd CipherString ALL",
+        "<VirtualHost *:443>",
+        " SSLEngine on",
+        "</VirtualHost>",
+        "",
+    ]
+    .join("\n");
+    let (t, _) = apache_findings(&conf, &[], "apache.openssl-conf-cmd");
+    let root = t.path().to_str().unwrap();
+    let dry = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "--root",
+            root,
+            "--dry-run",
+            "--only",
+            "apache.openssl-conf-cmd",
+        ];
+        args.extend_from_slice(extra);
+        text(&run(&args).stdout)
+    };
+    let old3 = dry(&[
+        "--profile",
+        "old",
+        "--apache-version",
+        "2.4.57",
+        "--openssl-version",
+        "3.0.13",
+    ]);
+    assert!(
+        old3.contains("+SSLOpenSSLConfCmd CipherString ECDHE-ECDSA-AES128-GCM-SHA256:")
+            && old3.contains(":@SECLEVEL=0\n"),
+        "{old3}"
+    );
+    let old11 = dry(&[
+        "--profile",
+        "old",
+        "--apache-version",
+        "2.4.57",
+        "--openssl-version",
+        "1.1.1",
+    ]);
+    assert!(!old11.contains("@SECLEVEL=0"), "{old11}");
+    let modern_new = dry(&[
+        "--profile",
+        "modern",
+        "--apache-version",
+        "2.4.57",
+        "--openssl-version",
+        "3.0.13",
+    ]);
+    assert!(
+        modern_new.contains("+SSLOpenSSLConfCmd MinProtocol TLSv1.3\n"),
+        "{modern_new}"
+    );
+    let modern_old = dry(&[
+        "--profile",
+        "modern",
+        "--apache-version",
+        "2.4.29",
+        "--openssl-version",
+        "1.1.0",
+    ]);
+    assert!(!modern_old.contains("MinProtocol"), "{modern_old}");
+}

@@ -53,6 +53,8 @@ struct Ctx<'a> {
     tree: &'a ApacheTree,
     root: &'a Root,
     profile: Profile,
+    /// The versions of httpd and OpenSSL the target runs, as far as known.
+    versions: &'a TargetVersions,
     report: &'a mut Report,
 }
 
@@ -77,6 +79,7 @@ pub fn audit(
         tree,
         root,
         profile,
+        versions,
         report,
     };
     for s in settings::settings(tree, profile, versions) {

@@ -11,6 +11,7 @@ use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::edit::Patch;
 use crate::plan::{Change, Severity};
 use crate::target::ciphers::{self, Verdict};
+use crate::target::versions::Capability;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -21,8 +22,8 @@ pub const OPENSSL_CONF_CMD: Rule = Rule {
     activation: Activation::Default,
     summary: "SSLOpenSSLConfCmd does not undo the profile (protocols, ciphers, groups, options)",
     checks: "Every `SSLOpenSSLConfCmd COMMAND VALUE` (command names compared case-insensitively, as OpenSSL's SSL_CONF does for configuration files). mod_ssl applies them after SSLProtocol and SSLCipherSuite, so they override both. `MinProtocol` below the profile's lowest version (or `None`) and `Protocol` enabling a version the profile refuses (`ALL`, `TLSv1`, `+TLSv1.1`; with OpenSSL 1.1.0+ mod_ssl's own minimum version still holds, with 1.0.2 it does not) are weaker. `MaxProtocol` below the profile's lowest version leaves no version at all. `CipherString` is judged like SSLCipherSuite, by what the host's OpenSSL expands it to (not for modern). `Ciphersuites` (TLS 1.3) may name only TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256 and TLS_AES_128_CCM_SHA256. `Curves`/`Groups` must not name a curve below 256 bits. `Options` must not turn on `Compression` or `UnsafeLegacyRenegotiation`.",
-    writes: "The value in place, on the SSLOpenSSLConfCmd line: MinProtocol: the profile's lowest version (`TLSv1.2`; modern `TLSv1.3`; old `TLSv1`). Protocol: only removals, which every OpenSSL from 1.0.2 knows (`-SSLv3,-TLSv1,-TLSv1.1`; modern adds `-TLSv1.2`; old `-SSLv3`), plus the removals already written, leaving the versions to SSLProtocol. CipherString: the profile's TLS 1.2 list. Ciphersuites: the profile's TLS 1.3 suites.",
-    refuses: "MaxProtocol, Curves/Groups and Options are reported, not written: the right group list depends on the target's OpenSSL (X25519MLKEM768 needs 3.5), and options and a maximum version are deliberate choices. A `CipherString` that hands over to the system policy (`PROFILE=SYSTEM`) is kept.",
+    writes: "The value in place, on the SSLOpenSSLConfCmd line: MinProtocol: the profile's lowest version (`TLSv1.2`; modern `TLSv1.3`; old `TLSv1`). Protocol: only removals, which every OpenSSL from 1.0.2 knows (`-SSLv3,-TLSv1,-TLSv1.1`; modern adds `-TLSv1.2`; old `-SSLv3`), plus the removals already written, leaving the versions to SSLProtocol. CipherString: the profile's TLS 1.2 list (old's ending in `@SECLEVEL=0` on OpenSSL 3, as apache.ciphers writes it). Ciphersuites: the profile's TLS 1.3 suites.",
+    refuses: "modern's MinProtocol and Protocol where httpd or OpenSSL cannot do TLS 1.3, or their versions are unknown: reported, not written (nothing would be left to negotiate). MaxProtocol, Curves/Groups and Options are reported, not written: the right group list depends on the target's OpenSSL (X25519MLKEM768 needs 3.5), and options and a maximum version are deliberate choices. A `CipherString` that hands over to the system policy (`PROFILE=SYSTEM`) is kept.",
     versions: "Apache httpd 2.4.8+ built with OpenSSL 1.0.2+ (SSLOpenSSLConfCmd). `Curves` needs 2.4.11+; `Groups`, `Ciphersuites` and TLSv1.3 need OpenSSL 1.1.1+. The CipherString expansion uses the OpenSSL tlsmend runs with, which may differ from httpd's.",
     sources: &[
         "mod_ssl, SSLOpenSSLConfCmd <https://httpd.apache.org/docs/2.4/mod/mod_ssl.html#sslopensslconfcmd>",
@@ -151,6 +152,12 @@ impl<'a> Ctx<'a> {
     pub(super) fn openssl_conf_cmds(&mut self) {
         let tree = self.tree;
         let p = self.profile;
+        // Modern's MinProtocol TLSv1.3 (and Protocol without TLSv1.2) leave
+        // no version on a target without TLS 1.3, as SSLProtocol would.
+        let no_tls13 = match (p, self.versions.apache_tls13()) {
+            (Profile::Modern, Capability::No(why) | Capability::Unknown(why)) => Some(why),
+            _ => None,
+        };
         for item in tree
             .items
             .iter()
@@ -207,7 +214,7 @@ impl<'a> Ctx<'a> {
                     )
                 }
                 "cipherstring" => {
-                    let Some(list) = p.openssl_ciphers() else {
+                    let Some(list) = p.openssl_ciphers_for(self.versions.openssl_release()) else {
                         continue; // modern: TLS 1.3 only
                     };
                     match ciphers::judge(value, p) {
@@ -221,13 +228,13 @@ impl<'a> Ctx<'a> {
                                     openssl::version::version()
                                 )
                             },
-                            Some(list.to_string()),
+                            Some(list),
                         ),
                         Verdict::Broken(e) => (
                             format!(
                                 "CipherString overrides SSLCipherSuite, and OpenSSL rejects it: {e}"
                             ),
-                            Some(list.to_string()),
+                            Some(list),
                         ),
                     }
                 }
@@ -298,6 +305,16 @@ impl<'a> Ctx<'a> {
             );
             f.current = Some(format!("{cmd} {value}"));
             f.reason = why;
+            let cmd_is_version = ["minprotocol", "protocol"]
+                .iter()
+                .any(|c| cmd.eq_ignore_ascii_case(c));
+            if let (Some(why), true, Some(_)) = (&no_tls13, cmd_is_version, &fix) {
+                f.blocked = Some(format!(
+                    "{why}; the modern profile is TLS 1.3 only, so nothing is written (use --profile intermediate, or name the versions with --apache-version and --openssl-version)"
+                ));
+                self.push(f, None);
+                continue;
+            }
             let Some(fix) = fix else {
                 f.severity = Severity::Medium;
                 f.blocked = Some(format!(
