@@ -36,6 +36,19 @@ pub struct Target {
     /// The Postfix version to write for (e.g. 3.7), when it cannot be read from postconf or dpkg.
     #[arg(long, value_name = "X.Y")]
     pub postfix_version: Option<crate::servers::postfix::model::PostfixVersion>,
+    /// The httpd version to write for (e.g. 2.4.57), when it cannot be read from the dpkg
+    /// database or the httpd binary under the root. TLSv1.3 is written for 2.4.36+ only.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub apache_version: Option<crate::target::versions::Release>,
+    /// The OpenSSL version httpd is linked with (e.g. 3.0.13), when it cannot be read from
+    /// the dpkg database or libcrypto under the root. TLS 1.3 needs 1.1.1+; on 3.0+ the old
+    /// profile's cipher list gets @SECLEVEL=0.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub openssl_version: Option<crate::target::versions::Release>,
+    /// The GnuTLS version Courier and OpenLDAP are linked with (e.g. 3.7.9), when it cannot be
+    /// read from the dpkg database or libgnutls under the root. VERS-TLS1.3 is written for 3.6+ only.
+    #[arg(long, value_name = "X.Y.Z")]
+    pub gnutls_version: Option<crate::target::versions::Release>,
     /// Also run this opt-in rule (repeatable), e.g. --with postfix.opportunistic-protocols.
     /// The interactive review offers opt-in rules' changes anyway, after the profile's, default no.
     #[arg(long = "with", value_name = "RULE")]
@@ -84,7 +97,7 @@ pub enum Command {
         /// Only this rule (repeatable).
         #[arg(long = "only", value_name = "RULE")]
         only: Vec<String>,
-        /// Not this rule (repeatable), e.g. --skip courier.imaps-off
+        /// Not this rule (repeatable), e.g. --skip courier.tls-required
         #[arg(long = "skip", value_name = "RULE")]
         skip: Vec<String>,
         /// Do not run the daemons' own checkers on a staging copy before writing (not recommended).

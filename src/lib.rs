@@ -38,6 +38,7 @@ pub mod live;
 pub mod plan;
 pub mod review;
 pub mod servers;
+pub mod session;
 pub mod source;
 pub mod style;
 pub mod syntax;

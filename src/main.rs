@@ -13,6 +13,7 @@ use tlsmend::discover::Root;
 use tlsmend::plan::Report;
 use tlsmend::review::{self, Painter, TermPrompt};
 use tlsmend::servers::{self, Options};
+use tlsmend::session;
 use tlsmend::syntax::Syntax;
 
 fn main() -> ExitCode {
@@ -120,6 +121,11 @@ fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
         profile: target.profile,
         tls_library: target.tls_library,
         postfix_version: target.postfix_version,
+        versions: tlsmend::target::versions::TargetVersions::overrides(
+            target.apache_version,
+            target.openssl_version,
+            target.gnutls_version,
+        ),
         only: only.to_vec(),
         skip: skip.to_vec(),
         with: target.with.clone(),
@@ -224,29 +230,41 @@ struct How {
     reload: bool,
 }
 
+/// The terminal side of the pipeline's messages.
+struct Console {
+    /// Set when stdout is closed (`| head`): what must still be done
+    /// (reload, probe, rollback) goes on; only the printing stops.
+    stdout_closed: bool,
+}
+
+impl session::Reporter for Console {
+    fn say(&mut self, line: &str) {
+        if !self.stdout_closed && writeln!(std::io::stdout(), "{line}").is_err() {
+            self.stdout_closed = true;
+        }
+    }
+    fn warn(&mut self, line: &str) {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+    fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        std::io::stdout().write_all(bytes)
+    }
+}
+
 fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
-    let (dry_run, yes, backup_dir) = (how.dry_run, how.yes, how.backup_dir.as_path());
-    let (only, skip) = (&how.only[..], &how.skip[..]);
-    if !dry_run && !yes && !std::io::stdin().is_terminal() {
+    let mut opts = options(target, &how.only, &how.skip);
+    opts.check_rule_names().map_err(anyhow::Error::msg)?;
+    if !how.dry_run && !how.yes && !std::io::stdin().is_terminal() {
         bail!(
             "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
         );
     }
-    let mut opts = options(target, only, skip);
-    opts.check_rule_names().map_err(anyhow::Error::msg)?;
     // The review offers opt-in rules after the profile's changes.
-    opts.offer_opt_in = !dry_run && !yes;
-    let report = servers::audit(root, &opts)?;
-    for f in report.findings.iter().filter(|f| f.change.is_none()) {
-        if let Some(b) = &f.blocked {
-            eprintln!(
-                "tlsmend: not planned: {} at {}:{}: {b}",
-                f.rule,
-                report.files[f.file].shown().display(),
-                f.line
-            );
-        }
-    }
+    opts.offer_opt_in = !how.dry_run && !how.yes;
+    let mut console = Console {
+        stdout_closed: false,
+    };
+    let report = session::plan(root, &opts, &mut console)?;
     if report.changes.is_empty() {
         eprintln!(
             "tlsmend: nothing to change (profile {})",
@@ -254,32 +272,16 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         );
         return Ok(0);
     }
-    let all: Vec<usize> = (0..report.changes.len()).collect();
-    if dry_run {
-        let files = report
-            .render(&all)
-            .map_err(|(f, e)| anyhow::anyhow!("{}: {e}", report.files[f].shown().display()))?;
-        let mut out = std::io::stdout().lock();
-        for (f, new) in files {
-            let file = &report.files[f];
-            out.write_all(&review::unified_diff(
-                &root.diff_name(&file.real),
-                &file.source.bytes,
-                &new,
-                3,
-            ))?;
-        }
-        for c in report.changes.iter().filter_map(|c| c.ldap.as_ref()) {
-            out.write_all(review::ldap_text(c).as_bytes())?;
-        }
+    if how.dry_run {
+        session::dry_run(&report, root, &mut console)?;
         eprintln!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
         );
         return Ok(1);
     }
-    let selected = if yes {
-        all
+    let selected = if how.yes {
+        (0..report.changes.len()).collect()
     } else {
         let term = dialoguer::console::Term::stdout();
         let painter = Painter::for_terminal(true);
@@ -295,125 +297,12 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         println!("no change approved: nothing was written");
         return Ok(0);
     }
-    if how.validate {
-        let v = tlsmend::live::validate::validate(&report, root, &selected);
-        for n in &v.notes {
-            eprintln!("tlsmend: note: {n}");
-        }
-        if !v.failures.is_empty() {
-            for (c, checker, message) in &v.failures {
-                let change = &report.changes[*c];
-                eprintln!(
-                    "tlsmend: {checker} rejects change [{}] {}:",
-                    change.rule, change.reason
-                );
-                for line in message.lines().take(12) {
-                    eprintln!("    {line}");
-                }
-            }
-            bail!("the daemons' own checkers reject the result (above); nothing was written");
-        }
-        for p in &v.passed {
-            eprintln!("tlsmend: checked with {p}");
-        }
-    } else {
-        eprintln!(
-            "tlsmend: warning: --no-validate: the daemons' checkers were not run on the result"
-        );
-    }
-    // Which daemons run now: --reload reloads (and judges) only those.
-    let running = how.reload.then(|| {
-        let files: Vec<PathBuf> = report.files.iter().map(|f| f.host.clone()).collect();
-        tlsmend::live::reload::running(tlsmend::live::reload::targets(&report, &files), root, &opts)
-    });
-    let run = tlsmend::commit::commit(&report, &selected, backup_dir)?;
-    let Some(run) = run else {
-        println!("the approved changes leave every file as it was: nothing was written");
-        return Ok(0);
+    let settings = session::Settings {
+        backup_dir: how.backup_dir.clone(),
+        validate: how.validate,
+        reload: how.reload,
     };
-    for e in &run.entries {
-        println!("wrote {}", e.shown.display());
-    }
-    for r in &run.ldap {
-        println!(
-            "changed {} on {} with ldapmodify (live: no reload needed)",
-            r.change.dn, r.change.uri
-        );
-    }
-    println!(
-        "{} change(s) applied; originals saved in {}\nundo with: tlsmend rollback {} --backup-dir {}",
-        selected.len(),
-        run.dir.display(),
-        run.id,
-        backup_dir.display()
-    );
-    let written: Vec<PathBuf> = run.entries.iter().map(|e| e.path.clone()).collect();
-    let mut targets = tlsmend::live::reload::targets(&report, &written);
-    if let Some((up, notes)) = running {
-        for n in notes {
-            eprintln!("tlsmend: note: {n}");
-        }
-        // Of what was written, reload what runs.
-        targets.apache_confdir = targets
-            .apache_confdir
-            .filter(|_| up.apache_confdir.is_some());
-        targets.postfix_dirs.retain(|d| up.postfix_dirs.contains(d));
-        targets.courier &= up.courier;
-    }
-    if !how.reload {
-        if targets.apache_confdir.is_some() {
-            println!(
-                "reload Apache to use them: apache2ctl -t && apache2ctl graceful (or run apply with --reload)"
-            );
-        }
-        if !targets.postfix_dirs.is_empty() {
-            println!("reload Postfix to use them: postfix reload");
-        }
-        if targets.courier {
-            println!(
-                "restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)"
-            );
-        }
-        return Ok(0);
-    }
-    let (done, notes) =
-        tlsmend::live::reload::reload(&targets, root, tlsmend::live::reload::Mode::Graceful);
-    for d in &done {
-        println!("reloaded: {d}");
-    }
-    for n in &notes {
-        eprintln!("tlsmend: note: {n}");
-    }
-    match tlsmend::live::reload::probe(&targets, root, &opts, std::time::Duration::from_secs(10)) {
-        Ok(seen) => {
-            for s in seen {
-                println!("probed: {s}");
-            }
-            Ok(0)
-        }
-        Err(why) => {
-            eprintln!("tlsmend: after the reload: {why}");
-            eprintln!("tlsmend: rolling back run {} and reloading again", run.id);
-            let restored = tlsmend::backup::rollback(&run, false).map_err(anyhow::Error::msg)?;
-            for r in restored {
-                if let tlsmend::backup::Restore::Restored(p) = r {
-                    eprintln!("tlsmend: restored {}", p.display());
-                }
-            }
-            let (done, notes) =
-                tlsmend::live::reload::reload(&targets, root, tlsmend::live::reload::Mode::Restart);
-            for d in done {
-                eprintln!("tlsmend: reloaded again: {d}");
-            }
-            for n in notes {
-                eprintln!("tlsmend: note: {n}");
-            }
-            bail!(
-                "the new configuration did not come up ({why}); run {} was rolled back",
-                run.id
-            )
-        }
-    }
+    session::write_selected(&report, root, &opts, &settings, &selected, &mut console)
 }
 
 fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Result<u8> {

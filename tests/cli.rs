@@ -292,6 +292,8 @@ fn only_and_skip_select_rules() {
         "gnutls",
         "--only",
         "courier.imaps-off",
+        "--with",
+        "courier.imaps-off",
     ]);
     assert_eq!(code(&o), 1);
     let d = text(&o.stdout);
@@ -310,6 +312,14 @@ fn only_and_skip_select_rules() {
         "courier.imaps-off",
     ]);
     assert!(!text(&o.stdout).contains("#IMAPDSSLSTART"));
+    // Issue 8: courier.imaps-off is opt-in: without --with, unattended runs
+    // keep IMAPS on 993.
+    let o = run(&["apply", "--root", r, "--dry-run", "--tls-library", "gnutls"]);
+    let d = text(&o.stdout);
+    assert!(
+        d.contains("+IMAP_TLS_REQUIRED=1") && !d.contains("#IMAPDSSLSTART"),
+        "{d}"
+    );
     let o = run(&["apply", "--root", r, "--dry-run", "--only", "apache.nope"]);
     assert_eq!(code(&o), 2);
     assert!(text(&o.stderr).contains("tlsmend rules"));
@@ -991,4 +1001,1088 @@ fn postfix_small_dh_parameters_are_reported() {
     std::fs::write(&dh, big.params_to_pem().unwrap()).unwrap();
     let f = audit_json(t.path(), &[]);
     assert!(!f.iter().any(|x| x["rule"] == "postfix.dh-params"), "{f:?}");
+}
+
+/// Audits `apache2.conf` (and the certificates named) in a fresh root;
+/// returns the root and the JSON findings of `rule`.
+fn apache_findings(
+    conf: &str,
+    certs: &[(&str, &str)],
+    rule: &str,
+) -> (tempfile::TempDir, Vec<serde_json::Value>) {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    for (name, fixture) in certs {
+        std::fs::copy(
+            repo().join("tests/fixtures/certs").join(fixture),
+            d.join(name),
+        )
+        .unwrap();
+    }
+    std::fs::write(d.join("apache2.conf"), conf).unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    let f = v["findings"].as_array().unwrap();
+    let f = f.iter().filter(|x| x["rule"] == rule).cloned().collect();
+    (t, f)
+}
+
+/// The dry-run diff of `--only rule` on a root.
+fn dry_run_only(root: &Path, rule: &str) -> String {
+    let o = run(&[
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--dry-run",
+        "--only",
+        rule,
+    ]);
+    text(&o.stdout)
+}
+
+// See: issue 8, item 8. A redirect to a self-signed or snakeoil twin, one on
+// a virtual host that also listens on another port, and one over the ACME
+// challenge path each break a client.
+#[test]
+fn redirect_never_breaks_a_client() {
+    let tls = |name: &str, cert: &str| {
+        format!(
+            "<VirtualHost *:443>\n ServerName {name}\n SSLEngine on\n SSLCertificateFile {cert}\n</VirtualHost>\n"
+        )
+    };
+    let plain = |addr: &str, name: &str, extra: &str| {
+        format!("<VirtualHost {addr}>\n ServerName {name}\n{extra}</VirtualHost>\n")
+    };
+    let conf = [
+        tls("ok.test", "leaf.crt"),
+        plain("*:80", "ok.test", ""),
+        tls("self.test", "self.crt"),
+        plain("*:80", "self.test", ""),
+        tls("snake.test", "/etc/ssl/certs/ssl-cert-snakeoil.pem"),
+        plain("*:80", "snake.test", ""),
+        tls("keys.test", "leaf.crt"),
+        plain("*:80 *:11371", "keys.test", ""),
+        tls("acme.test", "leaf.crt"),
+        plain(
+            "*:80",
+            "acme.test",
+            " Alias /.well-known/acme-challenge/ /var/lib/acme/\n",
+        ),
+    ]
+    .concat();
+    let (t, f) = apache_findings(
+        &conf,
+        &[("leaf.crt", "leaf.crt"), ("self.crt", "rsa2048.crt")],
+        "apache.redirect",
+    );
+    assert_eq!(f.len(), 5, "{f:#?}");
+    let about = |name: &str| {
+        f.iter()
+            .find(|x| x["reason"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("{name}: {f:#?}"))
+    };
+    assert_eq!(about("ok.test")["fixable"], true);
+    let blocked = |name: &str| about(name)["blocked"].as_str().unwrap_or("").to_string();
+    assert!(blocked("self.test").contains("self-signed"), "{f:#?}");
+    assert!(blocked("snake.test").contains("snakeoil"), "{f:#?}");
+    assert!(blocked("keys.test").contains("*:11371"), "{f:#?}");
+    assert_eq!(about("acme.test")["fixable"], true);
+    let diff = dry_run_only(t.path(), "apache.redirect");
+    assert!(
+        diff.contains("+ Redirect permanent / https://ok.test/\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains(
+            "+ RedirectMatch permanent ^/(?!\\.well-known/acme-challenge/)(.*)$ https://acme.test/$1\n"
+        ),
+        "{diff}"
+    );
+    assert_eq!(diff.matches("\n+ Redirect").count(), 2, "{diff}");
+}
+
+// See: issue 8, item 5. A keyword list stricter than the profile, and the
+// system crypto policy, are kept; a weaker or broken list is replaced, and
+// the finding says what it expands to.
+#[test]
+fn cipher_lists_are_judged_by_what_openssl_makes_of_them() {
+    let vhost = |list: &str| {
+        format!("<VirtualHost *:443>\n SSLEngine on\n SSLCipherSuite {list}\n</VirtualHost>\n")
+    };
+    let conf = [
+        "SSLCipherSuite ECDHE+AESGCM:!AES128\n".to_string(),
+        vhost("PROFILE=SYSTEM"),
+        vhost("HIGH:!aNULL"),
+        vhost("NOSUCHSUITE"),
+        vhost("ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384"),
+    ]
+    .concat();
+    let (t, f) = apache_findings(&conf, &[], "apache.ciphers");
+    let at = |line: u64| f.iter().filter(|x| x["line"] == line).collect::<Vec<_>>();
+    assert!(at(1).is_empty(), "stricter than the profile: {f:#?}");
+    assert!(at(16).is_empty(), "names only acceptable suites: {f:#?}");
+    let system = at(4);
+    assert_eq!(system.len(), 1, "{f:#?}");
+    assert_eq!(system[0]["severity"], "info");
+    assert_eq!(system[0]["fixable"], false);
+    let weak = at(8);
+    assert_eq!(weak[0]["fixable"], true, "{f:#?}");
+    let why = weak[0]["reason"].as_str().unwrap();
+    assert!(
+        why.contains("AES256-SHA") && why.contains("OpenSSL"),
+        "{why}"
+    );
+    let broken = at(12);
+    assert!(
+        broken[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rejects the whole list"),
+        "{f:#?}"
+    );
+    let diff = dry_run_only(t.path(), "apache.ciphers");
+    assert!(
+        !diff.contains("-SSLCipherSuite ECDHE+AESGCM")
+            && !diff.contains("-    SSLCipherSuite PROFILE"),
+        "{diff}"
+    );
+    assert_eq!(diff.matches("\n- SSLCipherSuite").count(), 2, "{diff}");
+}
+
+// See: issue 8, item 4. HSTS is never weakened: a staged roll-out, a
+// withdrawal (max-age=0) and an explicit unset are reported, not rewritten;
+// the rewrites themselves are pinned by tests/cases/apache-hsts-variants.
+#[test]
+fn hsts_refusals_say_why() {
+    let t = tempfile::tempdir().unwrap();
+    copy_tree(
+        &repo().join("tests/cases/apache-hsts-variants/root"),
+        t.path(),
+    );
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "apache.hsts")
+        .collect();
+    let blocked = |current: &str| {
+        let x = f
+            .iter()
+            .find(|x| x["current"].as_str().is_some_and(|c| c.contains(current)))
+            .unwrap_or_else(|| panic!("{current}: {f:#?}"));
+        assert_eq!(x["fixable"], false, "{x:#?}");
+        x["blocked"].as_str().unwrap().to_string()
+    };
+    assert!(blocked("max-age=604800; includeSubDomains").contains("staged roll-out"));
+    assert!(blocked("max-age=0").contains("withdrawal"));
+    assert!(blocked("unset Strict-Transport-Security").contains("deliberate"));
+    assert!(
+        !f.iter().any(|x| x["current"]
+            .as_str()
+            .is_some_and(|c| c.contains("94608000"))),
+        "a longer max-age with preload is kept: {f:#?}"
+    );
+    let step = f
+        .iter()
+        .find(|x| {
+            x["current"]
+                .as_str()
+                .is_some_and(|c| c.contains("max-age=600; includeSubDomains env=HTTPS"))
+        })
+        .unwrap();
+    assert!(
+        step["reason"]
+            .as_str()
+            .unwrap()
+            .contains("raised one step, to 604800"),
+        "{step:#?}"
+    );
+}
+
+// See: issue 8, item 10. SSLOpenSSLConfCmd is applied after SSLProtocol and
+// SSLCipherSuite and overrides them; DH groups are read where mod_ssl reads
+// them (DHParameters, or appended to the certificate file).
+#[test]
+fn openssl_conf_cmd_cannot_undo_the_profile() {
+    let certs = repo().join("tests/fixtures/certs");
+    let conf = [
+        "SSLProtocol -all +TLSv1.2 +TLSv1.3",
+        "SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256",
+        "SSLOpenSSLConfCmd MinProtocol TLSv1",
+        "SSLOpenSSLConfCmd Protocol \"ALL,-SSLv3\"",
+        "SSLOpenSSLConfCmd CipherString HIGH:!aNULL",
+        "SSLOpenSSLConfCmd Ciphersuites TLS_AES_128_CCM_8_SHA256:TLS_AES_256_GCM_SHA384",
+        "SSLOpenSSLConfCmd Groups secp224r1:X25519",
+        "SSLOpenSSLConfCmd DHParameters dh1024.pem",
+        "SSLOpenSSLConfCmd Curves X25519:prime256v1",
+        "SSLOpenSSLConfCmd MinProtocol TLSv1.2",
+        "SSLOpenSSLConfCmd Protocol -ALL,TLSv1.2,TLSv1.3",
+        "<VirtualHost *:443>",
+        " SSLEngine on",
+        " SSLCertificateFile certdh.pem",
+        "</VirtualHost>",
+        "",
+    ]
+    .join("\n");
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("apache2.conf"), &conf).unwrap();
+    std::fs::copy(certs.join("dh1024.pem"), d.join("dh1024.pem")).unwrap();
+    let mut pem = std::fs::read(certs.join("leaf.crt")).unwrap();
+    pem.extend(std::fs::read(certs.join("dh1024.pem")).unwrap());
+    std::fs::write(d.join("certdh.pem"), pem).unwrap();
+    let o = run(&[
+        "audit",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let all = v["findings"].as_array().unwrap();
+    let of = |rule: &str| -> Vec<(u64, bool)> {
+        all.iter()
+            .filter(|x| x["rule"] == rule)
+            .map(|x| (x["line"].as_u64().unwrap(), x["fixable"] == true))
+            .collect()
+    };
+    assert_eq!(
+        of("apache.openssl-conf-cmd"),
+        [(3, true), (4, true), (5, true), (6, true), (7, false)],
+        "{all:#?}"
+    );
+    let dh: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|x| x["rule"] == "apache.dh-params")
+        .collect();
+    assert_eq!(dh.len(), 2, "{all:#?}");
+    assert!(
+        dh.iter().all(|x| x["fixable"] == false
+            && x["current"].as_str().unwrap().contains("1024 bits")
+            && x["severity"] == "low"),
+        "no DHE suite is enabled: {dh:#?}"
+    );
+    assert_eq!(dh[0]["line"], 8);
+    assert_eq!(dh[1]["line"], 14);
+    let diff = dry_run_only(t.path(), "apache.openssl-conf-cmd");
+    for want in [
+        "+SSLOpenSSLConfCmd MinProtocol TLSv1.2\n",
+        "+SSLOpenSSLConfCmd Protocol \"-SSLv3,-TLSv1,-TLSv1.1\"\n",
+        "+SSLOpenSSLConfCmd CipherString ECDHE-ECDSA-AES128-GCM-SHA256:",
+        "+SSLOpenSSLConfCmd Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256\n",
+    ] {
+        assert!(diff.contains(want), "{want}: {diff}");
+    }
+}
+
+fn courier_root(imapd_ssl: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/courier");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("imapd-ssl"), imapd_ssl).unwrap();
+    t
+}
+
+fn courier_findings(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--server",
+        "courier",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["findings"].as_array().unwrap().clone()
+}
+
+// Issue 8: couriertls (OpenSSL) matches TLS_PROTOCOL exactly against its
+// op_list; TLSv1.3 is not in it and means TLS 1.0 and up.
+#[test]
+fn courier_openssl_tls_protocol_outside_the_table_is_tls_1_0() {
+    let t = courier_root(
+        "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PROTOCOL=TLSv1.3\nTLS_STARTTLS_PROTOCOL=TLS1_2\n",
+    );
+    for profile in ["modern", "intermediate"] {
+        let f = courier_findings(
+            t.path(),
+            &["--tls-library", "openssl", "--profile", profile],
+        );
+        for (line, value) in [(3, "TLSv1.3"), (4, "TLS1_2")] {
+            let p = f
+                .iter()
+                .find(|x| x["rule"] == "courier.protocol" && x["line"] == line)
+                .unwrap_or_else(|| panic!("{profile}: {value} reported: {f:?}"));
+            assert!(
+                p["reason"].as_str().unwrap().contains("TLS 1.0 and up"),
+                "{p}"
+            );
+        }
+        let o = run(&[
+            "apply",
+            "--root",
+            t.path().to_str().unwrap(),
+            "--dry-run",
+            "--tls-library",
+            "openssl",
+            "--profile",
+            profile,
+        ]);
+        let d = text(&o.stdout);
+        assert!(
+            d.contains("+TLS_PROTOCOL=TLSv1.2++\n")
+                && d.contains("+TLS_STARTTLS_PROTOCOL=TLSv1.2++\n"),
+            "{profile}: {d}"
+        );
+        // Modern on OpenSSL keeps TLS 1.2, so it needs the intermediate list.
+        assert!(d.contains("+TLS_CIPHER_LIST="), "{profile}: {d}");
+    }
+    // Values in the table at the floor are kept, with or without `++`.
+    for v in ["TLSv1.2", "TLSv1.2+", "TLSv1.2++"] {
+        let t = courier_root(&format!(
+            "TLS_PROTOCOL={v}\nTLS_STARTTLS_PROTOCOL=\"$TLS_PROTOCOL\"\n"
+        ));
+        for profile in ["modern", "intermediate"] {
+            let f = courier_findings(
+                t.path(),
+                &["--tls-library", "openssl", "--profile", profile],
+            );
+            assert!(
+                !f.iter().any(|x| x["rule"] == "courier.protocol"),
+                "{v} {profile}: {f:?}"
+            );
+        }
+    }
+}
+
+fn ldap_root(ldap_conf: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("ldap.conf"), ldap_conf).unwrap();
+    t
+}
+
+fn ldap_run(root: &Path, lib: &str, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+    let r = root.to_str().unwrap();
+    let mut args = vec![
+        "audit",
+        "--root",
+        r,
+        "--server",
+        "openldap",
+        "--tls-library",
+        lib,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut args = vec![
+        "apply",
+        "--root",
+        r,
+        "--server",
+        "openldap",
+        "--tls-library",
+        lib,
+        "--dry-run",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    (v["findings"].as_array().unwrap().clone(), text(&o.stdout))
+}
+
+// Issue 8: a client cipher list is never added (Mozilla's guidelines are
+// server-side; a client list locks out older servers); only an existing
+// weak or wrong-dialect one is fixed.
+#[test]
+fn ldap_conf_client_cipher_list_is_never_added() {
+    for lib in ["gnutls", "openssl"] {
+        let t = ldap_root("BASE dc=example,dc=test\nTLS_REQCERT demand\n");
+        let (f, d) = ldap_run(t.path(), lib, &[]);
+        assert!(
+            !f.iter()
+                .any(|x| x["rule"] == "openldap.client-cipher-suite"),
+            "{lib}: {f:?}"
+        );
+        assert!(!d.contains("TLS_CIPHER_SUITE"), "{lib}: {d}");
+    }
+    let t = ldap_root("TLS_CIPHER_SUITE HIGH:!aNULL\n");
+    let (f, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.client-cipher-suite" && x["line"] == 1),
+        "{f:?}"
+    );
+    assert!(
+        d.contains("-TLS_CIPHER_SUITE HIGH:!aNULL\n+TLS_CIPHER_SUITE NORMAL:"),
+        "{d}"
+    );
+    let t = ldap_root("TLS_CIPHER_SUITE NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\n");
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        !f.iter()
+            .any(|x| x["rule"] == "openldap.client-cipher-suite")
+    );
+}
+
+// Issue 8: TLS_REQCERT demand is written only when the CA file or directory
+// holds at least one certificate; an empty CA directory made every
+// connection fail.
+#[test]
+fn ldap_conf_demand_only_with_a_certificate_to_verify_against() {
+    let ca = std::fs::read(repo().join("tests/fixtures/certs/ca.crt")).unwrap();
+    let reqcert = |f: &[serde_json::Value]| {
+        f.iter()
+            .find(|x| x["rule"] == "openldap.client-reqcert")
+            .cloned()
+            .unwrap_or_else(|| panic!("reqcert reported: {f:?}"))
+    };
+    // An empty directory, then one with a certificate.
+    let t = ldap_root("TLS_CACERTDIR /etc/ldap/cacerts\nTLS_REQCERT never\n");
+    let dir = t.path().join("etc/ldap/cacerts");
+    std::fs::create_dir_all(&dir).unwrap();
+    for lib in ["gnutls", "openssl"] {
+        let (f, d) = ldap_run(t.path(), lib, &[]);
+        let r = reqcert(&f);
+        assert_eq!(r["fixable"], false, "{lib}: {r}");
+        assert!(
+            r["blocked"].as_str().unwrap().contains("/etc/ldap/cacerts"),
+            "{r}"
+        );
+        assert!(!d.contains("demand"), "{lib}: {d}");
+    }
+    std::fs::write(dir.join("site-ca.pem"), &ca).unwrap();
+    let (f, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert_eq!(reqcert(&f)["fixable"], true);
+    assert!(d.contains("+TLS_REQCERT demand"), "{d}");
+    // OpenSSL finds CA certificates by hash name only.
+    let (f, _) = ldap_run(t.path(), "openssl", &[]);
+    assert!(
+        reqcert(&f)["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("openssl rehash"),
+        "{f:?}"
+    );
+    std::os::unix::fs::symlink("site-ca.pem", dir.join("0a1b2c3d.0")).unwrap();
+    let (f, d) = ldap_run(t.path(), "openssl", &[]);
+    assert_eq!(reqcert(&f)["fixable"], true, "{f:?}");
+    assert!(d.contains("+TLS_REQCERT demand"), "{d}");
+    // A CA file with no certificate in it.
+    let t = ldap_root("TLS_CACERT /etc/ldap/ca.pem\nTLS_REQCERT allow\n");
+    std::fs::write(t.path().join("etc/ldap/ca.pem"), "# to be filled in\n").unwrap();
+    let (f, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        reqcert(&f)["blocked"]
+            .as_str()
+            .unwrap()
+            .contains("holds no PEM certificate"),
+        "{f:?}"
+    );
+    assert!(!d.contains("demand"), "{d}");
+    std::fs::write(t.path().join("etc/ldap/ca.pem"), &ca).unwrap();
+    let (_, d) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(d.contains("+TLS_REQCERT demand"), "{d}");
+}
+
+fn write_dh(path: &Path, bits: u32) {
+    let dh = match bits {
+        1024 => openssl::dh::Dh::get_1024_160(),
+        _ => openssl::dh::Dh::get_2048_256(),
+    }
+    .unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, dh.params_to_pem().unwrap()).unwrap();
+}
+
+// Issue 8: a DH group below 2048 bits is a finding (audit only, with what to
+// do): Courier TLS_DHPARAMS, OpenLDAP olcTLSDHParamFile / TLSDHParamFile.
+#[test]
+fn small_dh_groups_are_reported() {
+    let t = courier_root("TLS_DHPARAMS=/etc/courier/dhparams.pem\n");
+    let dh = t.path().join("etc/courier/dhparams.pem");
+    for (bits, reported) in [(1024, true), (2048, false)] {
+        write_dh(&dh, bits);
+        let f = courier_findings(t.path(), &["--tls-library", "gnutls"]);
+        let found = f
+            .iter()
+            .find(|x| x["rule"] == "courier.dh-params" && x["line"] == 1);
+        assert_eq!(found.is_some(), reported, "{bits}: {f:?}");
+        if let Some(x) = found {
+            assert_eq!(x["fixable"], false);
+            assert!(x["current"].as_str().unwrap().contains("1024-bit"), "{x}");
+            assert!(
+                x["blocked"].as_str().unwrap().contains("openssl dhparam"),
+                "{x}"
+            );
+        }
+    }
+    // slapd.conf and cn=config.
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/certs/rsa2048.crt"),
+        d.join("server.crt"),
+    )
+    .unwrap();
+    write_dh(&d.join("dh.pem"), 1024);
+    std::fs::write(
+        d.join("slapd.conf"),
+        "TLSCertificateFile /etc/ldap/server.crt\nTLSCertificateKeyFile /etc/ldap/server.key\nTLSCipherSuite NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\nTLSDHParamFile /etc/ldap/dh.pem\n",
+    )
+    .unwrap();
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.dh-params" && x["line"] == 4 && x["fixable"] == false),
+        "{f:?}"
+    );
+    std::fs::remove_file(d.join("slapd.conf")).unwrap();
+    std::fs::create_dir_all(d.join("slapd.d")).unwrap();
+    std::fs::write(
+        d.join("slapd.d/cn=config.ldif"),
+        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcTLSCertificateFile: /etc/ldap/server.crt\nolcTLSCertificateKeyFile: /etc/ldap/server.key\nolcTLSCipherSuite: NORMAL:-VERS-TLS1.0:-VERS-TLS1.1\nolcTLSDHParamFile: /etc/ldap/dh.pem\n",
+    )
+    .unwrap();
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.dh-params" && x["line"] == 7),
+        "{f:?}"
+    );
+    write_dh(&d.join("dh.pem"), 2048);
+    let (f, _) = ldap_run(t.path(), "gnutls", &[]);
+    assert!(
+        !f.iter().any(|x| x["rule"] == "openldap.dh-params"),
+        "{f:?}"
+    );
+}
+
+// profiles.md: on GnuTLS builds the protocol minimum is a no-op, reported as
+// such and never written, and only GnuTLS priority strings are written.
+#[test]
+fn gnutls_builds_get_no_op_reports_and_gnutls_strings_only() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(d.join("slapd.d")).unwrap();
+    std::fs::copy(
+        repo().join("tests/fixtures/certs/rsa2048.crt"),
+        d.join("server.crt"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("slapd.d/cn=config.ldif"),
+        "dn: cn=config\nobjectClass: olcGlobal\ncn: config\nolcTLSCertificateFile: /etc/ldap/server.crt\nolcTLSCertificateKeyFile: /etc/ldap/server.key\nolcTLSCipherSuite: HIGH:!aNULL\nolcTLSProtocolMin: 3.3\n",
+    )
+    .unwrap();
+    std::fs::write(d.join("ldap.conf"), "TLS_PROTOCOL_MIN 3.3\n").unwrap();
+    let (f, diff) = ldap_run(t.path(), "gnutls", &[]);
+    for (file, line) in ["cn=config.ldif", "ldap.conf"].iter().zip([7, 1]) {
+        assert!(
+            f.iter().any(|x| x["rule"] == "openldap.ignored"
+                && x["line"] == line
+                && x["fixable"] == false
+                && x["file"].as_str().unwrap().ends_with(file)),
+            "{file}: {f:?}"
+        );
+    }
+    assert!(
+        diff.contains("+olcTLSCipherSuite: NORMAL:") && !diff.contains("ECDHE-RSA-AES"),
+        "{diff}"
+    );
+    assert!(
+        diff.lines()
+            .filter(|l| l.starts_with('+') || l.starts_with('-'))
+            .all(|l| !l.contains("ProtocolMin") && !l.contains("PROTOCOL_MIN")),
+        "{diff}"
+    );
+    let t = courier_root("TLS_PROTOCOL=TLSv1.2\nTLS_CIPHER_LIST=HIGH:!aNULL\n");
+    let f = courier_findings(t.path(), &["--tls-library", "gnutls"]);
+    assert_eq!(
+        f.iter().filter(|x| x["rule"] == "courier.ignored").count(),
+        2,
+        "{f:?}"
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--dry-run",
+        "--tls-library",
+        "gnutls",
+    ]);
+    let d = text(&o.stdout);
+    assert!(
+        d.contains("+TLS_PRIORITY=\"NORMAL:")
+            && !d.contains("+TLS_CIPHER_LIST")
+            && !d.contains("+TLS_PROTOCOL"),
+        "{d}"
+    );
+}
+
+// Issue 8, item 6: the versions of the target decide what can be written.
+
+const APACHE_VHOST: &str = "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\nListen 443\n<VirtualHost *:443>\n    ServerName www.example.test\n    SSLEngine on\n    SSLCertificateFile /etc/ssl/certs/www.pem\n</VirtualHost>\n";
+
+/// A Debian httpd root with one TLS virtual host and no SSL settings, and
+/// `status` as its dpkg database (none when empty).
+fn apache_root(status: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/apache2");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("apache2.conf"), APACHE_VHOST).unwrap();
+    if !status.is_empty() {
+        let s = t.path().join("var/lib/dpkg");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(s.join("status"), status).unwrap();
+    }
+    t
+}
+
+fn dpkg(packages: &[(&str, &str)]) -> String {
+    packages
+        .iter()
+        .map(|(p, v)| format!("Package: {p}\nStatus: install ok installed\nVersion: {v}\n"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn dry_run(root: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["apply", "--root", root.to_str().unwrap(), "--dry-run"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    o
+}
+
+/// The audit's JSON document (findings and notes).
+fn audit_doc(root: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn finding<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding in {doc:#}"))
+}
+
+#[test]
+fn apache_writes_tls13_only_where_httpd_and_openssl_take_it() {
+    // Ubuntu 18.04's httpd 2.4.29 predates TLS 1.3 support (2.4.36):
+    // `TLSv1.3` would stop it at start ("Illegal protocol").
+    let old = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.29-1ubuntu4.27"),
+        ("libssl1.1", "1.1.1-1ubuntu2.1~18.04.23"),
+    ]));
+    let o = dry_run(old.path(), &[]);
+    let diff = text(&o.stdout);
+    assert!(diff.contains("+    SSLProtocol -all +TLSv1.2\n"), "{diff}");
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+    assert!(
+        diff.contains("SSLSessionTickets off"),
+        "2.4.29 has it: {diff}"
+    );
+    let doc = audit_doc(old.path(), &[]);
+    let f = finding(&doc, "apache.protocol");
+    assert!(f["reason"].as_str().unwrap().contains("2.4.29"), "{f}");
+    assert_eq!(f["fixable"], true, "{f}");
+
+    // Debian 12: both take TLS 1.3.
+    let new = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.62-1~deb12u2"),
+        ("libssl3", "3.0.15-1~deb12u1"),
+    ]));
+    let diff = text(&dry_run(new.path(), &[]).stdout);
+    assert!(
+        diff.contains("SSLProtocol -all +TLSv1.2 +TLSv1.3"),
+        "{diff}"
+    );
+
+    // An httpd new enough, but an OpenSSL before 1.1.1: no TLS 1.3.
+    let diff = text(&dry_run(new.path(), &["--openssl-version", "1.0.2"]).stdout);
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+
+    // Overrides win over the dpkg database.
+    let diff = text(&dry_run(old.path(), &["--apache-version", "2.4.62"]).stdout);
+    assert!(
+        diff.contains("SSLProtocol -all +TLSv1.2 +TLSv1.3"),
+        "{diff}"
+    );
+
+    // Modern needs TLS 1.3: on 2.4.29 nothing is written, and the finding says why.
+    let doc = audit_doc(old.path(), &["--profile", "modern"]);
+    let f = finding(&doc, "apache.protocol");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("2.4.29"), "{f}");
+    let diff = text(&dry_run(old.path(), &["--profile", "modern"]).stdout);
+    assert!(!diff.contains("SSLProtocol"), "{diff}");
+}
+
+#[test]
+fn apache_of_unknown_version_gets_what_every_2_4_accepts_and_a_note() {
+    let t = apache_root("");
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(diff.contains("+    SSLProtocol -all +TLSv1.2\n"), "{diff}");
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+    assert!(
+        !diff.contains("SSLSessionTickets"),
+        "SSLSessionTickets needs 2.4.11: {diff}"
+    );
+    let doc = audit_doc(t.path(), &[]);
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("httpd version unknown"), "{notes}");
+    assert!(notes.contains("no TLSv1.3 is written"), "{notes}");
+    let f = finding(&doc, "apache.protocol");
+    assert!(
+        f["reason"].as_str().unwrap().contains("--apache-version"),
+        "{f}"
+    );
+    let f = finding(&doc, "apache.session-tickets");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("2.4.11"), "{f}");
+    // An SSLSessionTickets line already there proves httpd knows it: fixed.
+    let conf = t.path().join("etc/apache2/apache2.conf");
+    std::fs::write(
+        &conf,
+        APACHE_VHOST.replace(
+            "    SSLEngine on\n",
+            "    SSLEngine on\n    SSLSessionTickets on\n",
+        ),
+    )
+    .unwrap();
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(diff.contains("+    SSLSessionTickets off"), "{diff}");
+}
+
+#[test]
+fn apache_versions_are_read_from_the_binaries_without_dpkg() {
+    // An rpm system: no dpkg database; the version strings in httpd and
+    // libcrypto tell (the files are read, never run).
+    let t = apache_root("");
+    let w = |p: &str, b: &[u8]| {
+        let p = t.path().join(p);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b).unwrap();
+    };
+    w(
+        "usr/sbin/apache2",
+        b"\x7fELF\0\0Apache/2.4.29\0 Server at \0",
+    );
+    w(
+        "usr/lib/x86_64-linux-gnu/libcrypto.so.1.1",
+        b"\0OpenSSL 1.1.1  11 Sep 2018\0",
+    );
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(!diff.contains("TLSv1.3"), "{diff}");
+    assert!(diff.contains("SSLSessionTickets off"), "{diff}");
+    let notes = audit_doc(t.path(), &[])["notes"].to_string();
+    assert!(
+        notes.contains("httpd 2.4.29 (from the version string in /usr/sbin/apache2)"),
+        "{notes}"
+    );
+    w(
+        "usr/sbin/apache2",
+        b"\x7fELF\0\0Apache/2.4.41\0 Server at \0",
+    );
+    let diff = text(&dry_run(t.path(), &[]).stdout);
+    assert!(diff.contains("-all +TLSv1.2 +TLSv1.3"), "{diff}");
+}
+
+/// A Courier root whose couriertls links GnuTLS, with `status` as dpkg's.
+fn courier_gnutls_root(status: &str) -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/courier");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("imapd"), "IMAPDSTART=YES\n").unwrap();
+    std::fs::write(
+        d.join("imapd-ssl"),
+        "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PRIORITY=\"NORMAL\"\n",
+    )
+    .unwrap();
+    fake_couriertls(t.path(), &["libgnutls.so.30", "libc.so.6"]);
+    if !status.is_empty() {
+        let s = t.path().join("var/lib/dpkg");
+        std::fs::create_dir_all(&s).unwrap();
+        std::fs::write(s.join("status"), status).unwrap();
+    }
+    t
+}
+
+#[test]
+fn gnutls_priority_strings_name_tls13_only_for_gnutls_3_6() {
+    // Debian 9's GnuTLS 3.5.8 rejects VERS-TLS1.3 (GNUTLS_E_INVALID_REQUEST).
+    let old = courier_gnutls_root(&dpkg(&[("libgnutls30", "3.5.8-5+deb9u6")]));
+    let o = dry_run(old.path(), &["--server", "courier"]);
+    let diff = text(&o.stdout);
+    assert!(
+        diff.contains("+TLS_PRIORITY=\"NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1\""),
+        "{diff}"
+    );
+    assert!(!diff.contains("VERS-TLS1.3"), "{diff}");
+    let doc = audit_doc(old.path(), &["--server", "courier"]);
+    let f = finding(&doc, "courier.priority");
+    assert!(f["reason"].as_str().unwrap().contains("3.5.8"), "{f}");
+    // Modern is TLS 1.3 only: refused, not written.
+    let doc = audit_doc(old.path(), &["--server", "courier", "--profile", "modern"]);
+    let f = finding(&doc, "courier.priority");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("3.5.8"), "{f}");
+
+    // Unknown: the portable string, and a note.
+    let unknown = courier_gnutls_root("");
+    let diff = text(&dry_run(unknown.path(), &["--server", "courier"]).stdout);
+    assert!(!diff.contains("VERS-TLS1.3"), "{diff}");
+    assert!(diff.contains("-VERS-TLS1.1"), "{diff}");
+    let notes = audit_doc(unknown.path(), &["--server", "courier"])["notes"].to_string();
+    assert!(notes.contains("GnuTLS version unknown"), "{notes}");
+
+    // 3.6+, by dpkg or by override: the full intermediate string.
+    let new = courier_gnutls_root(&dpkg(&[("libgnutls30", "3.7.9-2+deb12u3")]));
+    let diff = text(&dry_run(new.path(), &["--server", "courier"]).stdout);
+    assert!(diff.contains("+VERS-TLS1.3:+VERS-TLS1.2"), "{diff}");
+    let diff = text(
+        &dry_run(
+            old.path(),
+            &["--server", "courier", "--gnutls-version", "3.6.16"],
+        )
+        .stdout,
+    );
+    assert!(diff.contains("+VERS-TLS1.3:+VERS-TLS1.2"), "{diff}");
+}
+
+#[test]
+fn openldap_gnutls_cipher_suite_follows_the_gnutls_version() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("slapd.conf"),
+        "TLSCertificateFile /etc/ldap/server.pem\nTLSCertificateKeyFile /etc/ldap/server.key\nTLSCipherSuite NORMAL\n",
+    )
+    .unwrap();
+    let slapd = t.path().join("usr/sbin/slapd");
+    std::fs::create_dir_all(slapd.parent().unwrap()).unwrap();
+    std::fs::write(
+        &slapd,
+        tlsmend::target::tlslib::synthetic_elf(&["libgnutls.so.30", "libc.so.6"]),
+    )
+    .unwrap();
+    let s = t.path().join("var/lib/dpkg");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(s.join("status"), dpkg(&[("libgnutls30", "3.5.8-5+deb9u6")])).unwrap();
+    let diff = text(&dry_run(t.path(), &["--server", "openldap"]).stdout);
+    assert!(
+        diff.contains("+TLSCipherSuite NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1"),
+        "{diff}"
+    );
+    assert!(!diff.contains("VERS-TLS1.3"), "{diff}");
+    let doc = audit_doc(t.path(), &["--server", "openldap", "--profile", "modern"]);
+    let f = finding(&doc, "openldap.cipher-suite");
+    assert_eq!(f["fixable"], false, "{f}");
+    assert!(f["blocked"].as_str().unwrap().contains("3.5.8"), "{f}");
+    let diff = text(
+        &dry_run(
+            t.path(),
+            &["--server", "openldap", "--gnutls-version", "3.7.9"],
+        )
+        .stdout,
+    );
+    assert!(diff.contains("+VERS-TLS1.3"), "{diff}");
+}
+
+// Issue 8, item 7: `--profile old` on OpenSSL 3 needs @SECLEVEL=0.
+#[test]
+fn old_profile_appends_seclevel_0_on_openssl_3_only() {
+    let t = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.62-1~deb12u2"),
+        ("libssl3", "3.0.15-1~deb12u1"),
+    ]));
+    let diff = text(&dry_run(t.path(), &["--profile", "old"]).stdout);
+    assert!(diff.contains(":DES-CBC3-SHA:@SECLEVEL=0\n"), "{diff}");
+    // Written, then judged as meeting old: planning again plans nothing.
+    let o = apply_yes(t.path(), t.path(), &["--profile", "old", "--no-validate"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = dry_run(t.path(), &["--profile", "old"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
+    // Not for intermediate, which judges @SECLEVEL=0 weak.
+    let doc = audit_doc(t.path(), &[]);
+    let f = finding(&doc, "apache.ciphers");
+    assert!(
+        f["current"].as_str().unwrap().contains("@SECLEVEL=0"),
+        "{f}"
+    );
+    // OpenSSL 1.1.1 does not need it.
+    let t = apache_root(&dpkg(&[
+        ("apache2-bin", "2.4.38-3+deb10u10"),
+        ("libssl1.1", "1.1.1n-0+deb10u6"),
+    ]));
+    let diff = text(&dry_run(t.path(), &["--profile", "old"]).stdout);
+    assert!(diff.contains(":DES-CBC3-SHA\n"), "{diff}");
+    assert!(!diff.contains("SECLEVEL"), "{diff}");
+}
+
+// The merge of target versions into the split Courier and OpenLDAP rules:
+// Courier's OpenSSL cipher list for old carries @SECLEVEL=0 on OpenSSL 3
+// (its protocol value still comes from couriertls's table), and an existing
+// weak ldap.conf client list on GnuTLS 3.5 gets the string without
+// VERS-TLS1.3.
+#[test]
+fn courier_and_ldap_conf_follow_the_target_versions() {
+    let t = courier_root("IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\n");
+    let s = t.path().join("var/lib/dpkg");
+    std::fs::create_dir_all(&s).unwrap();
+    std::fs::write(s.join("status"), dpkg(&[("libssl3", "3.0.15-1~deb12u1")])).unwrap();
+    let args = ["--server", "courier", "--tls-library", "openssl"];
+    let old = text(&dry_run(t.path(), &[&args[..], &["--profile", "old"]].concat()).stdout);
+    assert!(old.contains(":DES-CBC3-SHA:@SECLEVEL=0\"\n"), "{old}");
+    let mid = text(&dry_run(t.path(), &args).stdout);
+    assert!(
+        mid.contains("+TLS_PROTOCOL=TLSv1.2++\n") && !mid.contains("SECLEVEL"),
+        "{mid}"
+    );
+
+    let l = tempfile::tempdir().unwrap();
+    let d = l.path().join("etc/ldap");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(
+        d.join("ldap.conf"),
+        "TLS_CACERT /etc/ssl/certs/ca.pem\nTLS_CIPHER_SUITE NORMAL\n",
+    )
+    .unwrap();
+    let args = ["--server", "openldap", "--tls-library", "gnutls"];
+    let diff = text(
+        &dry_run(
+            l.path(),
+            &[&args[..], &["--gnutls-version", "3.5.8"]].concat(),
+        )
+        .stdout,
+    );
+    assert!(
+        diff.contains("+TLS_CIPHER_SUITE NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1\n"),
+        "{diff}"
+    );
+    let diff = text(
+        &dry_run(
+            l.path(),
+            &[&args[..], &["--gnutls-version", "3.7.9"]].concat(),
+        )
+        .stdout,
+    );
+    assert!(
+        diff.contains("+TLS_CIPHER_SUITE NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:"),
+        "{diff}"
+    );
+}
+
+// SSLOpenSSLConfCmd follows the target's versions as SSLProtocol and
+// SSLCipherSuite do: old's CipherString gets @SECLEVEL=0 on OpenSSL 3, and
+// modern's MinProtocol TLSv1.3 is not written where TLS 1.3 cannot be.
+#[test]
+fn openssl_conf_cmd_follows_the_target_versions() {
+    let conf = [
+        "SSLOpenSSLConfCmd MinProtocol SSLv3",
+        "SSLOpenSSLConfCmd CipherString ALL",
+        "<VirtualHost *:443>",
+        " SSLEngine on",
+        "</VirtualHost>",
+        "",
+    ]
+    .join("\n");
+    let (t, _) = apache_findings(&conf, &[], "apache.openssl-conf-cmd");
+    let root = t.path().to_str().unwrap();
+    let dry = |extra: &[&str]| {
+        let mut args = vec![
+            "apply",
+            "--root",
+            root,
+            "--dry-run",
+            "--only",
+            "apache.openssl-conf-cmd",
+        ];
+        args.extend_from_slice(extra);
+        text(&run(&args).stdout)
+    };
+    let old3 = dry(&[
+        "--profile",
+        "old",
+        "--apache-version",
+        "2.4.57",
+        "--openssl-version",
+        "3.0.13",
+    ]);
+    assert!(
+        old3.contains("+SSLOpenSSLConfCmd CipherString ECDHE-ECDSA-AES128-GCM-SHA256:")
+            && old3.contains(":@SECLEVEL=0\n"),
+        "{old3}"
+    );
+    let old11 = dry(&[
+        "--profile",
+        "old",
+        "--apache-version",
+        "2.4.57",
+        "--openssl-version",
+        "1.1.1",
+    ]);
+    assert!(!old11.contains("@SECLEVEL=0"), "{old11}");
+    let modern_new = dry(&[
+        "--profile",
+        "modern",
+        "--apache-version",
+        "2.4.57",
+        "--openssl-version",
+        "3.0.13",
+    ]);
+    assert!(
+        modern_new.contains("+SSLOpenSSLConfCmd MinProtocol TLSv1.3\n"),
+        "{modern_new}"
+    );
+    let modern_old = dry(&[
+        "--profile",
+        "modern",
+        "--apache-version",
+        "2.4.29",
+        "--openssl-version",
+        "1.1.0",
+    ]);
+    assert!(!modern_old.contains("MinProtocol"), "{modern_old}");
 }

@@ -573,6 +573,13 @@ fn slapd_live_apply_with_ldapmodify_and_rollback() {
         "the dry run changed nothing"
     );
     let b = s.dir.path().join("backups");
+    // slapd runs on this machine's libgnutls, which is outside the root:
+    // name its version, as for the library.
+    let gnutls = tlsmend::target::versions::TargetVersions::default()
+        .resolve(&tlsmend::discover::Root::new(None))
+        .gnutls_release()
+        .expect("this machine's GnuTLS version (dpkg: libgnutls30)")
+        .to_string();
     let o = run(&[
         "apply",
         "--root",
@@ -584,6 +591,8 @@ fn slapd_live_apply_with_ldapmodify_and_rollback() {
         "openldap",
         "--tls-library",
         "gnutls",
+        "--gnutls-version",
+        &gnutls,
         "--backup-dir",
         b.to_str().unwrap(),
     ]);

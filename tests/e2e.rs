@@ -17,7 +17,12 @@ use std::time::{Duration, Instant};
 /// Apache from a demo copy on 127.0.0.1:80 and :443.
 struct Apache {
     dir: tempfile::TempDir,
+    /// One Apache at a time in this process: they share the ports and the
+    /// pid file (the file lock serialises processes, not threads).
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_APACHE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Apache {
     fn root(&self) -> PathBuf {
@@ -39,7 +44,10 @@ impl Apache {
     }
     fn new() -> Apache {
         let dir = tempfile::tempdir().unwrap();
-        let a = Apache { dir };
+        let a = Apache {
+            dir,
+            _one_at_a_time: ONE_APACHE.lock().unwrap_or_else(|e| e.into_inner()),
+        };
         copy_tree(&repo().join("demo"), &a.root());
         // Loopback only.
         let ports = a.confdir().join("ports.conf");
@@ -675,9 +683,13 @@ fn courier_weak_then_hardened_then_rolled_back() {
     ] {
         assert!(out.contains(want), "{want}: {out}");
     }
+    // courier.imaps-off is opt-in (RFC 8314 prefers 993): IMAPS stays on,
+    // hardened by the same TLS_PRIORITY.
     assert!(
-        !out.contains(":993"),
-        "imapd-ssl is off (courier.imaps-off): {out}"
+        out.contains(
+            "127.0.0.1:993 (TLS): TLS 1.0 refused, TLS 1.1 refused, TLS 1.2 accepted, TLS 1.3 accepted"
+        ),
+        "imapd-ssl still serves 993, hardened: {out}"
     );
     if let Some(t) = testssl(Some("imap"), "127.0.0.1:143") {
         assert!(
@@ -700,4 +712,64 @@ fn courier_weak_then_hardened_then_rolled_back() {
         "the weak Courier after rollback",
     );
     drop(c);
+}
+
+// Issue 8, item 7: `--profile old` on OpenSSL 3 (Debian 12) must really let
+// TLS 1.0 clients in: its cipher list carries @SECLEVEL=0, or OpenSSL's
+// default security level refuses them and the profile is a lie.
+#[test]
+fn apache_old_profile_accepts_tls_1_0_on_openssl_3() {
+    if !have("apache2ctl") {
+        return;
+    }
+    let a = Apache::new();
+    // A demo whose default site is already at the security level OpenSSL 3
+    // sets by default: TLS 1.0 refused before the run.
+    let site = a.confdir().join("sites-available/default-ssl.conf");
+    let s = std::fs::read_to_string(&site).unwrap().replace(
+        "SSLCipherSuite ALL:@SECLEVEL=0",
+        "SSLCipherSuite HIGH:!aNULL",
+    );
+    std::fs::write(&site, s).unwrap();
+    a.start();
+    wait_until(
+        || probe_line(&a.root(), "127.0.0.1:443").is_some_and(|l| l.contains("TLS 1.0 refused")),
+        "TLS 1.0 refused before the run (OpenSSL 3's default security level)",
+    );
+    let b = a.dir.path().join("backups");
+    let o = run(&[
+        "apply",
+        "--root",
+        a.root().to_str().unwrap(),
+        "--server",
+        "apache",
+        "--profile",
+        "old",
+        "--yes",
+        "--reload",
+        "--backup-dir",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    let line = probe_line(&a.root(), "127.0.0.1:443").unwrap_or_default();
+    for want in ["TLS 1.0 accepted", "TLS 1.1 accepted", "TLS 1.2 accepted"] {
+        assert!(line.contains(want), "{want}: {line}");
+    }
+    let written = std::fs::read_to_string(&site).unwrap();
+    assert!(
+        written.contains(":DES-CBC3-SHA:@SECLEVEL=0"),
+        "the old list with @SECLEVEL=0: {written}"
+    );
+    // Planned again: nothing, the list with @SECLEVEL=0 meets old.
+    let o = run(&[
+        "apply",
+        "--root",
+        a.root().to_str().unwrap(),
+        "--server",
+        "apache",
+        "--profile",
+        "old",
+        "--dry-run",
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stdout));
 }

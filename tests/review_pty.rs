@@ -33,13 +33,21 @@ fn approve_some_refuse_some_with_help() {
     let mut pty = spawn(&args(&root, &backups));
     pty.answer(1, "y"); // [1/3] IMAP_TLS_REQUIRED=1
     pty.answer(2, "n"); // [2/3] TLS_PRIORITY: refused
-    pty.answer(3, "?"); // [3/3] help, then asked again
-    pty.answer(4, "y");
+    pty.answer_opt_in(1, "?"); // [3/3] courier.imaps-off (opt-in): help, then asked again
+    pty.answer_opt_in(2, "\r"); // Enter: the default answer, no
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert!(
         screen.contains("[1/3] courier.tls-required") && screen.contains("[3/3] courier.imaps-off"),
         "{screen}"
+    );
+    // Issue 8: switching off IMAPS on 993 is opt-in, offered last with the
+    // default answer no, and says why (RFC 8314).
+    assert!(
+        screen.contains(
+            "opt-in rule, not part of the profile (unattended runs need --with courier.imaps-off); the default answer is no"
+        ) && screen.contains("RFC 8314"),
+        "the opt-in note was shown:\n{screen}"
     );
     assert!(
         screen.contains("q - quit: write nothing at all"),
@@ -51,7 +59,10 @@ fn approve_some_refuse_some_with_help() {
     );
     let f = std::fs::read_to_string(root.join("etc/courier/imapd-ssl")).unwrap();
     assert!(f.contains("\nIMAP_TLS_REQUIRED=1\n"));
-    assert!(f.contains("\n#IMAPDSSLSTART=YES\n"));
+    assert!(
+        f.contains("\nIMAPDSSLSTART=YES\n") && !f.contains("#IMAPDSSLSTART=YES"),
+        "Enter kept IMAPS on 993"
+    );
     assert!(
         !f.contains("TLS_PRIORITY=\""),
         "the refused change was not written"
@@ -80,18 +91,22 @@ fn all_approves_the_rest() {
     let mut pty = spawn(&args(&root, &backups));
     pty.answer(1, "n");
     pty.answer(2, "a");
+    // [a]ll does not reach opt-in rules: they are still asked; n skips.
+    pty.answer_opt_in(1, "n");
     let (code, screen) = pty.finish();
     assert_eq!(code, 0, "{screen}");
     assert_eq!(
         screen.matches(PROMPT).count(),
         2,
-        "no question after [a]ll:\n{screen}"
+        "no profile question after [a]ll:\n{screen}"
     );
+    assert_eq!(screen.matches(OPT_IN_PROMPT).count(), 1, "{screen}");
     let f = std::fs::read_to_string(root.join("etc/courier/imapd-ssl")).unwrap();
     assert!(
         f.contains("\nIMAP_TLS_REQUIRED=0\n")
             && f.contains("TLS_PRIORITY=\"NORMAL:")
-            && f.contains("#IMAPDSSLSTART=YES")
+            && f.contains("\nIMAPDSSLSTART=YES\n")
+            && !f.contains("#IMAPDSSLSTART=YES")
     );
 }
 

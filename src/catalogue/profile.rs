@@ -8,6 +8,8 @@
 //! the guidelines release they follow ([`GUIDELINES_VERSION`]). Rules read
 //! the row; none of them carries a profile value of its own.
 
+use crate::target::versions::{Capability, OPENSSL_3, Release};
+
 /// TLS protocol versions, oldest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Version {
@@ -46,6 +48,15 @@ pub const OLD_CIPHERS: &str = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GC
 pub const GNUTLS_INTERMEDIATE: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA";
 pub const GNUTLS_MODERN: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
 pub const GNUTLS_OLD: &str = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1:+VERS-TLS1.0";
+/// Intermediate for a GnuTLS older than 3.6, or of unknown version: it names
+/// no `VERS-TLS1.3` (which GnuTLS < 3.6 rejects, failing the whole string),
+/// and still gets TLS 1.3 from `NORMAL` on 3.6+.
+pub const GNUTLS_PORTABLE_INTERMEDIATE: &str = "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1";
+/// Old for a GnuTLS older than 3.6, or of unknown version.
+pub const GNUTLS_PORTABLE_OLD: &str = "NORMAL:-VERS-SSL3.0";
+/// What OpenSSL 3 needs in the old profile's cipher list to negotiate
+/// TLS 1.0/1.1 and SHA-1 signatures (Mozilla's generator appends it too).
+pub const SECLEVEL_0: &str = "@SECLEVEL=0";
 
 pub const HSTS_MAX_AGE: u64 = 63_072_000;
 
@@ -195,12 +206,61 @@ impl Profile {
             .collect();
         if self == Profile::Old {
             v.extend(OLD_CIPHERS.split(':'));
+            // Required there on OpenSSL 3, so not held against the list.
+            v.push(SECLEVEL_0);
         }
         v
     }
 
     pub fn gnutls_priority(self) -> &'static str {
         self.values().gnutls_priority
+    }
+
+    /// The GnuTLS priority string to write on a GnuTLS that can (`tls13`
+    /// is [`Capability::Yes`]) or cannot, or may not, do TLS 1.3: the
+    /// profile's own string, or one naming no `VERS-TLS1.3` with a note
+    /// saying why. `Err(why)`: modern is TLS 1.3 only, so on such a GnuTLS
+    /// nothing can be written that both starts and meets it.
+    pub fn gnutls_priority_for(
+        self,
+        tls13: &Capability,
+    ) -> Result<(&'static str, Option<String>), String> {
+        let why = match tls13 {
+            Capability::Yes => return Ok((self.gnutls_priority(), None)),
+            Capability::No(why) | Capability::Unknown(why) => why,
+        };
+        match self {
+            Profile::Modern => Err(format!(
+                "{why}; the modern profile is TLS 1.3 only, so nothing is written (use --profile intermediate, or name the version)"
+            )),
+            Profile::Intermediate => Ok((
+                GNUTLS_PORTABLE_INTERMEDIATE,
+                Some(format!(
+                    "{why}; so the string names no VERS-TLS1.3 (NORMAL still brings TLS 1.3 where GnuTLS has it)"
+                )),
+            )),
+            Profile::Old => Ok((
+                GNUTLS_PORTABLE_OLD,
+                Some(format!("{why}; so the string names no VERS-TLS1.3")),
+            )),
+        }
+    }
+
+    /// The TLS 1.2 cipher list to write for a target whose OpenSSL is
+    /// `openssl`: the old profile's gets `@SECLEVEL=0` on OpenSSL 3, whose
+    /// default security level otherwise refuses TLS 1.0/1.1 (and the very
+    /// clients old exists for). On an unknown OpenSSL it is left out: an
+    /// OpenSSL before 1.1.0 rejects the whole list.
+    pub fn openssl_ciphers_for(self, openssl: Option<Release>) -> Option<String> {
+        let list = self.openssl_ciphers()?;
+        let v = self.values();
+        Some(
+            if v.needs_seclevel_0_on_openssl3 && openssl.is_some_and(|o| o >= OPENSSL_3) {
+                format!("{list}:{SECLEVEL_0}")
+            } else {
+                list.to_string()
+            },
+        )
     }
 
     pub fn honor_cipher_order(self) -> bool {
@@ -210,7 +270,9 @@ impl Profile {
 
 /// Whether every entry of an OpenSSL cipher string is an explicitly named
 /// suite from `acceptable` (exclusions like `!aNULL` are fine). Keywords such
-/// as `HIGH` or `ALL`, and `@SECLEVEL=0`, cannot be proven strong.
+/// as `HIGH` or `ALL`, and `@SECLEVEL=0`, cannot be proven strong; the old
+/// profile lists `@SECLEVEL=0` among its acceptable entries, since it needs
+/// it on OpenSSL 3.
 pub fn cipher_list_meets(list: &str, acceptable: &[&str]) -> bool {
     let mut named = 0;
     for entry in list.split([':', ',', ' ']).filter(|e| !e.is_empty()) {
@@ -218,7 +280,7 @@ pub fn cipher_list_meets(list: &str, acceptable: &[&str]) -> bool {
             continue;
         }
         if entry.starts_with("@SECLEVEL=") {
-            if entry == "@SECLEVEL=0" {
+            if entry == SECLEVEL_0 && !acceptable.contains(&entry) {
                 return false;
             }
             continue;
@@ -346,5 +408,52 @@ mod tests {
             "AES128-SHA",
             &Profile::Old.acceptable_ciphers()
         ));
+    }
+
+    /// Issue 8, item 7: old needs `@SECLEVEL=0` on OpenSSL 3, and judging
+    /// must accept it there (only there).
+    #[test]
+    fn old_carries_seclevel_0_on_openssl_3_only() {
+        let old = Profile::Old;
+        let v3 = old.openssl_ciphers_for(Some(Release(3, 0, 19))).unwrap();
+        assert_eq!(v3, format!("{OLD_CIPHERS}:@SECLEVEL=0"));
+        assert!(cipher_list_meets(&v3, &old.acceptable_ciphers()));
+        assert_eq!(
+            old.openssl_ciphers_for(Some(Release(1, 1, 1))).unwrap(),
+            OLD_CIPHERS
+        );
+        assert_eq!(old.openssl_ciphers_for(None).unwrap(), OLD_CIPHERS);
+        assert_eq!(
+            Profile::Intermediate
+                .openssl_ciphers_for(Some(Release(3, 0, 0)))
+                .unwrap(),
+            INTERMEDIATE_CIPHERS
+        );
+        assert!(!cipher_list_meets(
+            &format!("{INTERMEDIATE_CIPHERS}:@SECLEVEL=0"),
+            &Profile::Intermediate.acceptable_ciphers()
+        ));
+    }
+
+    /// Issue 8, item 6: GnuTLS < 3.6 (or unknown) gets no VERS-TLS1.3.
+    #[test]
+    fn gnutls_strings_follow_the_gnutls_version() {
+        let no = Capability::No("GnuTLS 3.5.18 predates TLS 1.3".into());
+        let (s, note) = Profile::Intermediate.gnutls_priority_for(&no).unwrap();
+        assert!(!s.contains("VERS-TLS1.3"), "{s}");
+        assert!(note.unwrap().contains("3.5.18"));
+        assert_eq!(
+            read_priority(s),
+            Priority::Gnutls(vec![Version::Tls12, Version::Tls13])
+        );
+        let (s, _) = Profile::Old.gnutls_priority_for(&no).unwrap();
+        assert!(!s.contains("VERS-TLS1.3"), "{s}");
+        assert!(Profile::Modern.gnutls_priority_for(&no).is_err());
+        assert_eq!(
+            Profile::Intermediate
+                .gnutls_priority_for(&Capability::Yes)
+                .unwrap(),
+            (GNUTLS_INTERMEDIATE, None)
+        );
     }
 }

@@ -118,10 +118,14 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
                 for v in (0..tree.vhosts.len())
                     .filter(|&v| tree.vhost_port(v) == Some(port) && !tree.vhost_is_tls(v))
                 {
-                    if let Some(name) = tree
-                        .server_name(v)
-                        .filter(|n| tls_names.contains(&n.to_ascii_lowercase()))
-                    {
+                    // A redirect tlsmend refuses (self-signed twin, other
+                    // ports) is not expected either.
+                    if let Some(name) = tree.server_name(v).filter(|n| {
+                        let n = n.to_ascii_lowercase();
+                        tls_names.contains(&n)
+                            && crate::servers::apache::redirect_refusal(&tree, root, v, &n)
+                                .is_none()
+                    }) {
                         checks.push(Check::Redirect {
                             host: host.into(),
                             port,
@@ -449,4 +453,37 @@ pub fn governing(report: &Report, rule: &str) -> Vec<String> {
         }
     }
     places
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // See: issue 8, item 8. verify expects no redirect where apply refuses one.
+    #[test]
+    fn no_redirect_is_expected_where_tlsmend_refuses_one() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("etc/apache2");
+        std::fs::create_dir_all(&d).unwrap();
+        let certs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs");
+        std::fs::copy(certs.join("leaf.crt"), d.join("leaf.crt")).unwrap();
+        std::fs::copy(certs.join("rsa2048.crt"), d.join("self.crt")).unwrap();
+        let mut conf = String::from("Listen 80\nListen 443\n");
+        for (name, cert) in [("ok.test", "leaf.crt"), ("self.test", "self.crt")] {
+            conf.push_str(&format!(
+                "<VirtualHost *:443>\n ServerName {name}\n SSLEngine on\n SSLCertificateFile {cert}\n</VirtualHost>\n<VirtualHost *:80>\n ServerName {name}\n</VirtualHost>\n"
+            ));
+        }
+        std::fs::write(d.join("apache2.conf"), conf).unwrap();
+        let root = Root::new(Some(t.path().to_path_buf()));
+        let checks = declared(&root, &Options::new(Profile::Intermediate), "127.0.0.1").unwrap();
+        let redirects: Vec<&str> = checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::Redirect { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(redirects, ["ok.test"]);
+    }
 }

@@ -25,6 +25,9 @@ pub struct Options {
     pub profile: Profile,
     pub tls_library: Option<TlsLibrary>,
     pub postfix_version: Option<crate::servers::postfix::model::PostfixVersion>,
+    /// httpd, OpenSSL and GnuTLS versions: the overrides (`--apache-version`
+    /// ...) as given; [`audit`] resolves the rest from the root, once.
+    pub versions: crate::target::versions::TargetVersions,
     /// Rules asked for (`--only`), empty for all, and rules left out (`--skip`).
     pub only: Vec<String>,
     pub skip: Vec<String>,
@@ -46,6 +49,7 @@ impl Options {
             profile,
             tls_library: None,
             postfix_version: None,
+            versions: Default::default(),
             only: Vec::new(),
             skip: Vec::new(),
             with: Vec::new(),
@@ -135,6 +139,12 @@ fn opt_in_ids() -> Vec<&'static str> {
 }
 
 pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
+    // The target's versions, read once: the overrides, else the root.
+    let resolved = Options {
+        versions: opts.versions.resolve(root),
+        ..opts.clone()
+    };
+    let opts = &resolved;
     let mut report = Report::default();
     let wants = |s: Server| opts.servers.is_empty() || opts.servers.contains(&s);
     let where_ = root
@@ -145,7 +155,7 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
         match discover::apache_main(root) {
             Some(main) => {
                 let tree = ApacheTree::load(root, &main)?;
-                apache::audit(&tree, root, opts.profile, &mut report);
+                apache::audit(&tree, root, opts.profile, &opts.versions, &mut report);
             }
             None if opts.servers.contains(&Server::Apache) => {
                 return Err(Error::Other(format!(
@@ -157,7 +167,14 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     }
     if wants(Server::Courier) {
         match courier::CourierConfig::load(root)? {
-            Some(cfg) => courier::audit(&cfg, root, opts.profile, opts.tls_library, &mut report),
+            Some(cfg) => courier::audit(
+                &cfg,
+                root,
+                opts.profile,
+                opts.tls_library,
+                &opts.versions,
+                &mut report,
+            ),
             None if opts.servers.contains(&Server::Courier) => {
                 return Err(Error::Other(format!(
                     "no Courier IMAP configuration found{where_} (looked for imapd-ssl in /etc/courier, /usr/lib/courier/etc and /etc/courier-imap)"

@@ -1,42 +1,22 @@
-//! Diffie-Hellman parameter files, as daemons read them (Postfix
-//! `smtpd_tls_dh1024_param_file`, Apache `SSLOpenSSLConfCmd DHParameters` or
-//! a block appended to the certificate, Courier `TLS_DHPARAMS`, OpenLDAP
-//! `olcTLSDHParamFile`): how many bits the group's prime has. DHE needs at
-//! least 2048 (Mozilla `dh_param_size`); tutorials' files often hold 1024.
+//! Diffie-Hellman parameter files, as daemons load them for DHE key
+//! exchange (`TLS_DHPARAMS`, `olcTLSDHParamFile`, `SSLOpenSSLConfCmd
+//! DHParameters`, ...): the size of the group. Mozilla's guidelines ask for
+//! at least 2048 bits (`dh_param_size`).
+//!
+//! Read with OpenSSL's PEM reader, which skips other blocks, so a
+//! certificate file with `DH PARAMETERS` appended (as mod_ssl reads it) is
+//! read as well as a file of its own.
 
 use std::path::Path;
 
-/// The size in bits of the prime of the first DH parameters block in the
-/// PEM file at `path` (other blocks, such as a certificate before it, are
-/// skipped).
+/// The size in bits of the DH group (its prime p) of the first PEM
+/// `DH PARAMETERS` block in the file at `path`; other PEM blocks in the file
+/// are skipped, as OpenSSL and GnuTLS do.
 pub fn dh_bits(path: &Path) -> Result<u32, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    dh_bits_pem(&bytes)
-}
-
-/// [`dh_bits`] on the bytes of a PEM file.
-pub fn dh_bits_pem(pem: &[u8]) -> Result<u32, String> {
-    // "DH PARAMETERS" and "X9.42 DH PARAMETERS" both count.
-    let start = find(pem, b"-----BEGIN ")
-        .into_iter()
-        .find(|&at| {
-            let line = pem[at..].split(|&b| b == b'\n').next().unwrap_or(&[]);
-            !find(line, b"DH PARAMETERS-----").is_empty()
-        })
-        .ok_or("no DH PARAMETERS block")?;
-    let dh = openssl::dh::Dh::params_from_pem(&pem[start..])
-        .map_err(|e| format!("DH parameters cannot be read: {e}"))?;
-    Ok(dh.prime_p().num_bits() as u32)
-}
-
-/// Every offset where `needle` starts in `hay`.
-fn find(hay: &[u8], needle: &[u8]) -> Vec<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return Vec::new();
-    }
-    (0..=hay.len() - needle.len())
-        .filter(|&i| &hay[i..i + needle.len()] == needle)
-        .collect()
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let dh = openssl::dh::Dh::params_from_pem(&pem)
+        .map_err(|_| format!("{} holds no PEM DH parameters", path.display()))?;
+    Ok(dh.prime_p().num_bits().unsigned_abs())
 }
 
 #[cfg(test)]
@@ -44,27 +24,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_prime_size_is_read() {
-        // RFC 5114's 1024-bit group: the size old tutorials generate.
-        let pem = openssl::dh::Dh::get_1024_160()
-            .unwrap()
-            .params_to_pem()
-            .unwrap();
-        assert_eq!(dh_bits_pem(&pem), Ok(1024));
-        let big = openssl::dh::Dh::get_2048_256()
-            .unwrap()
-            .params_to_pem()
-            .unwrap();
-        assert_eq!(dh_bits_pem(&big), Ok(2048));
-        // After a certificate, as Apache allows.
-        let mut both = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec();
-        both.extend_from_slice(&pem);
-        assert_eq!(dh_bits_pem(&both), Ok(1024));
-        assert!(dh_bits_pem(b"not a pem").is_err());
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("dh.pem");
-        std::fs::write(&p, &pem).unwrap();
-        assert_eq!(dh_bits(&p), Ok(1024));
-        assert!(dh_bits(&dir.path().join("missing")).is_err());
+    fn group_sizes() {
+        let t = tempfile::tempdir().unwrap();
+        for (dh, bits) in [
+            (openssl::dh::Dh::get_1024_160().unwrap(), 1024),
+            (openssl::dh::Dh::get_2048_256().unwrap(), 2048),
+        ] {
+            let p = t.path().join(format!("dh{bits}.pem"));
+            std::fs::write(&p, dh.params_to_pem().unwrap()).unwrap();
+            assert_eq!(dh_bits(&p), Ok(bits));
+        }
+        let p = t.path().join("none.pem");
+        std::fs::write(&p, "# nothing\n").unwrap();
+        assert!(dh_bits(&p).unwrap_err().contains("no PEM DH parameters"));
+        assert!(dh_bits(&t.path().join("gone")).is_err());
+    }
+
+    #[test]
+    fn reads_the_group_size_also_after_a_certificate() {
+        let t = tempfile::tempdir().unwrap();
+        let dh = openssl::dh::Dh::get_2048_256().unwrap();
+        let mut pem = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/certs/leaf.crt"),
+        )
+        .unwrap();
+        pem.extend(dh.params_to_pem().unwrap());
+        let p = t.path().join("cert+dh.pem");
+        std::fs::write(&p, pem).unwrap();
+        assert_eq!(dh_bits(&p), Ok(2048));
     }
 }

@@ -31,7 +31,7 @@ pub fn detect(binary: &Path) -> Option<TlsLibrary> {
 
 /// Directories where the dynamic linker finds libraries, on the layouts
 /// tlsmend knows.
-const LIB_DIRS: &[&str] = &[
+pub const LIB_DIRS: &[&str] = &[
     "/lib/x86_64-linux-gnu",
     "/usr/lib/x86_64-linux-gnu",
     "/lib/aarch64-linux-gnu",

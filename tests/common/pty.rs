@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub const PROMPT: &str = "Apply this change [y,n,a,q,?]?";
+/// The question for an opt-in rule's change (default answer no).
+pub const OPT_IN_PROMPT: &str = "Apply this change [y,N,q,?]?";
 
 pub struct Pty {
     master: std::fs::File,
@@ -87,8 +89,15 @@ impl Pty {
     }
     /// Waits until the prompt has been shown `n` times, then presses `key`.
     pub fn answer(&mut self, n: usize, key: &str) {
+        self.answer_to(PROMPT, n, key);
+    }
+    /// The same for the opt-in rules' question.
+    pub fn answer_opt_in(&mut self, n: usize, key: &str) {
+        self.answer_to(OPT_IN_PROMPT, n, key);
+    }
+    fn answer_to(&mut self, prompt: &str, n: usize, key: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while self.screen().matches(PROMPT).count() < n {
+        while self.screen().matches(prompt).count() < n {
             assert!(
                 Instant::now() < deadline,
                 "prompt {n} never came:\n{}",

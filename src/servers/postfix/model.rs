@@ -55,12 +55,8 @@ pub fn detect_version(
     {
         return Some((v, "postconf -d mail_version".into()));
     }
-    let status = std::fs::read_to_string(root.host(Path::new("/var/lib/dpkg/status"))).ok()?;
-    let block = status
-        .split("\n\n")
-        .find(|b| b.starts_with("Package: postfix\n"))?;
-    let v = block.lines().find_map(|l| l.strip_prefix("Version: "))?;
-    let v = v.split_once(':').map_or(v, |(_, rest)| rest);
+    let v = crate::target::versions::dpkg_version(root, "postfix")?;
+    let v = v.split_once(':').map_or(v.as_str(), |(_, rest)| rest);
     Some((v.parse().ok()?, "the dpkg database".into()))
 }
 

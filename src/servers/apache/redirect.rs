@@ -1,0 +1,192 @@
+//! `apache.redirect`: a port-80 virtual host whose name is also served over
+//! TLS sends its visitors to https with mod_alias's `Redirect`.
+
+use super::Ctx;
+use super::certificates::vhost_certificate;
+use super::model::ApacheTree;
+use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::discover::Root;
+use crate::plan::{Change, Severity};
+
+pub const REDIRECT: Rule = Rule {
+    id: "apache.redirect",
+    server: Server::Apache,
+    severity: Severity::Medium,
+    activation: Activation::Default,
+    summary: "a port-80 virtual host whose name is also served over TLS redirects to https",
+    checks: "Each virtual host on port 80 without TLS whose ServerName is also served by a TLS virtual host, and which does not already redirect to https (Redirect, RedirectMatch, RedirectPermanent or RewriteRule to an https:// URL).",
+    writes: "`Redirect permanent / https://NAME/` at the end of the virtual host (mod_alias). When the virtual host serves `/.well-known/acme-challenge/` (an Alias, <Directory> or <Location> for it, as certbot and other ACME clients set up), the redirect excludes that path instead: `RedirectMatch permanent ^/(?!\\.well-known/acme-challenge/)(.*)$ https://NAME/$1`, because mod_alias runs Redirect before Alias and renewals would follow the redirect.",
+    refuses: "A name whose TLS twin serves a self-signed or snakeoil certificate (browsers cache the 301 and then land on a certificate error); a virtual host that also listens on another port (`<VirtualHost *:80 *:11371>`: the redirect would send the other port's clients to https on 443); a name with no TLS twin (never redirected); mod_alias not loaded. Each is reported with the reason.",
+    versions: "Apache httpd 2.4 with mod_alias (RedirectMatch's negative look-ahead needs httpd's PCRE, present in every 2.4 build).",
+    sources: &[
+        "mod_alias, Redirect <https://httpd.apache.org/docs/2.4/mod/mod_alias.html#redirect>",
+        "mod_alias, order of processing <https://httpd.apache.org/docs/2.4/mod/mod_alias.html#order>",
+        "RFC 8555, ACME http-01 challenge <https://www.rfc-editor.org/rfc/rfc8555#section-8.3>",
+    ],
+};
+
+impl Ctx<'_> {
+    pub(super) fn redirect(&mut self) {
+        let tree = self.tree;
+        let tls_names: std::collections::HashSet<String> = (0..tree.vhosts.len())
+            .filter(|&v| tree.vhost_is_tls(v))
+            .flat_map(|v| tree.vhost_names(v))
+            .collect();
+        let alias_ok = tree.has_module("alias_module");
+        for v in 0..tree.vhosts.len() {
+            if tree.vhost_port(v) != Some(80) || tree.vhost_is_tls(v) {
+                continue;
+            }
+            let Some(name) = tree.server_name(v) else {
+                continue;
+            };
+            let host = name
+                .split("://")
+                .last()
+                .unwrap_or(&name)
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if !tls_names.contains(&host) {
+                continue; // never redirect a site that has no TLS twin
+            }
+            let redirects = tree.vhost_items(v).any(|i| {
+                let args = tree.args(i);
+                let to_https = args
+                    .iter()
+                    .any(|a| a.to_ascii_lowercase().starts_with("https://"));
+                (tree.is(i, "Redirect")
+                    || tree.is(i, "RedirectPermanent")
+                    || tree.is(i, "RedirectMatch")
+                    || tree.is(i, "RewriteRule"))
+                    && to_https
+            });
+            if redirects {
+                continue;
+            }
+            let vh = &tree.vhosts[v];
+            let acme = self.serves_acme_challenge(v, &host);
+            let text = if acme {
+                format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
+            } else {
+                format!("Redirect permanent / https://{host}/")
+            };
+            let mut f = self.finding(
+                "apache.redirect",
+                Severity::Medium,
+                vh.file,
+                vh.open.name.start,
+            );
+            f.wanted = Some(text.clone());
+            f.reason = format!(
+                "{host} is served over TLS, but this port-80 virtual host serves it in clear text"
+            );
+            if acme {
+                f.reason.push_str("; /.well-known/acme-challenge/ stays on http, since mod_alias runs Redirect before Alias and certificate renewals would follow the redirect");
+            }
+            let blocked = if let Some(why) = redirect_refusal(tree, self.root, v, &host) {
+                Some(why)
+            } else if !alias_ok {
+                Some(
+                    "mod_alias is not enabled: enable it (a2enmod alias) and run tlsmend again"
+                        .into(),
+                )
+            } else {
+                None
+            };
+            if let Some(b) = blocked {
+                f.blocked = Some(b);
+                self.push(f, None);
+                continue;
+            }
+            let text = if acme {
+                format!(
+                    "{} permanent {ACME_EXCLUDED} https://{host}/$1",
+                    self.vhost_case(v, "RedirectMatch")
+                )
+            } else {
+                format!(
+                    "{} permanent / https://{host}/",
+                    self.vhost_case(v, "Redirect")
+                )
+            };
+            let file = f.file;
+            let change = Change {
+                ldap: None,
+                rule: "apache.redirect",
+                reason: format!("redirect http://{host}/ permanently to https://{host}/"),
+                edits: vec![(file, self.insert_in_vhost(v, &text))],
+            };
+            self.push(f, Some(change));
+        }
+    }
+
+    /// Whether port-80 virtual host `v` answers ACME http-01 challenges: an
+    /// Alias or a section for `/.well-known/acme-challenge/` in it or in the
+    /// server config (certbot's and acme clients' set-ups), or a certbot
+    /// renewal configuration for `host` that uses the webroot plugin.
+    fn serves_acme_challenge(&self, v: usize, host: &str) -> bool {
+        let tree = self.tree;
+        let in_config = tree
+            .items
+            .iter()
+            .filter(|i| i.vhost.is_none() || i.vhost == Some(v))
+            .any(|i| {
+                let aliased = (tree.is(i, "Alias") || tree.is(i, "AliasMatch"))
+                    && tree
+                        .args(i)
+                        .first()
+                        .is_some_and(|a| a.contains("acme-challenge"));
+                let in_section = i.parent.is_some_and(|p| {
+                    let b = p.slice(self.bytes(i.file));
+                    let open = b.split(|&c| c == b'\n').next().unwrap_or(b);
+                    open.windows(14).any(|w| w == b"acme-challenge")
+                });
+                aliased || in_section
+            });
+        if in_config {
+            return true;
+        }
+        let renewal = std::path::PathBuf::from(format!("/etc/letsencrypt/renewal/{host}.conf"));
+        std::fs::read_to_string(self.root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
+    }
+}
+
+/// Why redirecting port-80 virtual host `v`, which serves `host`, to https
+/// would break a client, if it would (shared with `tlsmend verify`, which
+/// then expects no redirect): a TLS twin with a self-signed or snakeoil
+/// certificate, or other ports on the same virtual host.
+pub fn redirect_refusal(tree: &ApacheTree, root: &Root, v: usize, host: &str) -> Option<String> {
+    let twin = (0..tree.vhosts.len())
+        .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host))
+        .find_map(|t| {
+            let (_, raw, path) = vhost_certificate(tree, root, t)?;
+            if raw.to_ascii_lowercase().contains("snakeoil") {
+                return Some(format!(
+                    "https://{host}/ serves the snakeoil certificate {raw}"
+                ));
+            }
+            let info = crate::target::cert::read(&path).ok()?;
+            info.self_signed
+                .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
+        });
+    if let Some(why) = twin {
+        return Some(format!(
+            "{why}: browsers cache a permanent redirect and would then land on a certificate error; install a certificate from a CA and run tlsmend again"
+        ));
+    }
+    let other_ports: Vec<&str> = tree.vhosts[v]
+        .addresses
+        .iter()
+        .map(String::as_str)
+        .filter(|a| a.rsplit_once(':').is_none_or(|(_, p)| p != "80"))
+        .collect();
+    (!other_ports.is_empty()).then(|| format!(
+        "this virtual host also answers on {}: a redirect to https://{host}/ would send those clients to port 443 too; give port 80 its own <VirtualHost> and run tlsmend again",
+        other_ports.join(" ")
+    ))
+}
+
+/// Every path but the ACME http-01 challenges, for `RedirectMatch`.
+const ACME_EXCLUDED: &str = r"^/(?!\.well-known/acme-challenge/)(.*)$";

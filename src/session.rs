@@ -1,0 +1,256 @@
+//! `apply` as a pipeline: plan → select → validate → commit → reload →
+//! verify. Each stage is a function that takes the previous stage's value;
+//! the binary chooses how changes are selected (all, or the interactive
+//! review) and how messages are shown, through [`Reporter`]. Nothing here
+//! prints: messages go to the reporter, so the pipeline's decisions do not
+//! depend on whether stdout is open.
+//!
+//! The invariant the order keeps: nothing is written before every selected
+//! change has passed the daemons' checkers (unless validation is off), and a
+//! reload that does not come back rolls the run back before returning.
+
+use crate::backup::{self, Run};
+use crate::discover::Root;
+use crate::live::{reload, validate};
+use crate::plan::Report;
+use crate::review;
+use crate::servers::{self, Options};
+use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the pipeline's messages go: `say` for results (stdout), `warn`
+/// for notes and warnings (stderr), `raw` for the byte-exact dry-run diff.
+pub trait Reporter {
+    fn say(&mut self, line: &str);
+    fn warn(&mut self, line: &str);
+    fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+}
+
+/// How `apply` runs, from its flags.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub backup_dir: PathBuf,
+    pub validate: bool,
+    pub reload: bool,
+}
+
+/// Stage 1: audit and plan. Reports the findings tlsmend will not fix.
+pub fn plan(root: &Root, opts: &Options, r: &mut dyn Reporter) -> Result<Report> {
+    opts.check_rule_names().map_err(anyhow::Error::msg)?;
+    let report = servers::audit(root, opts)?;
+    for f in report.findings.iter().filter(|f| f.change.is_none()) {
+        if let Some(b) = &f.blocked {
+            r.warn(&format!(
+                "tlsmend: not planned: {} at {}:{}: {b}",
+                f.rule,
+                report.files[f.file].shown().display(),
+                f.line
+            ));
+        }
+    }
+    Ok(report)
+}
+
+/// `--dry-run`: the unified diff of every planned change (and the LDAP
+/// change files), byte-exact so that `patch -p0` applies it from the root.
+pub fn dry_run(report: &Report, root: &Root, r: &mut dyn Reporter) -> Result<()> {
+    let all: Vec<usize> = (0..report.changes.len()).collect();
+    let files = report
+        .render(&all)
+        .map_err(|(f, e)| anyhow::anyhow!("{}: {e}", report.files[f].shown().display()))?;
+    for (f, new) in files {
+        let file = &report.files[f];
+        r.raw(&review::unified_diff(
+            &root.diff_name(&file.real),
+            &file.source.bytes,
+            &new,
+            3,
+        ))?;
+    }
+    for c in report.changes.iter().filter_map(|c| c.ldap.as_ref()) {
+        r.raw(review::ldap_text(c).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Stage 3: the daemons' own checkers on a staging copy. An error means
+/// nothing may be written.
+pub fn check(report: &Report, root: &Root, selected: &[usize], r: &mut dyn Reporter) -> Result<()> {
+    let v = validate::validate(report, root, selected);
+    for n in &v.notes {
+        r.warn(&format!("tlsmend: note: {n}"));
+    }
+    if !v.failures.is_empty() {
+        for (c, checker, message) in &v.failures {
+            let change = &report.changes[*c];
+            r.warn(&format!(
+                "tlsmend: {checker} rejects change [{}] {}:",
+                change.rule, change.reason
+            ));
+            for line in message.lines().take(12) {
+                r.warn(&format!("    {line}"));
+            }
+        }
+        bail!("the daemons' own checkers reject the result (above); nothing was written");
+    }
+    for p in &v.passed {
+        r.warn(&format!("tlsmend: checked with {p}"));
+    }
+    Ok(())
+}
+
+/// Which daemons run before the change: `--reload` reloads (and judges)
+/// only those.
+pub fn running_before(
+    report: &Report,
+    root: &Root,
+    opts: &Options,
+) -> (reload::Targets, Vec<String>) {
+    let files: Vec<PathBuf> = report.files.iter().map(|f| f.host.clone()).collect();
+    reload::running(reload::targets(report, &files), root, opts)
+}
+
+/// Stage 4: write the selected changes with a run folder; `None` when they
+/// change nothing.
+pub fn commit(
+    report: &Report,
+    selected: &[usize],
+    backup_dir: &Path,
+    r: &mut dyn Reporter,
+) -> Result<Option<Run>> {
+    let Some(run) = crate::commit::commit(report, selected, backup_dir)? else {
+        return Ok(None);
+    };
+    for e in &run.entries {
+        r.say(&format!("wrote {}", e.shown.display()));
+    }
+    for l in &run.ldap {
+        r.say(&format!(
+            "changed {} on {} with ldapmodify (live: no reload needed)",
+            l.change.dn, l.change.uri
+        ));
+    }
+    r.say(&format!(
+        "{} change(s) applied; originals saved in {}\nundo with: tlsmend rollback {} --backup-dir {}",
+        selected.len(),
+        run.dir.display(),
+        run.id,
+        backup_dir.display()
+    ));
+    Ok(Some(run))
+}
+
+/// The daemons whose files the run wrote, narrowed to those that ran
+/// before the change when that is known.
+pub fn to_reload(report: &Report, run: &Run, running: Option<reload::Targets>) -> reload::Targets {
+    let written: Vec<PathBuf> = run.entries.iter().map(|e| e.path.clone()).collect();
+    let mut targets = reload::targets(report, &written);
+    if let Some(up) = running {
+        targets.apache_confdir = targets
+            .apache_confdir
+            .filter(|_| up.apache_confdir.is_some());
+        targets.postfix_dirs.retain(|d| up.postfix_dirs.contains(d));
+        targets.courier &= up.courier;
+    }
+    targets
+}
+
+/// Without `--reload`: how to make each daemon use the new files.
+pub fn reload_hints(targets: &reload::Targets, r: &mut dyn Reporter) {
+    if targets.apache_confdir.is_some() {
+        r.say("reload Apache to use them: apache2ctl -t && apache2ctl graceful (or run apply with --reload)");
+    }
+    if !targets.postfix_dirs.is_empty() {
+        r.say("reload Postfix to use them: postfix reload");
+    }
+    if targets.courier {
+        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)");
+    }
+}
+
+/// Stages 5 and 6: reload what was written and probe it; when a daemon
+/// does not come back serving what the profile allows, roll the run back,
+/// restart the daemons and fail.
+pub fn reload_and_verify(
+    targets: &reload::Targets,
+    run: &Run,
+    root: &Root,
+    opts: &Options,
+    r: &mut dyn Reporter,
+) -> Result<()> {
+    let (done, notes) = reload::reload(targets, root, reload::Mode::Graceful);
+    for d in &done {
+        r.say(&format!("reloaded: {d}"));
+    }
+    for n in &notes {
+        r.warn(&format!("tlsmend: note: {n}"));
+    }
+    match reload::probe(targets, root, opts, Duration::from_secs(10)) {
+        Ok(seen) => {
+            for s in seen {
+                r.say(&format!("probed: {s}"));
+            }
+            Ok(())
+        }
+        Err(why) => {
+            r.warn(&format!("tlsmend: after the reload: {why}"));
+            r.warn(&format!(
+                "tlsmend: rolling back run {} and reloading again",
+                run.id
+            ));
+            let restored = backup::rollback(run, false).map_err(anyhow::Error::msg)?;
+            for x in restored {
+                if let backup::Restore::Restored(p) = x {
+                    r.warn(&format!("tlsmend: restored {}", p.display()));
+                }
+            }
+            let (done, notes) = reload::reload(targets, root, reload::Mode::Restart);
+            for d in done {
+                r.warn(&format!("tlsmend: reloaded again: {d}"));
+            }
+            for n in notes {
+                r.warn(&format!("tlsmend: note: {n}"));
+            }
+            bail!(
+                "the new configuration did not come up ({why}); run {} was rolled back",
+                run.id
+            )
+        }
+    }
+}
+
+/// The whole pipeline after selection: validate, commit, then reload and
+/// verify (or print how to reload). Returns the exit code.
+pub fn write_selected(
+    report: &Report,
+    root: &Root,
+    opts: &Options,
+    settings: &Settings,
+    selected: &[usize],
+    r: &mut dyn Reporter,
+) -> Result<u8> {
+    if settings.validate {
+        check(report, root, selected, r)?;
+    } else {
+        r.warn("tlsmend: warning: --no-validate: the daemons' checkers were not run on the result");
+    }
+    let running = settings.reload.then(|| running_before(report, root, opts));
+    let Some(run) = commit(report, selected, &settings.backup_dir, r)? else {
+        r.say("the approved changes leave every file as it was: nothing was written");
+        return Ok(0);
+    };
+    let running = running.map(|(up, notes)| {
+        for n in notes {
+            r.warn(&format!("tlsmend: note: {n}"));
+        }
+        up
+    });
+    let targets = to_reload(report, &run, running);
+    if !settings.reload {
+        reload_hints(&targets, r);
+        return Ok(0);
+    }
+    reload_and_verify(&targets, &run, root, opts, r)?;
+    Ok(0)
+}
