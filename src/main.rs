@@ -16,6 +16,22 @@ use tlsmend::servers::{self, Options};
 use tlsmend::session;
 use tlsmend::syntax::Syntax;
 
+/// `println!` for which a closed stdout (`| head`, EPIPE) is an ordinary
+/// end: the line is dropped and the command goes on with what it still has
+/// to do (a rollback finishes restoring every file).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! tell {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -24,7 +40,7 @@ fn main() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tlsmend: error: {e:#}");
+            tell!("tlsmend: error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -112,7 +128,7 @@ fn default_backup_dir(root: &Root) -> PathBuf {
 
 fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
     if target.profile == Profile::Old {
-        eprintln!(
+        tell!(
             "tlsmend: warning: the old profile keeps TLS 1.0, 1.1, CBC suites and 3DES for legacy clients; it is weak, use it only when such clients must be served"
         );
     }
@@ -261,7 +277,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     };
     let report = session::plan(root, &opts, &mut console)?;
     if report.changes.is_empty() {
-        eprintln!(
+        tell!(
             "tlsmend: nothing to change (profile {})",
             target.profile.name()
         );
@@ -269,7 +285,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     }
     if how.dry_run {
         session::dry_run(&report, root, &mut console)?;
-        eprintln!(
+        tell!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
         );
@@ -283,13 +299,13 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         match review::review(&report, root, painter, &mut TermPrompt(term))? {
             Some(s) => s,
             None => {
-                println!("quit: nothing was written");
+                say!("quit: nothing was written");
                 return Ok(0);
             }
         }
     };
     if selected.is_empty() {
-        println!("no change approved: nothing was written");
+        say!("no change approved: nothing was written");
         return Ok(0);
     }
     let settings = session::Settings {
@@ -304,7 +320,7 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
     let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
     if list {
         if runs.is_empty() {
-            println!("no runs in {}", backup_dir.display());
+            say!("no runs in {}", backup_dir.display());
         }
         for r in &runs {
             let state = if r.rolled_back {
@@ -312,18 +328,18 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
             } else {
                 "applied"
             };
-            println!(
+            say!(
                 "{}  {} file(s), {} live LDAP change(s)  {state}",
                 r.id,
                 r.entries.len(),
                 r.ldap.len()
             );
             for e in &r.entries {
-                println!("    {}", e.shown.display());
+                say!("    {}", e.shown.display());
             }
             for l in &r.ldap {
                 let attrs: Vec<&str> = l.change.mods.iter().map(|m| m.attr.as_str()).collect();
-                println!(
+                say!(
                     "    {} on {}: {}",
                     l.change.dn,
                     l.change.uri,
@@ -349,21 +365,21 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
     let done = tlsmend::backup::rollback(chosen, force).map_err(anyhow::Error::msg)?;
     for d in done {
         match d {
-            tlsmend::backup::Restore::Restored(p) => println!("restored {}", p.display()),
+            tlsmend::backup::Restore::Restored(p) => say!("restored {}", p.display()),
             tlsmend::backup::Restore::AlreadyOriginal(p) => {
-                println!("unchanged {} (already the original)", p.display())
+                say!("unchanged {} (already the original)", p.display())
             }
             tlsmend::backup::Restore::Ldap(what) => {
-                println!("restored {what} (inverse change file)")
+                say!("restored {what} (inverse change file)")
             }
         }
     }
-    println!("run {} rolled back", chosen.id);
+    say!("run {} rolled back", chosen.id);
     if chosen.entries.iter().any(|e| {
         let p = e.path.to_string_lossy();
         p.contains("/apache2/") || p.contains("/httpd/")
     }) {
-        println!(
+        say!(
             "restart Apache with apache2ctl stop; apache2ctl start (httpd keeps an OCSP stapling cache across graceful restarts and exits when a rollback removes it)"
         );
     }
@@ -381,15 +397,15 @@ fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
         };
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         match s.check(f, &bytes) {
-            Ok(()) => println!(
+            Ok(()) => say!(
                 "ok    {} ({s:?}, {} bytes round-trip)",
                 f.display(),
                 bytes.len()
             ),
             Err(e) => {
                 failed += 1;
-                println!("FAIL  {}", f.display());
-                eprintln!("{e}");
+                say!("FAIL  {}", f.display());
+                tell!("{e}");
             }
         }
     }
