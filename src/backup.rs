@@ -44,6 +44,22 @@ pub struct LdapRecord {
     pub inverse: String,
 }
 
+/// Where a run stands, from the journal in its folder: the journal is
+/// written (with the folder) before the first file is replaced and removed
+/// when every write is done, so a run killed half-way keeps one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Every file was written.
+    Complete,
+    /// Writing, by the process `pid` (or it was killed while writing).
+    Writing { pid: u32 },
+    /// A write failed and putting back the files already written failed
+    /// too (the reason); the originals are in the folder.
+    Failed(String),
+    /// A run killed while writing, noticed by a later tlsmend command.
+    Interrupted { pid: u32 },
+}
+
 #[derive(Clone, Debug)]
 pub struct Run {
     pub id: String,
@@ -52,6 +68,26 @@ pub struct Run {
     pub entries: Vec<Entry>,
     pub ldap: Vec<LdapRecord>,
     pub rolled_back: bool,
+    pub state: State,
+}
+
+impl Run {
+    /// Its state in a word or a sentence, for `rollback --list`.
+    pub fn describe(&self) -> String {
+        if self.rolled_back {
+            return "rolled back".into();
+        }
+        match &self.state {
+            State::Complete => "applied".into(),
+            State::Writing { pid } => format!("being written by process {pid}"),
+            State::Interrupted { pid } => format!(
+                "interrupted (process {pid} ended while writing; some files may be written): roll it back, or run apply again to finish"
+            ),
+            State::Failed(why) => format!(
+                "FAILED, partly written and not undone ({why}): roll it back once the cause is fixed"
+            ),
+        }
+    }
 }
 
 /// A file to back up and then write.
@@ -182,6 +218,11 @@ pub fn create_run(
         &partial.join("manifest.json"),
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
+    let pid = std::process::id();
+    write_private(
+        &partial.join(JOURNAL),
+        journal_json(&State::Writing { pid }).as_bytes(),
+    )?;
     std::fs::File::open(&partial)?.sync_all()?;
     let dir = backup_dir.join(&id);
     std::fs::rename(&partial, &dir)?;
@@ -193,7 +234,56 @@ pub fn create_run(
         entries,
         ldap: records,
         rolled_back: false,
+        state: State::Writing { pid },
     })
+}
+
+/// The journal's name in a run folder.
+pub const JOURNAL: &str = "journal.json";
+
+fn journal_json(state: &State) -> String {
+    let v = match state {
+        State::Complete => json!({"state": "complete"}),
+        State::Writing { pid } => json!({"state": "writing", "pid": pid}),
+        State::Failed(why) => json!({"state": "failed", "why": why}),
+        State::Interrupted { pid } => json!({"state": "interrupted", "pid": pid}),
+    };
+    v.to_string()
+}
+
+fn read_journal(dir: &Path) -> State {
+    let Ok(text) = std::fs::read_to_string(dir.join(JOURNAL)) else {
+        return State::Complete;
+    };
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let pid = v["pid"].as_u64().unwrap_or(0) as u32;
+    match v["state"].as_str() {
+        Some("complete") => State::Complete,
+        Some("failed") => State::Failed(v["why"].as_str().unwrap_or("").to_string()),
+        Some("interrupted") => State::Interrupted { pid },
+        // A journal cut short is a run that was writing.
+        _ => State::Writing { pid },
+    }
+}
+
+/// Replaces the journal of `run` (atomically, synced).
+pub fn set_state(run: &Run, state: &State) -> std::io::Result<()> {
+    let tmp = run.dir.join(format!(".{JOURNAL}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, journal_json(state).as_bytes())?;
+    std::fs::rename(&tmp, run.dir.join(JOURNAL))?;
+    std::fs::File::open(&run.dir)?.sync_all()
+}
+
+/// Every write of `run` is done: its journal goes.
+pub fn finish(run: &Run) -> std::io::Result<()> {
+    std::fs::remove_file(run.dir.join(JOURNAL))?;
+    std::fs::File::open(&run.dir)?.sync_all()
+}
+
+/// Undoing a failed write failed: the run stays, marked with why.
+pub fn mark_failed(run: &Run, why: &str) -> std::io::Result<()> {
+    set_state(run, &State::Failed(why.to_string()))
 }
 
 fn read_run(dir: &Path) -> Result<Run, String> {
@@ -251,6 +341,7 @@ fn read_run(dir: &Path) -> Result<Run, String> {
         created: v["created_unix"].as_u64().unwrap_or(0),
         entries,
         rolled_back: dir.join("rolled-back").exists(),
+        state: read_journal(dir),
     })
 }
 

@@ -6,11 +6,11 @@
 //! run is made. Then the files are written one by one, atomically; if one
 //! write fails, the files already written are restored from the run.
 
-use crate::backup::{self, Pending, Run};
+use crate::backup::{self, Pending, Run, sha256_hex};
 use crate::error::{Error, Result};
 use crate::live::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
-use crate::write::write_atomic;
+use crate::write::{write_atomic, write_atomic_if};
 use std::path::Path;
 
 /// Writes the `selected` changes of `report` (and makes the changes to live
@@ -70,26 +70,14 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
         err,
     })?;
     for (k, p) in pending.iter().enumerate() {
-        if let Err(err) = write_atomic(p.path, p.new, None) {
-            let mut undo_errors = Vec::new();
-            for (e, q) in run.entries.iter().zip(&pending).take(k) {
-                if let Err(e2) = write_atomic(q.path, q.original, Some(e.owner)) {
-                    undo_errors.push(format!("{}: {e2}", q.path.display()));
-                }
-            }
-            let _ = std::fs::remove_dir_all(&run.dir);
-            let undo = if undo_errors.is_empty() {
-                "the files already written were restored".to_string()
-            } else {
-                format!(
-                    "restoring failed for {}; originals are in {}",
-                    undo_errors.join(", "),
-                    run.dir.display()
-                )
-            };
+        test_pause(&format!("before-write-{k}"));
+        let e = &run.entries[k];
+        if let Err(err) = write_atomic_if(p.path, p.new, Some(e.owner), Some(&e.before)) {
+            let undo = undo_files(&run, k + 1);
             return Err(Error::Other(format!(
-                "cannot write {}: {err}; {undo}",
-                p.path.display()
+                "cannot write {}: {err}; {}",
+                p.path.display(),
+                undo_outcome(&run, backup_dir, &undo)
             )));
         }
     }
@@ -102,21 +90,124 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
                     undo.push(e2);
                 }
             }
-            for (e2, p) in run.entries.iter().zip(&pending) {
-                if let Err(e3) = write_atomic(p.path, p.original, Some(e2.owner)) {
-                    undo.push(format!("{}: {e3}", p.path.display()));
-                }
-            }
-            let _ = std::fs::remove_dir_all(&run.dir);
+            undo.extend(undo_files(&run, run.entries.len()));
             let tail = if undo.is_empty() {
+                let _ = std::fs::remove_dir_all(&run.dir);
                 "nothing was changed".to_string()
             } else {
-                format!("undoing failed: {}", undo.join("; "))
+                keep_failed(&run, &undo);
+                format!(
+                    "undoing failed: {}; the originals stay in {}: tlsmend rollback {} --backup-dir {} restores them once the cause is fixed",
+                    undo.join("; "),
+                    run.dir.display(),
+                    run.id,
+                    backup_dir.display()
+                )
             };
             return Err(Error::Other(format!(
                 "{e}; {tail}. If slapd is stopped, use --offline to edit slapd.d instead"
             )));
         }
     }
+    backup::finish(&run).map_err(|err| Error::Io {
+        path: run.dir.clone(),
+        action: "close the journal of",
+        err,
+    })?;
     Ok(Some(run))
+}
+
+/// Puts back the originals of the first `n` files of `run` (newest first)
+/// and reads each back: the errors of those not verified restored.
+fn undo_files(run: &Run, n: usize) -> Vec<String> {
+    let mut errors = Vec::new();
+    for e in run.entries[..n].iter().rev() {
+        let now = std::fs::read(&e.path).map(|b| sha256_hex(&b));
+        match now {
+            Ok(h) if h == e.before => continue,
+            Ok(h) if h == e.after => {}
+            Ok(_) => {
+                errors.push(format!(
+                    "{}: changed by another program meanwhile; not overwritten",
+                    e.shown.display()
+                ));
+                continue;
+            }
+            Err(err) => {
+                errors.push(format!("{}: {err}", e.shown.display()));
+                continue;
+            }
+        }
+        let original = match std::fs::read(run.dir.join("files").join(&e.stored)) {
+            Ok(b) => b,
+            Err(err) => {
+                errors.push(format!("{}: backup copy: {err}", e.shown.display()));
+                continue;
+            }
+        };
+        let restored = write_atomic(&e.path, &original, Some(e.owner)).and_then(|()| {
+            let back = std::fs::read(&e.path)?;
+            if sha256_hex(&back) == e.before {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("read back differs from the original"))
+            }
+        });
+        if let Err(err) = restored {
+            errors.push(format!("{}: {err}", e.shown.display()));
+        }
+    }
+    errors
+}
+
+/// Records in the run's journal that undoing failed, so that the run stays
+/// listed (and restorable) with the reason.
+fn keep_failed(run: &Run, errors: &[String]) {
+    let _ = backup::mark_failed(run, &errors.join("; "));
+}
+
+/// What became of the files already written when a write failed: restored
+/// (and the run folder removed), or kept in the run folder, which is named.
+fn undo_outcome(run: &Run, backup_dir: &Path, errors: &[String]) -> String {
+    if errors.is_empty() {
+        let _ = std::fs::remove_dir_all(&run.dir);
+        return "the files already written were restored (verified); nothing was changed"
+            .to_string();
+    }
+    keep_failed(run, errors);
+    format!(
+        "restoring failed for {}; the originals stay in {}: tlsmend rollback {} --backup-dir {} restores them once the cause is fixed",
+        errors.join(", "),
+        run.dir.display(),
+        run.id,
+        backup_dir.display()
+    )
+}
+
+/// A test hook: with `TLSMEND_TEST_PAUSE=POINT:DIR`, the run stops at
+/// `POINT` (`before-write-K`: the backups are made and K files written),
+/// creates `DIR/POINT.ready` holding its PID and waits (at most two
+/// minutes) until `DIR/POINT.go` exists. Tests use it to act at an exact
+/// moment of a commit (a second run, an edit, a signal, a failing disk).
+pub fn test_pause(point: &str) {
+    let Some(spec) = std::env::var_os("TLSMEND_TEST_PAUSE") else {
+        return;
+    };
+    let spec = spec.to_string_lossy();
+    let Some((at, dir)) = spec.split_once(':') else {
+        return;
+    };
+    if at != point {
+        return;
+    }
+    let dir = Path::new(dir);
+    let _ = std::fs::write(
+        dir.join(format!("{point}.ready")),
+        std::process::id().to_string(),
+    );
+    let go = dir.join(format!("{point}.go"));
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !go.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

@@ -323,11 +323,7 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
             say!("no runs in {}", backup_dir.display());
         }
         for r in &runs {
-            let state = if r.rolled_back {
-                "rolled back"
-            } else {
-                "applied"
-            };
+            let state = r.describe();
             say!(
                 "{}  {} file(s), {} live LDAP change(s)  {state}",
                 r.id,

@@ -95,3 +95,162 @@ fn a_closed_stdout_is_an_ordinary_end() {
         assert_ne!(code(&o), 101);
     }
 }
+
+/// A run of `apply` stopped at a pause point of its commit.
+struct Paused {
+    child: Child,
+    dir: tempfile::TempDir,
+    point: String,
+}
+
+impl Paused {
+    /// Starts `args` paused at `point`; waits until it is there.
+    fn start(args: &[&str], point: &str) -> Paused {
+        let dir = tempfile::tempdir().unwrap();
+        let child = bin()
+            .args(args)
+            .env(
+                "TLSMEND_TEST_PAUSE",
+                format!("{point}:{}", dir.path().display()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut p = Paused {
+            child,
+            dir,
+            point: point.to_string(),
+        };
+        let ready = p.dir.path().join(format!("{point}.ready"));
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !ready.exists() {
+            if let Ok(Some(st)) = p.child.try_wait() {
+                let out = p.child.stderr.take().map(|mut e| {
+                    let mut s = String::new();
+                    std::io::Read::read_to_string(&mut e, &mut s).unwrap();
+                    s
+                });
+                panic!("the run ended ({st}) before reaching {point}: {out:?}");
+            }
+            assert!(std::time::Instant::now() < until, "never reached {point}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        p
+    }
+    /// Lets it go on and waits for its end.
+    fn finish(self) -> std::process::Output {
+        std::fs::write(self.dir.path().join(format!("{}.go", self.point)), "").unwrap();
+        self.child.wait_with_output().unwrap()
+    }
+}
+
+/// The single run folder in `backups`, and its manifest's file paths in
+/// the order they are written.
+fn the_run(backups: &Path) -> (PathBuf, Vec<PathBuf>) {
+    let runs: Vec<PathBuf> = std::fs::read_dir(backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("manifest.json")).unwrap())
+            .unwrap();
+    let files = m["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| PathBuf::from(f["path"].as_str().unwrap()))
+        .collect();
+    (runs[0].clone(), files)
+}
+
+/// `chattr +i` on paths, undone on drop (even when the test fails).
+struct Immutable(Vec<PathBuf>);
+
+impl Immutable {
+    fn set(paths: Vec<PathBuf>) -> Option<Immutable> {
+        for p in &paths {
+            let ok = std::process::Command::new("chattr")
+                .arg("+i")
+                .arg(p)
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                return None;
+            }
+        }
+        Some(Immutable(paths))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = std::process::Command::new("chattr")
+                .arg("-i")
+                .arg(p)
+                .status();
+        }
+    }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+#[test]
+fn a_failed_undo_keeps_the_run_folder_and_names_it() {
+    if !is_root() {
+        eprintln!("SKIPPED: chattr +i needs root");
+        return;
+    }
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (run_dir, files) = the_run(&backups);
+    assert!(files.len() >= 2, "{files:?}");
+    // The first file is written; now its directory and the second file's
+    // become immutable: the second write fails, and so does the undo.
+    let mut dirs: Vec<PathBuf> = files[..2]
+        .iter()
+        .map(|f| f.parent().unwrap().to_path_buf())
+        .collect();
+    dirs.dedup();
+    let Some(guard) = Immutable::set(dirs) else {
+        eprintln!("SKIPPED: chattr +i does not work here");
+        let _ = p.finish();
+        return;
+    };
+    let o = p.finish();
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("restoring failed"), "{err}");
+    assert!(
+        err.contains(&run_dir.display().to_string()),
+        "names the run folder: {err}"
+    );
+    assert!(
+        run_dir.join("manifest.json").is_file(),
+        "the run folder stays"
+    );
+    assert_ne!(snapshot(&root), before, "the first file is still written");
+    let o = run(&["rollback", "--list", "--backup-dir", s(&backups)]);
+    let list = text(&o.stdout);
+    assert!(
+        list.contains(&run_dir.file_name().unwrap().to_string_lossy().to_string())
+            && list.contains("FAILED"),
+        "{list}"
+    );
+    drop(guard);
+    let o = run(&["rollback", "--backup-dir", s(&backups)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "rollback restores the original tree"
+    );
+}
