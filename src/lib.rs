@@ -35,6 +35,7 @@ pub mod discover;
 pub mod edit;
 pub mod error;
 pub mod live;
+pub mod lock;
 pub mod plan;
 pub mod review;
 pub mod servers;

@@ -91,7 +91,7 @@ fn run(cli: Cli) -> Result<u8> {
             list,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
-            rollback(&backup_dir, run.as_deref(), force, list)
+            rollback(&root, &backup_dir, run.as_deref(), force, list)
         }
         Command::Roundtrip { syntax, files } => roundtrip(syntax, &files),
         Command::Verify {
@@ -272,6 +272,12 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     }
     // The review offers opt-in rules after the profile's changes.
     opts.offer_opt_in = !how.dry_run && !how.yes;
+    // One writing run per root, from planning to the end of the reload.
+    let _lock = if how.dry_run {
+        None
+    } else {
+        Some(lock(root.dir())?)
+    };
     let mut console = Console {
         stdout_closed: false,
     };
@@ -316,7 +322,28 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     session::write_selected(&report, root, &opts, &settings, &selected, &mut console)
 }
 
-fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Result<u8> {
+/// The lock of a root (see `tlsmend::lock`), saying when it has to wait.
+fn lock(root: Option<&Path>) -> Result<tlsmend::lock::RootLock> {
+    let canonical = tlsmend::lock::canonical_root(root).with_context(|| {
+        format!(
+            "cannot resolve the root {}",
+            root.unwrap_or(Path::new("/")).display()
+        )
+    })?;
+    tlsmend::lock::lock_root(&canonical, tlsmend::lock::WAIT, &mut |s| {
+        tell!("tlsmend: {s}")
+    })
+    .map_err(anyhow::Error::msg)
+}
+
+fn rollback(
+    root: &Root,
+    backup_dir: &Path,
+    run: Option<&str>,
+    force: bool,
+    list: bool,
+) -> Result<u8> {
+    let _lock = if list { None } else { Some(lock(root.dir())?) };
     let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
     if list {
         if runs.is_empty() {

@@ -254,3 +254,66 @@ fn a_failed_undo_keeps_the_run_folder_and_names_it() {
         "rollback restores the original tree"
     );
 }
+
+#[test]
+fn a_second_run_on_the_same_root_waits_then_refuses_naming_the_first() {
+    let (t, root) = small_root();
+    let (t2, other) = small_root();
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-0");
+    let first = p.child.id();
+    let started = std::time::Instant::now();
+    let o = run(&apply_args(&root, &t.path().join("b2")));
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains(&format!("PID {first}")), "{err}");
+    assert!(err.contains("waiting for the tlsmend run"), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    assert!(
+        !t.path().join("b2").exists(),
+        "the second run wrote nothing"
+    );
+    // rollback of the same root is refused too; another root is free.
+    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
+    assert!(
+        text(&o.stderr).contains(&format!("PID {first}")),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&apply_args(&other, &t2.path().join("b")));
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = p.finish();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+}
+
+#[test]
+fn a_file_saved_during_the_commit_is_not_overwritten() {
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (_run_dir, files) = the_run(&backups);
+    // An editor saves the second file after the backups were made.
+    let mut edited = std::fs::read(&files[1]).unwrap();
+    edited.extend_from_slice(b"# saved by an editor\n");
+    std::fs::write(&files[1], &edited).unwrap();
+    let o = p.finish();
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("changed on disk while tlsmend was writing"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&files[1]).unwrap(),
+        edited,
+        "the edit is kept"
+    );
+    let mut expected = before.clone();
+    for (p, b) in &mut expected {
+        if *p == files[1] {
+            *b = edited.clone();
+        }
+    }
+    assert_eq!(snapshot(&root), expected, "the first file was restored");
+}
