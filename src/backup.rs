@@ -24,7 +24,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// One file a run changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// Where the file is written (symlinks resolved).
+    /// Where the file is written: absolute, canonical (symlinks resolved).
     pub path: PathBuf,
     /// The path the user knows it by.
     pub shown: PathBuf,
@@ -65,6 +65,9 @@ pub struct Run {
     pub id: String,
     pub dir: PathBuf,
     pub created: u64,
+    /// The canonical root the run was made on (`None` in runs made before
+    /// tlsmend recorded it).
+    pub root: Option<PathBuf>,
     pub entries: Vec<Entry>,
     pub ldap: Vec<LdapRecord>,
     pub rolled_back: bool,
@@ -153,12 +156,16 @@ fn entry_json(e: &Entry) -> Value {
 
 /// Copies the originals into a new, complete run folder and returns it.
 /// Nothing in place is touched.
+/// `root` is the canonical root the files are in; paths are recorded
+/// absolute and canonical, so that rollback works from any directory.
 pub fn create_run(
     backup_dir: &Path,
+    root: &Path,
     files: &[Pending],
     ldap: &[&LdapChange],
 ) -> std::io::Result<Run> {
     mkdir_private(backup_dir)?;
+    let backup_dir = &std::fs::canonicalize(backup_dir)?;
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -180,7 +187,7 @@ pub fn create_run(
         let stored = format!("{i:04}-{name}");
         write_private(&partial.join("files").join(&stored), f.original)?;
         entries.push(Entry {
-            path: f.path.to_path_buf(),
+            path: std::fs::canonicalize(f.path)?,
             shown: f.shown.to_path_buf(),
             before: sha256_hex(f.original),
             after: sha256_hex(f.new),
@@ -205,6 +212,7 @@ pub fn create_run(
         "version": env!("CARGO_PKG_VERSION"),
         "id": id,
         "created_unix": created,
+        "root": root.to_string_lossy(),
         "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
         "ldap": records.iter().map(|r| json!({
             "uri": r.change.uri,
@@ -231,6 +239,7 @@ pub fn create_run(
         id,
         dir,
         created,
+        root: Some(root.to_path_buf()),
         entries,
         ldap: records,
         rolled_back: false,
@@ -339,6 +348,7 @@ fn read_run(dir: &Path) -> Result<Run, String> {
         id: v["id"].as_str().ok_or_else(bad)?.to_string(),
         dir: dir.to_path_buf(),
         created: v["created_unix"].as_u64().unwrap_or(0),
+        root: v["root"].as_str().map(PathBuf::from),
         entries,
         rolled_back: dir.join("rolled-back").exists(),
         state: read_journal(dir),
@@ -364,6 +374,71 @@ pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
     Ok(runs)
 }
 
+/// Whether `run` may be rolled back with `root` (the `--root` given, or
+/// none): the roots must be the same tree.
+pub fn check_root(run: &Run, root: Option<&Path>) -> Result<(), String> {
+    let (Some(mine), Some(given)) = (&run.root, root) else {
+        return Ok(());
+    };
+    let given = std::fs::canonicalize(given).map_err(|e| format!("{}: {e}", given.display()))?;
+    if &given != mine {
+        return Err(format!(
+            "run {} was made on the root {}, not {}; nothing was restored",
+            run.id,
+            mine.display(),
+            given.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Why the paths a run recorded cannot be trusted to name the files it
+/// wrote: relative paths (runs of older versions, which depended on the
+/// directory tlsmend ran in), a root that moved, a path outside the root or
+/// whose directory now resolves elsewhere (a symlink swapped in).
+fn where_refused(run: &Run, force: bool) -> Vec<String> {
+    let mut refused = Vec::new();
+    if let Some(root) = &run.root
+        && std::fs::canonicalize(root).ok().as_ref() != Some(root)
+    {
+        refused.push(format!(
+            "the root {} of run {} is gone or moved",
+            root.display(),
+            run.id
+        ));
+    }
+    for e in &run.entries {
+        if !e.path.is_absolute() {
+            if !force {
+                refused.push(format!(
+                    "{} is recorded relative to the directory run {} was made in (an older tlsmend); run rollback from that directory with --force",
+                    e.path.display(),
+                    run.id
+                ));
+            }
+            continue;
+        }
+        if let Some(root) = &run.root
+            && !e.path.starts_with(root)
+        {
+            refused.push(format!(
+                "{} is outside the run's root {}",
+                e.path.display(),
+                root.display()
+            ));
+        }
+        if let Some(dir) = e.path.parent()
+            && std::fs::canonicalize(dir).ok().as_deref() != Some(dir)
+        {
+            refused.push(format!(
+                "{} is gone or now resolves elsewhere (a symbolic link?)",
+                dir.display()
+            ));
+        }
+    }
+    refused
+}
+
 /// What rollback did or would do to one file.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Restore {
@@ -378,7 +453,7 @@ pub enum Restore {
 /// Every file is checked before any is written.
 pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     let mut plan = Vec::new();
-    let mut refused = Vec::new();
+    let mut refused = where_refused(run, force);
     // A live server's values must still be what the run set.
     for r in &run.ldap {
         let attrs: Vec<&str> = r.change.mods.iter().map(|m| m.attr.as_str()).collect();
@@ -470,8 +545,11 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("a.conf");
         std::fs::write(&f, "old").unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        let f = root.join("a.conf");
         let run = create_run(
             &d.path().join("b"),
+            &root,
             &[Pending {
                 path: &f,
                 shown: &f,

@@ -64,7 +64,15 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             }
         })
         .collect();
-    let run = backup::create_run(backup_dir, &pending, &ldap).map_err(|err| Error::Io {
+    let root = root_of(report).map_err(|err| Error::Io {
+        path: report
+            .files
+            .first()
+            .map_or_else(|| "/".into(), |f| f.host.clone()),
+        action: "resolve the root of",
+        err,
+    })?;
+    let run = backup::create_run(backup_dir, &root, &pending, &ldap).map_err(|err| Error::Io {
         path: backup_dir.to_path_buf(),
         action: "create a backup run in",
         err,
@@ -115,6 +123,23 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
         err,
     })?;
     Ok(Some(run))
+}
+
+/// The canonical root of a report's files: each file's host path is the
+/// root joined with its real machine path.
+fn root_of(report: &Report) -> std::io::Result<std::path::PathBuf> {
+    let Some(f) = report.files.first() else {
+        return std::fs::canonicalize("/");
+    };
+    let depth = f.real.components().count().saturating_sub(1);
+    let mut root = f.host.clone();
+    for _ in 0..depth {
+        root.pop();
+    }
+    if root.as_os_str().is_empty() {
+        root.push(".");
+    }
+    std::fs::canonicalize(root)
 }
 
 /// Puts back the originals of the first `n` files of `run` (newest first)

@@ -343,7 +343,6 @@ fn rollback(
     force: bool,
     list: bool,
 ) -> Result<u8> {
-    let _lock = if list { None } else { Some(lock(root.dir())?) };
     let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
     if list {
         if runs.is_empty() {
@@ -385,6 +384,8 @@ fn rollback(
             .find(|r| !r.rolled_back)
             .with_context(|| format!("no run to roll back in {}", backup_dir.display()))?,
     };
+    tlsmend::backup::check_root(chosen, root.dir()).map_err(anyhow::Error::msg)?;
+    let _lock = lock(chosen.root.as_deref().or(root.dir()))?;
     let done = tlsmend::backup::rollback(chosen, force).map_err(anyhow::Error::msg)?;
     for d in done {
         match d {

@@ -136,7 +136,7 @@ pub fn commit(
         selected.len(),
         run.dir.display(),
         run.id,
-        backup_dir.display()
+        run.dir.parent().unwrap_or(backup_dir).display()
     ));
     Ok(Some(run))
 }

@@ -317,3 +317,58 @@ fn a_file_saved_during_the_commit_is_not_overwritten() {
     }
     assert_eq!(snapshot(&root), expected, "the first file was restored");
 }
+
+#[test]
+fn a_relative_root_is_recorded_absolute_and_rolled_back_from_anywhere() {
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let o = bin()
+        .current_dir(t.path())
+        .args([
+            "apply",
+            "--root",
+            "root",
+            "--yes",
+            "--no-validate",
+            "--tls-library",
+            "openssl",
+            "--backup-dir",
+            "b",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let after = snapshot(&root);
+    assert_ne!(after, before);
+    let (_, files) = the_run(&t.path().join("b"));
+    assert!(files.iter().all(|f| f.is_absolute()), "{files:?}");
+    // A decoy: the same relative tree, as written, somewhere else.
+    let decoy = tempfile::tempdir().unwrap();
+    copy_tree(&root, &decoy.path().join("root"));
+    let decoy_before = snapshot(decoy.path());
+    let backups = t.path().join("b");
+    // Another root than the run's is refused.
+    let o = bin()
+        .current_dir(decoy.path())
+        .args(["rollback", "--root", "root", "--backup-dir", s(&backups)])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("was made on the root"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = bin()
+        .current_dir(decoy.path())
+        .args(["rollback", "--backup-dir", s(&backups)])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(snapshot(&root), before, "the run's own tree is restored");
+    assert_eq!(
+        snapshot(decoy.path()),
+        decoy_before,
+        "the decoy is untouched"
+    );
+}
