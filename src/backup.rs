@@ -65,6 +65,9 @@ pub struct Run {
     pub id: String,
     pub dir: PathBuf,
     pub created: u64,
+    /// Its place in the backup dir's sequence of runs (1, 2, ...; 0 in
+    /// runs made before tlsmend recorded it): the order of runs.
+    pub seq: u64,
     /// The canonical root the run was made on (`None` in runs made before
     /// tlsmend recorded it).
     pub root: Option<PathBuf>,
@@ -164,11 +167,36 @@ pub fn create_run(
     files: &[Pending],
     ldap: &[&LdapChange],
 ) -> std::io::Result<Run> {
-    mkdir_private(backup_dir)?;
-    let backup_dir = &std::fs::canonicalize(backup_dir)?;
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    create_run_at(backup_dir, root, files, ldap, created)
+}
+
+/// The next number in the backup dir's sequence of runs.
+fn next_seq(backup_dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(backup_dir) else {
+        return 1;
+    };
+    rd.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("manifest.json")).ok())
+        .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter_map(|v| v["seq"].as_u64())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+fn create_run_at(
+    backup_dir: &Path,
+    root: &Path,
+    files: &[Pending],
+    ldap: &[&LdapChange],
+    created: u64,
+) -> std::io::Result<Run> {
+    mkdir_private(backup_dir)?;
+    let backup_dir = &std::fs::canonicalize(backup_dir)?;
+    let seq = next_seq(backup_dir);
     let mut id = format!("{}-{}", timestamp(created), std::process::id());
     let mut n = 1;
     while backup_dir.join(&id).exists() {
@@ -212,6 +240,7 @@ pub fn create_run(
         "version": env!("CARGO_PKG_VERSION"),
         "id": id,
         "created_unix": created,
+        "seq": seq,
         "root": root.to_string_lossy(),
         "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
         "ldap": records.iter().map(|r| json!({
@@ -239,6 +268,7 @@ pub fn create_run(
         id,
         dir,
         created,
+        seq,
         root: Some(root.to_path_buf()),
         entries,
         ldap: records,
@@ -348,6 +378,7 @@ fn read_run(dir: &Path) -> Result<Run, String> {
         id: v["id"].as_str().ok_or_else(bad)?.to_string(),
         dir: dir.to_path_buf(),
         created: v["created_unix"].as_u64().unwrap_or(0),
+        seq: v["seq"].as_u64().unwrap_or(0),
         root: v["root"].as_str().map(PathBuf::from),
         entries,
         rolled_back: dir.join("rolled-back").exists(),
@@ -355,7 +386,7 @@ fn read_run(dir: &Path) -> Result<Run, String> {
     })
 }
 
-/// Complete runs, oldest first.
+/// Runs, oldest first: by sequence number, then (older runs) by time.
 pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
     let rd = match std::fs::read_dir(backup_dir) {
         Ok(rd) => rd,
@@ -370,7 +401,7 @@ pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
         }
         runs.push(read_run(&e.path())?);
     }
-    runs.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    runs.sort_by(|a, b| (a.seq, a.created, &a.id).cmp(&(b.seq, b.created, &b.id)));
     Ok(runs)
 }
 
@@ -538,6 +569,31 @@ mod tests {
     fn timestamps_are_utc_dates() {
         assert_eq!(timestamp(0), "1970-01-01T00-00-00Z");
         assert_eq!(timestamp(1_796_000_000), "2026-11-30T00-53-20Z");
+    }
+
+    #[test]
+    fn runs_of_the_same_second_are_listed_in_the_order_they_were_made() {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        let f = root.join("a.conf");
+        std::fs::write(&f, "old").unwrap();
+        let b = d.path().join("b");
+        let mut made = Vec::new();
+        for _ in 0..12 {
+            let p = Pending {
+                path: &f,
+                shown: &f,
+                original: b"old",
+                new: b"new",
+            };
+            made.push(
+                create_run_at(&b, &root, &[p], &[], 1_796_000_000)
+                    .unwrap()
+                    .id,
+            );
+        }
+        let listed: Vec<String> = list_runs(&b).unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(listed, made);
     }
 
     #[test]
