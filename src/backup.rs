@@ -85,8 +85,10 @@ impl Run {
         }
         match &self.state {
             State::Complete => "applied".into(),
-            State::Writing { pid } => format!("being written by process {pid}"),
-            State::Interrupted { pid } => format!(
+            State::Writing { pid } if crate::journal::pid_alive(*pid) => {
+                format!("being written by process {pid}")
+            }
+            State::Writing { pid } | State::Interrupted { pid } => format!(
                 "interrupted (process {pid} ended while writing; some files may be written): roll it back, or run apply again to finish"
             ),
             State::Failed(why) => format!(

@@ -34,6 +34,7 @@ pub mod commit;
 pub mod discover;
 pub mod edit;
 pub mod error;
+pub mod journal;
 pub mod live;
 pub mod lock;
 pub mod plan;

@@ -276,7 +276,11 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     let _lock = if how.dry_run {
         None
     } else {
-        Some(lock(root.dir())?)
+        let l = lock(root.dir())?;
+        for said in tlsmend::journal::recover(&how.backup_dir, &l.root) {
+            tell!("tlsmend: note: {said}");
+        }
+        Some(l)
     };
     let mut console = Console {
         stdout_closed: false,
@@ -386,6 +390,9 @@ fn rollback(
     };
     tlsmend::backup::check_root(chosen, root.dir()).map_err(anyhow::Error::msg)?;
     let _lock = lock(chosen.root.as_deref().or(root.dir()))?;
+    for said in tlsmend::journal::recover(backup_dir, &_lock.root) {
+        tell!("tlsmend: note: {said}");
+    }
     let done = tlsmend::backup::rollback(chosen, force).map_err(anyhow::Error::msg)?;
     for d in done {
         match d {

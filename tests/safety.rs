@@ -372,3 +372,86 @@ fn a_relative_root_is_recorded_absolute_and_rolled_back_from_anywhere() {
         "the decoy is untouched"
     );
 }
+
+/// A PID that no process has (one that just ended).
+fn dead_pid() -> u32 {
+    let mut c = std::process::Command::new("true").spawn().unwrap();
+    let pid = c.id();
+    c.wait().unwrap();
+    pid
+}
+
+/// Leftovers of killed runs planted where tlsmend leaves them: a
+/// temporary file next to a configuration file, an unfinished backup
+/// folder and a staging copy of a dead process.
+fn plant_leftovers(conf_dir: &Path, backups: &Path) -> Vec<PathBuf> {
+    let pid = dead_pid();
+    let tmp = conf_dir.join(".tlsmend-AbC123.tmp");
+    std::fs::write(&tmp, "half").unwrap();
+    let partial = backups.join(format!(".2026-01-01T00-00-00Z-{pid}.partial"));
+    std::fs::create_dir_all(partial.join("files")).unwrap();
+    let stage = std::env::temp_dir().join(format!("tlsmend-stage-{pid}-XyZ"));
+    std::fs::create_dir_all(stage.join("postfix")).unwrap();
+    vec![tmp, partial, stage]
+}
+
+#[test]
+fn a_killed_run_is_noticed_and_undone_and_its_leftovers_removed() {
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let mut p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (run_dir, files) = the_run(&backups);
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    assert!(
+        run_dir.join("journal.json").is_file(),
+        "the journal is there"
+    );
+    let left = plant_leftovers(files[0].parent().unwrap(), &backups);
+    // The next apply notices the interrupted run, says how to undo or
+    // finish it, clears the leftovers and finishes what is left.
+    let o = run(&apply_args(&root, &backups));
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 0, "{err}");
+    let id = run_dir.file_name().unwrap().to_string_lossy().to_string();
+    assert!(err.contains(&format!("run {id} was interrupted")), "{err}");
+    assert!(err.contains(&format!("tlsmend rollback {id}")), "{err}");
+    assert!(err.contains("1 of its"), "{err}");
+    for l in &left {
+        assert!(!l.exists(), "{} is removed", l.display());
+        assert!(err.contains(&l.display().to_string()), "says so: {err}");
+    }
+    let o = run(&["rollback", "--list", "--backup-dir", s(&backups)]);
+    assert!(
+        text(&o.stdout).contains("interrupted"),
+        "{}",
+        text(&o.stdout)
+    );
+    // Undo both: the finishing run, then the interrupted one.
+    for _ in 0..2 {
+        let o = run(&["rollback", "--backup-dir", s(&backups)]);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    }
+    assert_eq!(snapshot(&root), before);
+}
+
+#[test]
+fn rollback_restores_a_killed_run_and_removes_its_leftovers() {
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let mut p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (_, files) = the_run(&backups);
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    let left = plant_leftovers(files[0].parent().unwrap(), &backups);
+    let o = run(&["rollback", "--backup-dir", s(&backups)]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 0, "{err}");
+    assert!(err.contains("was interrupted"), "{err}");
+    for l in &left {
+        assert!(!l.exists(), "{} is removed", l.display());
+    }
+    assert_eq!(snapshot(&root), before, "the exact original tree");
+}
