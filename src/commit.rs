@@ -64,6 +64,9 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             }
         })
         .collect();
+    // From the first backup to the last write, SIGINT, SIGTERM and SIGHUP
+    // wait (when the binary installed crate::signals): no half-done run.
+    let _deferred = crate::signals::defer();
     let root = root_of(report).map_err(|err| Error::Io {
         path: report
             .files

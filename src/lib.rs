@@ -41,6 +41,7 @@ pub mod plan;
 pub mod review;
 pub mod servers;
 pub mod session;
+pub mod signals;
 pub mod source;
 pub mod style;
 pub mod syntax;

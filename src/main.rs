@@ -37,6 +37,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            if let Some(i) = e.downcast_ref::<tlsmend::signals::Interrupted>() {
+                tell!("tlsmend: {i}");
+                return ExitCode::from(tlsmend::signals::exit_code(i.sig));
+            }
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
@@ -276,6 +280,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     let _lock = if how.dry_run {
         None
     } else {
+        tlsmend::signals::install();
         let l = lock(root.dir())?;
         for said in tlsmend::journal::recover(&how.backup_dir, &l.root) {
             tell!("tlsmend: note: {said}");
@@ -389,11 +394,22 @@ fn rollback(
             .with_context(|| format!("no run to roll back in {}", backup_dir.display()))?,
     };
     tlsmend::backup::check_root(chosen, root.dir()).map_err(anyhow::Error::msg)?;
+    tlsmend::signals::install();
     let _lock = lock(chosen.root.as_deref().or(root.dir()))?;
     for said in tlsmend::journal::recover(backup_dir, &_lock.root) {
         tell!("tlsmend: note: {said}");
     }
-    let done = tlsmend::backup::rollback(chosen, force).map_err(anyhow::Error::msg)?;
+    let deferred = tlsmend::signals::defer();
+    let done = tlsmend::backup::rollback(chosen, force);
+    drop(deferred);
+    if let Some(sig) = tlsmend::signals::taken() {
+        let what = match &done {
+            Ok(_) => format!("the rollback of run {} was finished first", chosen.id),
+            Err(e) => format!("during the rollback, which failed: {e}"),
+        };
+        return Err(tlsmend::signals::Interrupted { sig, what }.into());
+    }
+    let done = done.map_err(anyhow::Error::msg)?;
     for d in done {
         match d {
             tlsmend::backup::Restore::Restored(p) => say!("restored {}", p.display()),

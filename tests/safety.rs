@@ -455,3 +455,84 @@ fn rollback_restores_a_killed_run_and_removes_its_leftovers() {
     }
     assert_eq!(snapshot(&root), before, "the exact original tree");
 }
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: sends a signal to a child of this test.
+    assert_eq!(unsafe { libc::kill(pid as i32, sig) }, 0);
+}
+
+#[test]
+fn a_signal_during_the_commit_finishes_it_then_says_so() {
+    for (sig, name) in [
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGHUP, "SIGHUP"),
+    ] {
+        let (t, root) = small_root();
+        let backups = t.path().join("b");
+        let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+        let (run_dir, files) = the_run(&backups);
+        signal(p.child.id(), sig);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let o = p.finish();
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 128 + sig, "{err}");
+        assert!(err.contains(&format!("interrupted by {name}")), "{err}");
+        assert!(err.contains("the commit was finished first"), "{err}");
+        assert!(err.contains("tlsmend rollback"), "{err}");
+        // Every file has its new bytes and the run is complete.
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap())
+                .unwrap();
+        for (f, e) in files.iter().zip(m["files"].as_array().unwrap()) {
+            let now = tlsmend::backup::sha256_hex(&std::fs::read(f).unwrap());
+            assert_eq!(now, e["sha256_after"].as_str().unwrap(), "{}", f.display());
+        }
+        assert!(
+            !run_dir.join("journal.json").exists(),
+            "the run is complete"
+        );
+    }
+}
+
+#[test]
+fn a_signal_while_validating_removes_the_private_staging_copy() {
+    if !have("postfix") {
+        return;
+    }
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let mut args = apply_args(&root, &backups);
+    args.retain(|a| *a != "--no-validate");
+    args.extend(["--server", "postfix"]);
+    let p = Paused::start(&args, "staged");
+    let pid = p.child.id();
+    let stages: Vec<PathBuf> = std::fs::read_dir(std::env::temp_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("tlsmend-stage-{pid}-"))
+        })
+        .collect();
+    assert!(!stages.is_empty(), "a staging copy named after the PID");
+    for st in &stages {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(std::fs::metadata(st).unwrap().mode() & 0o777, 0o700);
+    }
+    signal(pid, libc::SIGTERM);
+    let o = p.child.wait_with_output().unwrap();
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 128 + libc::SIGTERM, "{err}");
+    assert!(
+        err.contains("interrupted by SIGTERM: nothing was written"),
+        "{err}"
+    );
+    for st in &stages {
+        assert!(!st.exists(), "{} is removed", st.display());
+    }
+    assert_eq!(snapshot(&root), before);
+}

@@ -202,6 +202,7 @@ fn stage(
             std::fs::write(to.join(rel), bytes)?;
         }
     }
+    crate::commit::test_pause("staged");
     Ok((t, to))
 }
 
