@@ -386,19 +386,24 @@ fn rollback(
                 "no run {id} in {} (tlsmend rollback --list shows them)",
                 backup_dir.display()
             )
-        })?,
+        }),
         None => runs
             .iter()
             .rev()
             .find(|r| !r.rolled_back)
-            .with_context(|| format!("no run to roll back in {}", backup_dir.display()))?,
+            .with_context(|| format!("no run to roll back in {}", backup_dir.display())),
     };
-    tlsmend::backup::check_root(chosen, root.dir()).map_err(anyhow::Error::msg)?;
+    if let Ok(c) = chosen {
+        tlsmend::backup::check_root(c, root.dir()).map_err(anyhow::Error::msg)?;
+    }
     tlsmend::signals::install();
-    let _lock = lock(chosen.root.as_deref().or(root.dir()))?;
+    let run_root = chosen.as_ref().ok().and_then(|c| c.root.as_deref());
+    let _lock = lock(run_root.or(root.dir()))?;
+    // The leftovers of killed runs go even when there is nothing to restore.
     for said in tlsmend::journal::recover(backup_dir, &_lock.root) {
         tell!("tlsmend: note: {said}");
     }
+    let chosen = chosen?;
     let deferred = tlsmend::signals::defer();
     let done = tlsmend::backup::rollback(chosen, force);
     drop(deferred);
