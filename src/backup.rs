@@ -106,11 +106,17 @@ pub struct Pending<'a> {
     pub new: &'a [u8],
 }
 
+/// An I/O error that names its path.
+fn at(p: &Path) -> impl Fn(std::io::Error) -> std::io::Error + '_ {
+    move |e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))
+}
+
 fn mkdir_private(p: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(p)
+        .map_err(at(p))
 }
 
 fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -119,9 +125,10 @@ fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(p)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+        .open(p)
+        .map_err(at(p))?;
+    f.write_all(bytes).map_err(at(p))?;
+    f.sync_all().map_err(at(p))
 }
 
 /// `2026-11-29T21-30-05Z`-style UTC timestamp, sortable as text.
@@ -206,65 +213,72 @@ fn create_run_at(
         id = format!("{}-{}-{n}", timestamp(created), std::process::id());
     }
     let partial = backup_dir.join(format!(".{id}.partial"));
-    mkdir_private(&partial.join("files"))?;
-    let mut entries = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        let name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let stored = format!("{i:04}-{name}");
-        write_private(&partial.join("files").join(&stored), f.original)?;
-        entries.push(Entry {
-            path: std::fs::canonicalize(f.path)?,
-            shown: f.shown.to_path_buf(),
-            before: sha256_hex(f.original),
-            after: sha256_hex(f.new),
-            owner: Owner::of(f.path)?,
-            stored,
+    // A run folder that cannot be completed (a full disk) does not stay.
+    let made = (|| -> std::io::Result<_> {
+        mkdir_private(&partial.join("files"))?;
+        let mut entries = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let name = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let stored = format!("{i:04}-{name}");
+            write_private(&partial.join("files").join(&stored), f.original)?;
+            entries.push(Entry {
+                path: std::fs::canonicalize(f.path)?,
+                shown: f.shown.to_path_buf(),
+                before: sha256_hex(f.original),
+                after: sha256_hex(f.new),
+                owner: Owner::of(f.path)?,
+                stored,
+            });
+        }
+        let mut records = Vec::new();
+        for (i, c) in ldap.iter().enumerate() {
+            let applied = format!("ldap-{i:04}.ldif");
+            let inverse = format!("ldap-{i:04}-inverse.ldif");
+            write_private(&partial.join(&applied), c.ldif().as_bytes())?;
+            write_private(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
+            records.push(LdapRecord {
+                change: (*c).clone(),
+                applied,
+                inverse,
+            });
+        }
+        let manifest = json!({
+            "tool": "tlsmend",
+            "version": env!("CARGO_PKG_VERSION"),
+            "id": id,
+            "created_unix": created,
+            "seq": seq,
+            "root": root.to_string_lossy(),
+            "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
+            "ldap": records.iter().map(|r| json!({
+                "uri": r.change.uri,
+                "dn": r.change.dn,
+                "applied": r.applied,
+                "inverse": r.inverse,
+                "mods": r.change.mods.iter().map(|m| json!({"attr": m.attr, "old": m.old, "new": m.new})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
         });
-    }
-    let mut records = Vec::new();
-    for (i, c) in ldap.iter().enumerate() {
-        let applied = format!("ldap-{i:04}.ldif");
-        let inverse = format!("ldap-{i:04}-inverse.ldif");
-        write_private(&partial.join(&applied), c.ldif().as_bytes())?;
-        write_private(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
-        records.push(LdapRecord {
-            change: (*c).clone(),
-            applied,
-            inverse,
-        });
-    }
-    let manifest = json!({
-        "tool": "tlsmend",
-        "version": env!("CARGO_PKG_VERSION"),
-        "id": id,
-        "created_unix": created,
-        "seq": seq,
-        "root": root.to_string_lossy(),
-        "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
-        "ldap": records.iter().map(|r| json!({
-            "uri": r.change.uri,
-            "dn": r.change.dn,
-            "applied": r.applied,
-            "inverse": r.inverse,
-            "mods": r.change.mods.iter().map(|m| json!({"attr": m.attr, "old": m.old, "new": m.new})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    write_private(
-        &partial.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
-    let pid = std::process::id();
-    write_private(
-        &partial.join(JOURNAL),
-        journal_json(&State::Writing { pid }).as_bytes(),
-    )?;
-    std::fs::File::open(&partial)?.sync_all()?;
-    let dir = backup_dir.join(&id);
-    std::fs::rename(&partial, &dir)?;
+        write_private(
+            &partial.join("manifest.json"),
+            serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        )?;
+        let pid = std::process::id();
+        write_private(
+            &partial.join(JOURNAL),
+            journal_json(&State::Writing { pid }).as_bytes(),
+        )?;
+        std::fs::File::open(&partial)?.sync_all()?;
+        let dir = backup_dir.join(&id);
+        std::fs::rename(&partial, &dir)?;
+        Ok((entries, records, pid, dir))
+    })();
+    let (entries, records, pid, dir) = made.inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&partial);
+    })?;
     std::fs::File::open(backup_dir)?.sync_all()?;
     Ok(Run {
         id,

@@ -75,10 +75,11 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
         action: "resolve the root of",
         err,
     })?;
-    let run = backup::create_run(backup_dir, &root, &pending, &ldap).map_err(|err| Error::Io {
-        path: backup_dir.to_path_buf(),
-        action: "create a backup run in",
-        err,
+    let run = backup::create_run(backup_dir, &root, &pending, &ldap).map_err(|err| {
+        Error::Other(format!(
+            "cannot create a backup run in {}: {err}; nothing was written",
+            backup_dir.display()
+        ))
     })?;
     for (k, p) in pending.iter().enumerate() {
         test_pause(&format!("before-write-{k}"));
@@ -199,7 +200,7 @@ fn keep_failed(run: &Run, errors: &[String]) {
 fn undo_outcome(run: &Run, backup_dir: &Path, errors: &[String]) -> String {
     if errors.is_empty() {
         let _ = std::fs::remove_dir_all(&run.dir);
-        return "the files already written were restored (verified); nothing was changed"
+        return "nothing was changed (any file already written was put back and read back)"
             .to_string();
     }
     keep_failed(run, errors);

@@ -536,3 +536,208 @@ fn a_signal_while_validating_removes_the_private_staging_copy() {
     }
     assert_eq!(snapshot(&root), before);
 }
+
+/// A mount made by the test (root only), unmounted on drop.
+struct Mount(PathBuf);
+
+impl Mount {
+    fn new(args: &[&str], at: &Path) -> Option<Mount> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(args)
+            .arg(at)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Mount(at.to_path_buf()))
+    }
+    fn tmpfs(at: &Path, size: &str) -> Option<Mount> {
+        Mount::new(&["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"], at)
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Fills the file system of `dir` (a file `filler`), then frees `leave`
+/// bytes of it.
+fn fill(dir: &Path, leave: u64) {
+    use std::io::Write;
+    let p = dir.join("filler");
+    let mut f = std::fs::File::create(&p).unwrap();
+    let chunk = vec![b'x'; 4096];
+    while f.write_all(&chunk).is_ok() {}
+    let _ = f.sync_all();
+    let len = f.metadata().unwrap().len();
+    f.set_len(len.saturating_sub(leave)).unwrap();
+}
+
+/// The order in which apply writes the files of `small_root` (relative).
+fn write_order() -> Vec<PathBuf> {
+    let (t, root) = small_root();
+    let b = t.path().join("b");
+    let o = run(&apply_args(&root, &b));
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let canonical = std::fs::canonicalize(&root).unwrap();
+    the_run(&b)
+        .1
+        .iter()
+        .map(|f| f.strip_prefix(&canonical).unwrap().to_path_buf())
+        .collect()
+}
+
+/// No run folder, partial or not, in `backups`.
+fn no_runs(backups: &Path) -> bool {
+    std::fs::read_dir(backups).map_or(true, |rd| rd.count() == 0)
+}
+
+#[test]
+fn an_immutable_file_fails_the_run_and_earlier_writes_are_undone() {
+    if !is_root() {
+        eprintln!("SKIPPED: chattr +i needs root");
+        return;
+    }
+    let order = write_order();
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let last = root.join(order.last().unwrap());
+    let Some(_guard) = Immutable::set(vec![last.clone()]) else {
+        eprintln!("SKIPPED: chattr +i does not work here");
+        return;
+    };
+    let backups = t.path().join("b");
+    let o = run(&apply_args(&root, &backups));
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains(&format!("cannot write {}", last.display())),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(snapshot(&root), before, "earlier writes were undone");
+    assert!(no_runs(&backups), "no run folder for a run undone");
+}
+
+#[test]
+fn a_full_disk_fails_the_run_and_earlier_writes_are_undone() {
+    if !is_root() {
+        eprintln!("SKIPPED: mount needs root");
+        return;
+    }
+    let order = write_order();
+    let t = tempfile::tempdir().unwrap();
+    let Some(_m) = Mount::tmpfs(&t.path().join("fs"), "4m") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here");
+        return;
+    };
+    // The root on the small file system; the second file is big, so that
+    // once the disk is nearly full its new version does not fit while the
+    // first file's original still does.
+    let (_t2, model) = small_root();
+    let root = t.path().join("fs/root");
+    copy_tree(&model, &root);
+    let big = root.join(&order[1]);
+    let mut b = std::fs::read(&big).unwrap();
+    for _ in 0..8000 {
+        b.extend_from_slice(b"# padding to make this file large: 64 bytes a line.........\n");
+    }
+    std::fs::write(&big, &b).unwrap();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    fill(&t.path().join("fs"), 64 * 1024);
+    let o = p.finish();
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains(&format!("cannot write {}", big.display())),
+        "{err}"
+    );
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("nothing was changed"), "{err}");
+    std::fs::remove_file(t.path().join("fs/filler")).unwrap();
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "earlier writes were undone, no temporary file"
+    );
+    assert!(no_runs(&backups));
+}
+
+#[test]
+fn a_read_only_file_system_fails_the_run_naming_the_path() {
+    if !is_root() {
+        eprintln!("SKIPPED: mount needs root");
+        return;
+    }
+    let (t, model) = small_root();
+    let ro = t.path().join("ro");
+    let Some(m) = Mount::new(&["--bind", model.to_str().unwrap()], &ro) else {
+        eprintln!("SKIPPED: cannot bind-mount here");
+        return;
+    };
+    let Some(_r) = Mount::new(&["-o", "remount,ro,bind"], &ro) else {
+        eprintln!("SKIPPED: cannot remount read-only here");
+        return;
+    };
+    let before = snapshot(&model);
+    let backups = t.path().join("b");
+    let o = run(&apply_args(&ro, &backups));
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("Read-only file system"), "{err}");
+    assert!(
+        err.contains(&format!("cannot write {}", ro.display())),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert_eq!(snapshot(&model), before);
+    assert!(no_runs(&backups));
+    drop(m);
+}
+
+#[test]
+fn an_unwritable_or_full_backup_dir_fails_before_any_write() {
+    if !is_root() {
+        eprintln!("SKIPPED: chattr and mount need root");
+        return;
+    }
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    std::fs::create_dir_all(&backups).unwrap();
+    if let Some(_g) = Immutable::set(vec![backups.clone()]) {
+        let o = run(&apply_args(&root, &backups));
+        let err = text(&o.stderr);
+        assert_eq!(code(&o), 2, "{err}");
+        assert!(
+            err.contains(&format!(
+                "cannot create a backup run in {}",
+                backups.display()
+            )),
+            "{err}"
+        );
+        assert!(err.contains("nothing was written"), "{err}");
+        assert_eq!(snapshot(&root), before);
+    }
+    // A full disk while the originals are copied: no partial folder stays.
+    let full = t.path().join("full");
+    let Some(_m) = Mount::tmpfs(&full, "64k") else {
+        eprintln!("SKIPPED: cannot mount a tmpfs here");
+        return;
+    };
+    fill(&full, 0);
+    let o = run(&apply_args(&root, &full.join("b")));
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert_eq!(snapshot(&root), before);
+    assert!(no_runs(&full.join("b")), "no partial backup folder is left");
+}
