@@ -167,8 +167,8 @@ pub fn remove_stage_copies(mine: bool) -> Vec<String> {
         let name = e.file_name().to_string_lossy().into_owned();
         let Some(pid) = name
             .strip_prefix(STAGE)
-            .and_then(|r| r.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok())
+            .and_then(|r| r.split_once('-'))
+            .and_then(|(p, _)| p.parse::<u32>().ok())
         else {
             continue;
         };
