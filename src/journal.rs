@@ -130,6 +130,28 @@ pub fn recover(backup_dir: &Path, root: &Path) -> Vec<String> {
     said
 }
 
+/// Read-only, without the lock (for `audit` and `apply --dry-run`): the
+/// interrupted runs in `backup_dir`, one sentence each saying what to do.
+pub fn interrupted_notes(backup_dir: &Path) -> Vec<String> {
+    let Ok(runs) = backup::list_runs(backup_dir) else {
+        return Vec::new();
+    };
+    runs.iter()
+        .filter(|r| is_interrupted(r, None) || matches!(r.state, State::Interrupted { .. }) && !r.rolled_back)
+        .map(|r| {
+            format!(
+                "run {} in {} was interrupted while writing ({} of its {} file(s) have the new bytes): undo it with tlsmend rollback {} --backup-dir {}, or finish it with tlsmend apply",
+                r.id,
+                backup_dir.display(),
+                written(r),
+                r.entries.len(),
+                r.id,
+                backup_dir.display()
+            )
+        })
+        .collect()
+}
+
 /// Removes `.tlsmend-*.tmp` files (regular files only) in `dir`.
 pub fn remove_temporaries(dir: &Path) -> Vec<String> {
     let mut said = Vec::new();

@@ -157,6 +157,9 @@ fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) 
 }
 
 fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
+    for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
+        tell!("tlsmend: warning: {said}");
+    }
     let report = audit_report(root, target, &[], &[])?;
     let mut out = std::io::stdout().lock();
     match format {
@@ -278,6 +281,9 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     opts.offer_opt_in = !how.dry_run && !how.yes;
     // One writing run per root, from planning to the end of the reload.
     let _lock = if how.dry_run {
+        for said in tlsmend::journal::interrupted_notes(&how.backup_dir) {
+            tell!("tlsmend: warning: {said}");
+        }
         None
     } else {
         tlsmend::signals::install();

@@ -409,6 +409,20 @@ fn a_killed_run_is_noticed_and_undone_and_its_leftovers_removed() {
         "the journal is there"
     );
     let left = plant_leftovers(files[0].parent().unwrap(), &backups);
+    // audit and a dry run say so too (they change nothing).
+    let o = run(&[
+        "apply",
+        "--root",
+        s(&root),
+        "--dry-run",
+        "--backup-dir",
+        s(&backups),
+    ]);
+    assert!(
+        text(&o.stderr).contains("was interrupted"),
+        "{}",
+        text(&o.stderr)
+    );
     // The next apply notices the interrupted run, says how to undo or
     // finish it, clears the leftovers and finishes what is left.
     let o = run(&apply_args(&root, &backups));
@@ -745,4 +759,28 @@ fn an_unwritable_or_full_backup_dir_fails_before_any_write() {
     assert!(err.contains("nothing was written"), "{err}");
     assert_eq!(snapshot(&root), before);
     assert!(no_runs(&full.join("b")), "no partial backup folder is left");
+}
+
+#[test]
+fn audit_notices_an_interrupted_run_in_the_default_backup_dir() {
+    let (_t, root) = small_root();
+    let mut p = Paused::start(
+        &[
+            "apply",
+            "--root",
+            s(&root),
+            "--yes",
+            "--no-validate",
+            "--tls-library",
+            "openssl",
+        ],
+        "before-write-1",
+    );
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    let o = run(&["audit", "--root", s(&root)]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 1, "{err}");
+    assert!(err.contains("was interrupted while writing"), "{err}");
+    assert!(err.contains("tlsmend rollback"), "{err}");
 }
