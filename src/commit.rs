@@ -3,8 +3,15 @@
 //! Before anything in place is replaced, every new file is parsed again
 //! (tlsmend never writes what it could not read back), every original is
 //! checked to be unchanged on disk since it was read, and a complete backup
-//! run is made. Then the files are written one by one, atomically; if one
-//! write fails, the files already written are restored from the run.
+//! run is made, with a journal that says it is writing. Then the files are
+//! written one by one, atomically, each only if its hash is still the one
+//! read (checked again just before its rename); if one write fails, the
+//! files already written are restored from the run and read back, and the
+//! run folder is removed only when every one is verified restored. The
+//! journal goes when the last write is done, so a run killed in between is
+//! found by the next command ([`crate::journal`]). SIGINT, SIGTERM and
+//! SIGHUP wait for the end of the commit ([`crate::signals`]); the binary
+//! holds the root's lock ([`crate::lock`]) around all of it.
 
 use crate::backup::{self, Pending, Run, sha256_hex};
 use crate::error::{Error, Result};
