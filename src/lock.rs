@@ -77,6 +77,9 @@ pub fn lock_root(
         .truncate(false)
         .mode(0o644)
         .open(&path)
+        // Another user's lock file: flock works on a read-only descriptor
+        // too (the PID in it is then the last writer's).
+        .or_else(|_| File::open(&path))
         .map_err(|e| format!("cannot open the lock file {}: {e}", path.display()))?;
     let until = Instant::now() + wait;
     let mut told = false;
