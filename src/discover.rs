@@ -17,11 +17,25 @@ use std::path::{Component, Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct Root {
     dir: Option<PathBuf>,
+    /// Planned bytes that stand in for files on disk (host path → bytes):
+    /// how the planner plans again on its own result without writing it.
+    overlay: Option<std::sync::Arc<std::collections::HashMap<PathBuf, Vec<u8>>>>,
 }
 
 impl Root {
     pub fn new(dir: Option<PathBuf>) -> Self {
-        Root { dir }
+        Root { dir, overlay: None }
+    }
+    /// The same root, with these host files read as the given bytes.
+    pub fn with_overlay(&self, files: std::collections::HashMap<PathBuf, Vec<u8>>) -> Root {
+        Root {
+            dir: self.dir.clone(),
+            overlay: Some(std::sync::Arc::new(files)),
+        }
+    }
+    /// Whether this root shows planned bytes instead of the disk.
+    pub fn is_overlay(&self) -> bool {
+        self.overlay.is_some()
     }
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
@@ -123,11 +137,15 @@ impl ConfigFile {
     pub fn load(root: &Root, machine: &Path, syntax: Syntax) -> Result<ConfigFile> {
         let real = root.resolve(machine)?;
         let host = root.host(&real);
-        let bytes = std::fs::read(&host).map_err(|err| Error::Io {
-            path: host.clone(),
-            action: "read",
-            err,
-        })?;
+        let planned = root.overlay.as_ref().and_then(|o| o.get(&host)).cloned();
+        let bytes = match planned {
+            Some(b) => b,
+            None => std::fs::read(&host).map_err(|err| Error::Io {
+                path: host.clone(),
+                action: "read",
+                err,
+            })?,
+        };
         Ok(ConfigFile {
             path: machine.to_path_buf(),
             real,

@@ -46,4 +46,5 @@ pub mod source;
 pub mod style;
 pub mod syntax;
 pub mod target;
+pub mod vet;
 pub mod write;

@@ -94,15 +94,22 @@ impl Report {
     /// findings from dropped changes).
     pub fn filter_rules(&mut self, wanted: impl Fn(&str) -> bool) {
         self.findings.retain(|f| wanted(f.rule));
-        let mut keep = Vec::new();
+        let rules: Vec<&'static str> = self.changes.iter().map(|c| c.rule).collect();
+        self.retain_changes(|i| wanted(rules[i]));
+    }
+
+    /// Keeps the changes whose index passes `keep`, renumbering the
+    /// findings' links (a finding of a dropped change loses its link).
+    pub fn retain_changes(&mut self, keep: impl Fn(usize) -> bool) {
+        let mut kept = Vec::new();
         let mut remap = HashMap::new();
         for (i, c) in self.changes.drain(..).enumerate() {
-            if wanted(c.rule) {
-                remap.insert(i, keep.len());
-                keep.push(c);
+            if keep(i) {
+                remap.insert(i, kept.len());
+                kept.push(c);
             }
         }
-        self.changes = keep;
+        self.changes = kept;
         for f in &mut self.findings {
             f.change = f.change.and_then(|c| remap.get(&c).copied());
         }

@@ -233,6 +233,11 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
         }
     }
     report.filter_rules(|rule| opts.wants(rule));
+    // Planning again on the planned result (an overlay root) is the check
+    // itself, so it is not checked again.
+    if !root.is_overlay() {
+        crate::vet::vet(root, opts, &mut report);
+    }
     Ok(report)
 }
 
@@ -274,9 +279,14 @@ mod tests {
             ] {
                 assert!(!text.trim().is_empty(), "{}: {field} is empty", r.id);
             }
-            let first = r.sources.first().unwrap_or_else(|| panic!("{}: no sources", r.id));
+            let first = r
+                .sources
+                .first()
+                .unwrap_or_else(|| panic!("{}: no sources", r.id));
             assert!(
-                PRIMARY_SOURCES.iter().any(|p| first.contains(&format!("<{p}"))),
+                PRIMARY_SOURCES
+                    .iter()
+                    .any(|p| first.contains(&format!("<{p}"))),
                 "{}: first source {first:?} is not a primary source",
                 r.id
             );

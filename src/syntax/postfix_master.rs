@@ -52,6 +52,19 @@ impl Service {
     pub fn valid(&self) -> bool {
         self.tokens.len() >= 8
     }
+    /// A `-o` with no `name=value` after it (the last token, or followed
+    /// by a word without `=`): master passes it on and the daemon stops with
+    /// a usage error, and the next `-o` added after it would be swallowed.
+    pub fn bad_option(&self, bytes: &[u8]) -> Option<Span> {
+        let args = self.tokens.get(8..)?;
+        args.iter().enumerate().find_map(|(i, t)| {
+            let is_o = t.span.slice(bytes) == b"-o" && !t.braced;
+            let ok = args
+                .get(i + 1)
+                .is_some_and(|v| v.inner(bytes).slice(bytes).contains(&b'='));
+            (is_o && !ok).then_some(t.span)
+        })
+    }
     pub fn field(&self, bytes: &[u8], i: usize) -> String {
         self.tokens
             .get(i)

@@ -70,6 +70,26 @@ impl super::Ctx<'_> {
                 f.blocked = Some("fix this line by hand".into());
                 self.push(f, None);
             }
+            let b = &mf.source.bytes;
+            for (s, at) in m
+                .services
+                .iter()
+                .filter(|s| !s.commented() && s.valid())
+                .filter_map(|s| Some((s, s.bad_option(b)?)))
+            {
+                let mut f = Finding::new(
+                    "postfix.syntax",
+                    Severity::High,
+                    file,
+                    mf.source.line_of(at.start),
+                );
+                f.current = Some(format!("{} ... -o", s.id(b)));
+                f.reason = "a -o with no name=value after it: the daemon stops with a usage error, and an -o added after it would be taken as its value".into();
+                f.blocked = Some(
+                    "fix this line by hand; tlsmend edits no file it cannot fully read".into(),
+                );
+                self.push(f, None);
+            }
         }
     }
 

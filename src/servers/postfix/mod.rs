@@ -195,7 +195,17 @@ impl<'a> Ctx<'a> {
                 } else {
                     wanted.to_string()
                 };
-                patches.push(Patch::replace(seg, text));
+                if seg.is_empty() && seg.start > 0 {
+                    // An empty value is filled by replacing the byte before
+                    // it too: an insertion at the same offset (a new line
+                    // after a last line with no newline) then sorts after
+                    // this value instead of splitting `name=` from it.
+                    let mut with = vec![b[seg.start - 1]];
+                    with.extend_from_slice(text.as_bytes());
+                    patches.push(Patch::replace(Span::new(seg.start - 1, seg.start), with));
+                } else {
+                    patches.push(Patch::replace(seg, text));
+                }
             } else if k > 0 {
                 patches.push(Patch::replace(line.span(), ""));
             }
@@ -255,7 +265,12 @@ impl<'a> Ctx<'a> {
             Some(a) => a.span.end,
             None => b.len(),
         };
-        if at > 0 && !b[..at].ends_with(b"\n") {
+        // After a last line with no newline, each new line brings its own
+        // line break first and the file still ends without one: every
+        // insertion stays right alone or with the others (a user may pick
+        // any of them), and none is glued to the line before.
+        let unterminated = at > 0 && !b[..at].ends_with(b"\n");
+        if unterminated {
             bytes.extend_from_slice(eol);
         }
         if anchor.is_none() && !self.header_planned {
@@ -265,7 +280,9 @@ impl<'a> Ctx<'a> {
             bytes.extend_from_slice(eol);
         }
         bytes.extend_from_slice(text.as_bytes());
-        bytes.extend_from_slice(eol);
+        if !unterminated {
+            bytes.extend_from_slice(eol);
+        }
         Patch::insert(at, bytes)
     }
 

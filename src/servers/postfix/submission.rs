@@ -270,7 +270,10 @@ impl Ctx<'_> {
                     match o {
                         Some(o) => {
                             let v = String::from_utf8_lossy(o.value.slice(b)).into_owned();
-                            if let Some(h) = o.hash {
+                            // Two overrides on one commented line share its `#`.
+                            if let Some(h) = o.hash
+                                && !edits.iter().any(|p| p.span == h)
+                            {
                                 edits.push(Patch::replace(h, ""));
                             }
                             let expanded = self.inst.expand(&v, self.version, 0);

@@ -1,0 +1,374 @@
+//! The planner's safety net: nothing is shown or written that tlsmend would
+//! not accept back.
+//!
+//! After every server has planned, and before anything is shown, each
+//! change is checked:
+//! - a file that is not valid for its format before any change (a main.cf
+//!   line with no `=`, a master.cf service with a wrong field count) is never
+//!   edited: the changes that touch it are dropped, its syntax findings say
+//!   why, and the other files of the server are still planned;
+//! - each change, rendered alone, must leave every file it touches valid
+//!   for its format (parsed back, lossless, no daemon-refused line);
+//! - a change that touches the same bytes as an earlier one is dropped, not
+//!   the run;
+//! - all the changes rendered together must leave every file valid, and
+//!   planning again on that result (an overlay [`Root`], nothing written)
+//!   must plan nothing.
+//!
+//! A change that fails is dropped and its findings say why; the rest of the
+//! run goes on. Apart from broken input files, a dropped change is a bug in
+//! a rule, and the message asks for a report.
+
+use crate::discover::Root;
+use crate::edit::apply_patches;
+use crate::plan::{Finding, Report};
+use crate::servers::Options;
+use crate::syntax::Syntax;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Planned bytes by host path, for an overlay [`Root`].
+type Planned = HashMap<PathBuf, Vec<u8>>;
+
+const REPORT: &str = "this is a bug in tlsmend: please report it with the file";
+
+/// Why `bytes` would not be accepted as `syntax`, `None` when it would be:
+/// it parses losslessly and has none of the lines the daemon refuses to
+/// start with.
+pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
+    if let Err(e) = syntax.check(path, bytes) {
+        return Some(e.to_string());
+    }
+    match syntax {
+        Syntax::PostfixMain => {
+            let cf = crate::syntax::postfix_main::parse(path, bytes).ok()?;
+            let bad = cf.entries.iter().find(|e| e.eq.is_none())?;
+            let line = crate::source::Source::new(path, bytes.to_vec()).line_of(bad.span.start);
+            Some(format!(
+                "line {line} has no '=' (postconf: \"missing '=' after attribute name\")"
+            ))
+        }
+        Syntax::PostfixMaster => {
+            let cf = crate::syntax::postfix_master::parse(path, bytes).ok()?;
+            let src = crate::source::Source::new(path, bytes.to_vec());
+            if let Some(bad) = cf.services.iter().find(|s| !s.commented() && !s.valid()) {
+                let line = src.line_of(bad.span.start);
+                return Some(format!(
+                    "line {line} is a service without its 8 fields (Postfix: \"bad field count\")"
+                ));
+            }
+            let at = cf
+                .services
+                .iter()
+                .filter(|s| !s.commented())
+                .find_map(|s| s.bad_option(bytes))?;
+            Some(format!(
+                "line {} has a -o with no name=value after it",
+                src.line_of(at.start)
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Checks every planned change as the module doc says, dropping those that
+/// fail. `root` and `opts` are the ones the report was planned with.
+pub fn vet(root: &Root, opts: &Options, report: &mut Report) {
+    let mut drop: BTreeMap<usize, String> = BTreeMap::new();
+    let broken: HashMap<usize, String> = (0..report.files.len())
+        .filter_map(|f| {
+            let file = &report.files[f];
+            invalid(file.syntax, file.shown(), &file.source.bytes).map(|why| (f, why))
+        })
+        .collect();
+    // Each change alone, then against the ones kept before it.
+    let mut kept: Vec<usize> = Vec::new();
+    for c in 0..report.changes.len() {
+        if let Some(why) = why_not_alone(report, &broken, c) {
+            drop.insert(c, why);
+            continue;
+        }
+        if let Some(why) = why_not_with(report, &kept, c) {
+            drop.insert(c, why);
+            continue;
+        }
+        kept.push(c);
+    }
+    // Together, then planned again, a few rounds: each round drops at least
+    // one change or ends.
+    for _ in 0..4 {
+        let (rendered, bad) = render_kept(report, &kept);
+        if !bad.is_empty() {
+            for (f, why) in bad {
+                for &c in &kept {
+                    if touches(report, c, f) {
+                        drop.entry(c).or_insert_with(|| {
+                            format!("together with the other changes it leaves {} invalid: {why}; {REPORT}", report.files[f].shown().display())
+                        });
+                    }
+                }
+            }
+            kept.retain(|c| !drop.contains_key(c));
+            continue;
+        }
+        let again = match crate::servers::audit(&root.with_overlay(rendered), opts) {
+            Ok(r) => r,
+            Err(e) => {
+                for &c in &kept {
+                    drop.insert(
+                        c,
+                        format!("planning again on the result fails ({e}); {REPORT}"),
+                    );
+                }
+                break;
+            }
+        };
+        let blamed = blame(report, &kept, &drop, &again);
+        if blamed.is_empty() {
+            break;
+        }
+        for (c, why) in blamed {
+            drop.insert(c, why);
+        }
+        kept.retain(|c| !drop.contains_key(c));
+    }
+    drop_changes(report, drop);
+}
+
+/// Why change `c` cannot go in on its own terms, if it cannot.
+fn why_not_alone(report: &Report, broken: &HashMap<usize, String>, c: usize) -> Option<String> {
+    let change = &report.changes[c];
+    for (f, _) in &change.edits {
+        if let Some(why) = broken.get(f) {
+            return Some(format!(
+                "{} is not valid as it is ({why}): tlsmend edits no file it cannot fully read; fix that line first",
+                report.files[*f].shown().display()
+            ));
+        }
+    }
+    let rendered = match report.render(&[c]) {
+        Ok(r) => r,
+        Err((f, o)) => {
+            return Some(format!(
+                "its own patches overlap in {} ({o}); {REPORT}",
+                report.files[f].shown().display()
+            ));
+        }
+    };
+    for (f, bytes) in rendered {
+        let file = &report.files[f];
+        if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
+            return Some(format!(
+                "the result would not be valid: {}: {why}; {REPORT}",
+                file.shown().display()
+            ));
+        }
+    }
+    None
+}
+
+/// Why change `c` cannot join the changes `kept` before it: their patches
+/// overlap, or together they leave one of `c`'s files invalid.
+fn why_not_with(report: &Report, kept: &[usize], c: usize) -> Option<String> {
+    let files: HashSet<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
+    for f in files {
+        let patches: Vec<crate::edit::Patch> = kept
+            .iter()
+            .chain([&c])
+            .flat_map(|k| report.changes[*k].edits.iter())
+            .filter(|(g, _)| *g == f)
+            .map(|(_, p)| p.clone())
+            .collect();
+        let file = &report.files[f];
+        match apply_patches(&file.source.bytes, &patches) {
+            Err(o) => {
+                return Some(format!(
+                    "it would change bytes of {} that an earlier change already changes ({o}); {REPORT}",
+                    file.shown().display()
+                ));
+            }
+            Ok(bytes) => {
+                if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
+                    return Some(format!(
+                        "together with the changes before it, it leaves {} invalid: {why}; {REPORT}",
+                        file.shown().display()
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The new bytes of every file the kept changes touch, by host path, and
+/// the files whose result is not valid.
+fn render_kept(report: &Report, kept: &[usize]) -> (Planned, Vec<(usize, String)>) {
+    let mut out = HashMap::new();
+    let mut bad = Vec::new();
+    let mut per_file: BTreeMap<usize, Vec<crate::edit::Patch>> = BTreeMap::new();
+    for &c in kept {
+        for (f, p) in &report.changes[c].edits {
+            per_file.entry(*f).or_default().push(p.clone());
+        }
+    }
+    for (f, patches) in per_file {
+        let file = &report.files[f];
+        // Overlaps were ruled out change by change above.
+        let Ok(bytes) = apply_patches(&file.source.bytes, &patches) else {
+            bad.push((f, "two changes overlap".to_string()));
+            continue;
+        };
+        if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
+            bad.push((f, why));
+        }
+        out.insert(file.host.clone(), bytes);
+    }
+    (out, bad)
+}
+
+fn touches(report: &Report, c: usize, f: usize) -> bool {
+    report.changes[c].edits.iter().any(|(g, _)| *g == f)
+}
+
+/// The kept changes to blame for what planning again still plans: those
+/// of the same rule on the same file, else every change on that file.
+/// What a change held back here plans again is expected, not blamed.
+fn blame(
+    report: &Report,
+    kept: &[usize],
+    dropped: &BTreeMap<usize, String>,
+    again: &Report,
+) -> BTreeMap<usize, String> {
+    let mut out = BTreeMap::new();
+    for c2 in again.changes.iter().filter(|c| !c.edits.is_empty()) {
+        let hosts: HashSet<&PathBuf> = c2
+            .edits
+            .iter()
+            .map(|(f, _)| &again.files[*f].host)
+            .collect();
+        let on_file = |c: &usize| {
+            report.changes[*c]
+                .edits
+                .iter()
+                .any(|(f, _)| hosts.contains(&report.files[*f].host))
+        };
+        if dropped
+            .keys()
+            .any(|c| on_file(c) && report.changes[*c].rule == c2.rule)
+        {
+            continue;
+        }
+        let same_rule: Vec<usize> = kept
+            .iter()
+            .copied()
+            .filter(|c| on_file(c) && report.changes[*c].rule == c2.rule)
+            .collect();
+        let guilty = if same_rule.is_empty() {
+            kept.iter().copied().filter(on_file).collect()
+        } else {
+            same_rule
+        };
+        let shown: Vec<String> = hosts.iter().map(|h| h.display().to_string()).collect();
+        for c in guilty {
+            out.entry(c).or_insert_with(|| {
+                format!(
+                    "planning again after it still plans {} in {}: it would change the file at every run; {REPORT}",
+                    c2.rule,
+                    shown.join(", ")
+                )
+            });
+        }
+    }
+    out
+}
+
+/// Removes the changes in `drop`, each finding that pointed at one says why
+/// it is held back; a dropped change that no finding pointed at gets one.
+fn drop_changes(report: &mut Report, drop: BTreeMap<usize, String>) {
+    if drop.is_empty() {
+        return;
+    }
+    let mut orphans = Vec::new();
+    for (&c, why) in &drop {
+        let mut linked = false;
+        for f in report.findings.iter_mut().filter(|f| f.change == Some(c)) {
+            f.change = None;
+            f.blocked = Some(format!("held back: {why}"));
+            linked = true;
+        }
+        if !linked {
+            let change = &report.changes[c];
+            let Some((file, patch)) = change.edits.first() else {
+                continue;
+            };
+            let severity = crate::servers::lookup(change.rule)
+                .map(|r| r.severity)
+                .unwrap_or(crate::plan::Severity::Medium);
+            let line = report.files[*file].source.line_of(patch.span.start);
+            let mut f = Finding::new(change.rule, severity, *file, line);
+            f.reason = change.reason.clone();
+            f.blocked = Some(format!("held back: {why}"));
+            orphans.push(f);
+        }
+    }
+    report.findings.extend(orphans);
+    report.retain_changes(|c| !drop.contains_key(&c));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::ConfigFile;
+    use crate::edit::Patch;
+    use crate::plan::{Change, Severity};
+
+    fn change(rule: &'static str, file: usize, patch: Patch) -> Change {
+        Change {
+            rule,
+            reason: "test".into(),
+            edits: vec![(file, patch)],
+            ldap: None,
+        }
+    }
+
+    /// The net itself, under changes no rule plans today: a change that
+    /// breaks its file, and a change overlapping an earlier one, are each
+    /// dropped with their finding saying why; the good change stays.
+    #[test]
+    fn a_bad_change_is_dropped_with_its_reason_and_the_run_goes_on() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Root::new(Some(t.path().to_path_buf()));
+        std::fs::create_dir_all(t.path().join("etc/other")).unwrap();
+        std::fs::write(t.path().join("etc/other/x.cf"), "a = 1\nb = 2\n").unwrap();
+        let cf =
+            ConfigFile::load(&root, Path::new("/etc/other/x.cf"), Syntax::PostfixMain).unwrap();
+        let mut report = Report::default();
+        let f = report.file(&cf);
+        let good = report.add_change(change(
+            "postfix.syntax",
+            f,
+            Patch::replace(crate::source::Span::new(4, 5), "3"),
+        ));
+        let breaks = report.add_change(change("postfix.syntax", f, Patch::insert(12, "oops\n")));
+        let overlaps = report.add_change(change(
+            "postfix.syntax",
+            f,
+            Patch::replace(crate::source::Span::new(4, 5), "4"),
+        ));
+        for (i, c) in [good, breaks, overlaps].into_iter().enumerate() {
+            let mut finding = Finding::new("postfix.syntax", Severity::High, f, i + 1);
+            finding.change = Some(c);
+            report.findings.push(finding);
+        }
+        let opts = Options::new(crate::catalogue::profile::Profile::Intermediate);
+        vet(&root, &opts, &mut report);
+        assert_eq!(report.changes.len(), 1);
+        assert_eq!(report.changes[0].edits[0].1.bytes, b"3");
+        assert_eq!(report.findings[0].change, Some(0));
+        let why = |i: usize| report.findings[i].blocked.clone().unwrap_or_default();
+        assert!(why(1).contains("line 3 has no '='"), "{}", why(1));
+        assert!(why(1).contains("bug in tlsmend"), "{}", why(1));
+        assert!(why(2).contains("earlier change"), "{}", why(2));
+        assert!(report.render(&[0]).is_ok());
+    }
+}
