@@ -38,6 +38,7 @@ pub mod journal;
 pub mod live;
 pub mod lock;
 pub mod plan;
+pub mod redact;
 pub mod review;
 pub mod servers;
 pub mod session;

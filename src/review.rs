@@ -33,7 +33,7 @@ impl Painter {
 }
 
 /// A unified diff of one file, byte-exact (so `patch` applies it), with
-/// `name` in both headers.
+/// `name` in both headers and no secret shown.
 pub fn unified_diff(name: &str, old: &[u8], new: &[u8], context: usize) -> Vec<u8> {
     // Patience anchors on unique lines (ServerName, paths): near-linear on a
     // file with thousands of changed virtual hosts, where Myers is quadratic.
@@ -46,7 +46,8 @@ pub fn unified_diff(name: &str, old: &[u8], new: &[u8], context: usize) -> Vec<u
         .header(name, name)
         .to_writer(&mut out)
         .expect("writing to a Vec cannot fail");
-    out
+    // Secrets are never shown; the diff still applies (see crate::redact).
+    crate::redact::diff(&out)
 }
 
 /// Colours a diff's lines for a terminal; line bytes are shown lossily.

@@ -124,6 +124,8 @@ impl ParseError {
         let excerpt = String::from_utf8_lossy(&bytes[start..end])
             .trim_end_matches('\r')
             .to_string();
+        // A password on the line, or a line of a private key, is not shown.
+        let excerpt = crate::redact::line_in(bytes, start, &excerpt);
         ParseError {
             path: path.to_path_buf(),
             line,

@@ -56,15 +56,17 @@ fn tool(name: &str) -> bool {
 
 fn run(cmd: &mut Command) -> (bool, String) {
     match cmd.output() {
+        // Checkers quote configuration lines: secrets stay out of the report.
         Ok(o) => (
             o.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&o.stdout),
-                String::from_utf8_lossy(&o.stderr)
-            )
-            .trim()
-            .to_string(),
+            crate::redact::text(
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+                .trim(),
+            ),
         ),
         Err(e) => (false, e.to_string()),
     }

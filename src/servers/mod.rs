@@ -238,6 +238,12 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     if !root.is_overlay() {
         crate::vet::vet(root, opts, &mut report);
     }
+    // Findings quote lines; no secret among them leaves the file.
+    for f in &mut report.findings {
+        for v in [&mut f.current, &mut f.wanted].into_iter().flatten() {
+            *v = crate::redact::text(v);
+        }
+    }
     Ok(report)
 }
 
