@@ -4,8 +4,10 @@
 //! reloads what was written; [`probe`] and [`verify`] ask the daemons, over
 //! loopback or the addresses named, what they now accept.
 
+pub mod apache_env;
 pub mod ldapmodify;
 pub mod probe;
 pub mod reload;
+pub mod runner;
 pub mod validate;
 pub mod verify;

@@ -139,25 +139,17 @@ pub fn reload(t: &Targets, root: &Root, mode: Mode) -> (Vec<String>, Vec<String>
     (done, notes)
 }
 
-/// Where httpd writes its PID, from the Debian envvars of `confdir`.
+/// Where httpd writes its PID, from the Debian envvars of `confdir`, read
+/// as data (crate::live::apache_env), never sourced.
 fn apache_pid_file(confdir: &Path) -> PathBuf {
-    let script = format!(
-        ". '{}/envvars' >/dev/null 2>&1; printf %s \"$APACHE_PID_FILE\"",
-        confdir.display()
-    );
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(script)
-        .env("APACHE_CONFDIR", confdir)
-        .output();
-    let p = out
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    if p.is_empty() {
-        PathBuf::from("/var/run/apache2/apache2.pid")
-    } else {
-        PathBuf::from(p)
-    }
+    crate::live::apache_env::read(confdir, confdir)
+        .vars
+        .remove("APACHE_PID_FILE")
+        .filter(|p| !p.is_empty())
+        .map_or_else(
+            || PathBuf::from("/var/run/apache2/apache2.pid"),
+            PathBuf::from,
+        )
 }
 
 /// Whether the process named by `pid_file` runs (a zombie does not count).

@@ -1,5 +1,7 @@
 //! The daemons' own checkers, run on a staging copy before anything in
-//! place is replaced: `apache2ctl -t` (or `httpd -t`), `postfix check` and
+//! place is replaced, each through [`runner`] (clean environment, no stdin,
+//! a time limit, no network): `apache2 -t` with the variables of `envvars`
+//! read as data, never sourced (or `httpd -t`), `postfix check` and
 //! `postconf -n`, `slaptest`, `sh -n` and a sourcing check for Courier, and
 //! `gnutls-cli --priority ... -l` for every GnuTLS priority string written.
 //!
@@ -12,6 +14,8 @@
 
 use crate::catalogue::profile::{Priority, read_priority};
 use crate::discover::Root;
+use crate::live::apache_env;
+use crate::live::runner::{self, Sandbox};
 use crate::plan::Report;
 use crate::syntax::Syntax;
 use crate::syntax::courier::{self, LineKind};
@@ -103,7 +107,7 @@ fn scope_of(report: &Report, root: &Root, f: usize) -> Option<Scope> {
 
 fn checker_name(c: Checker) -> &'static str {
     match c {
-        Checker::ApacheDebian => "apache2ctl -t",
+        Checker::ApacheDebian => "apache2 -t",
         Checker::ApacheRedhat => "httpd -t",
         Checker::Postfix => "postfix check",
         Checker::SlapdD => "slaptest -F",
@@ -113,49 +117,74 @@ fn checker_name(c: Checker) -> &'static str {
 
 fn checker_tool(c: Checker) -> &'static str {
     match c {
-        Checker::ApacheDebian => "apache2ctl",
+        Checker::ApacheDebian => "apache2",
         Checker::ApacheRedhat => "httpd",
         Checker::Postfix => "postfix",
         Checker::SlapdD | Checker::SlapdConf => "slaptest",
     }
 }
 
+/// Runs a checker through [`runner`]: clean environment, no stdin, a time
+/// limit, no network; `(passed, its output)`.
+fn sandboxed(program: &str, args: &[&std::ffi::OsStr], env: &[(String, String)]) -> (bool, String) {
+    let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.to_os_string()).collect();
+    let o = runner::run(program, &args, env, Sandbox::default());
+    (o.ok, o.output())
+}
+
 /// Runs a checker on a staged directory; `Ok(())` or its message.
 fn check_dir(c: Checker, dir: &Path) -> (bool, String) {
+    let d = dir.as_os_str();
     match c {
-        Checker::ApacheDebian => run(Command::new("apache2ctl")
-            .arg("-t")
-            .env("APACHE_CONFDIR", dir)),
-        Checker::ApacheRedhat => run(Command::new("httpd")
-            .arg("-t")
-            .arg("-d")
-            .arg(dir)
-            .arg("-f")
-            .arg(dir.join("conf/httpd.conf"))),
+        // What `apache2ctl -t` runs, without sourcing the image's envvars:
+        // its variables are read as data (crate::live::apache_env).
+        Checker::ApacheDebian => {
+            let mut env: Vec<(String, String)> = apache_env::read(dir, Path::new("/etc/apache2"))
+                .vars
+                .into_iter()
+                .collect();
+            env.push(("APACHE_CONFDIR".into(), dir.display().to_string()));
+            sandboxed(
+                "/usr/sbin/apache2",
+                &["-d".as_ref(), d, "-t".as_ref()],
+                &env,
+            )
+        }
+        Checker::ApacheRedhat => sandboxed(
+            "httpd",
+            &[
+                "-t".as_ref(),
+                "-d".as_ref(),
+                d,
+                "-f".as_ref(),
+                dir.join("conf/httpd.conf").as_os_str(),
+            ],
+            &[],
+        ),
         Checker::Postfix => {
-            let (ok, out) = run(Command::new("postfix").arg("-c").arg(dir).arg("check"));
+            let (ok, out) = sandboxed("postfix", &["-c".as_ref(), d, "check".as_ref()], &[]);
             if !ok {
                 return (ok, out);
             }
             // postconf warns about what `check` lets pass (unknown values, duplicates).
-            let o = Command::new("postconf")
-                .arg("-c")
-                .arg(dir)
-                .arg("-n")
-                .output();
-            let warnings = o
-                .map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string())
-                .unwrap_or_default();
+            let args = ["-c".into(), d.to_os_string(), "-n".into()];
+            let o = runner::run("postconf", &args, &[], Sandbox { unprivileged: true });
+            let warnings = o.stderr.trim().to_string();
             (warnings.is_empty(), warnings)
         }
         Checker::SlapdD => {
-            let (ok, out) = run(Command::new("slaptest").arg("-F").arg(dir));
+            let (ok, out) = sandboxed("slaptest", &["-F".as_ref(), d], &[]);
             (ok && !out.contains("checksum error"), out)
         }
-        Checker::SlapdConf => run(Command::new("slaptest")
-            .arg("-u")
-            .arg("-f")
-            .arg(dir.join("slapd.conf"))),
+        Checker::SlapdConf => sandboxed(
+            "slaptest",
+            &[
+                "-u".as_ref(),
+                "-f".as_ref(),
+                dir.join("slapd.conf").as_os_str(),
+            ],
+            &[],
+        ),
     }
 }
 
@@ -279,15 +308,13 @@ fn priorities_in(report: &Report, change: usize) -> Vec<String> {
 }
 
 pub fn gnutls_accepts(priority: &str) -> Result<(), String> {
-    let o = Command::new("gnutls-cli")
-        .args(["--priority", priority, "-l"])
-        .output()
-        .map_err(|e| e.to_string())?;
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    // It reads no file: it runs as nobody where it can.
+    let args = ["--priority".into(), priority.into(), "-l".into()];
+    let o = runner::run("gnutls-cli", &args, &[], Sandbox { unprivileged: true });
+    if o.stderr.starts_with("cannot run") {
+        return Err(o.stderr);
+    }
+    let all = o.output();
     // gnutls-cli exits 0 on a bad string too: its message is the verdict.
     match all.lines().find(|l| l.contains("Syntax error")) {
         Some(l) => Err(format!("gnutls-cli --priority {priority:?}: {}", l.trim())),
@@ -334,6 +361,14 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                         .push(format!("cannot stage {} to run {name}", dir.display()));
                     continue;
                 };
+                if checker == Checker::ApacheDebian {
+                    for skipped in apache_env::read(&dir, Path::new("/etc/apache2")).skipped {
+                        v.notes.push(format!(
+                            "{}/{skipped} (tlsmend reads envvars as data and runs none of it)",
+                            dir.display()
+                        ));
+                    }
+                }
                 let (base_ok, base_out) = check_dir(checker, &base);
                 if !base_ok {
                     v.notes.push(format!(
