@@ -67,6 +67,16 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
                 src.line_of(at.start)
             ))
         }
+        // tlsmend reads LDIF only as slapd.d files, which hold entries: a
+        // change record (`changetype:`, an ldapmodify file) is not one.
+        Syntax::Ldif => {
+            let l = crate::syntax::ldif::parse(path, bytes).ok()?;
+            let at = l.lines.iter().find(|x| x.is(bytes, "changetype"))?;
+            let line = crate::source::Source::new(path, bytes.to_vec()).line_of(at.span.start);
+            Some(format!(
+                "line {line} is a change record (changetype:), which a slapd.d file cannot hold"
+            ))
+        }
         _ => None,
     }
 }

@@ -211,3 +211,32 @@ fn random_bytes_as_main_cf_are_reported_not_edited_and_master_cf_is_still_fixed(
         junk
     );
 }
+
+/// Found by the planner fuzz target on its first seconds: an ldapmodify
+/// file (change records) as cn=config.ldif was planned, and planning again
+/// planned olcTLSProtocolMin once more.
+#[test]
+fn a_change_record_as_cn_config_ldif_is_reported_not_planned() {
+    let ldif = "dn: cn=config\nchangetype: modify\nadd: olcTLSCertificateKeyFile\n\
+                olcTLSCertificateKeyFile: /etc/ssl/private/ldap.key\n-\n\
+                add: olcTLSCertificateFile\nolcTLSCertificateFile: /etc/ssl/certs/ldap.crt\n";
+    let (_t, root) = root_with(&[("etc/ldap/slapd.d/cn=config.ldif", ldif.as_bytes())]);
+    let mut opts = Options::new(tlsmend::catalogue::profile::Profile::Intermediate);
+    opts.tls_library = Some(tlsmend::target::tlslib::TlsLibrary::Openssl);
+    let report = tlsmend::servers::audit(&Root::new(Some(root.to_path_buf())), &opts).unwrap();
+    assert!(
+        report.changes.is_empty(),
+        "{:?}",
+        report.changes.iter().map(|c| c.rule).collect::<Vec<_>>()
+    );
+    let held: Vec<_> = report
+        .findings
+        .iter()
+        .filter_map(|f| f.blocked.as_deref())
+        .collect();
+    assert!(held.iter().any(|b| b.contains("change record")), "{held:?}");
+    assert!(
+        !held.iter().any(|b| b.contains("bug in tlsmend")),
+        "{held:?}"
+    );
+}
