@@ -804,7 +804,7 @@ fn a_change_the_checker_rejects_is_never_written() {
     assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
     assert!(
-        err.contains("apache2ctl -t rejects change [apache.hsts]")
+        err.contains("apache2 -t rejects change [apache.hsts]")
             && err.contains("Invalid command 'Header'"),
         "{err}"
     );
@@ -841,7 +841,7 @@ fn apply_reports_the_checkers_it_ran() {
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let err = text(&o.stderr);
     for checker in [
-        "apache2ctl -t",
+        "apache2 -t",
         "postfix check",
         "sh -n and sourcing",
         "gnutls-cli",

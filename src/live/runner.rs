@@ -10,14 +10,15 @@
 //! - a time limit ([`LIMIT`]): past it the whole process group is killed
 //!   and the check fails saying so;
 //! - no network and a private mount namespace, with `unshare --net
-//!   --mount` when tlsmend runs as root and `unshare` is installed;
+//!   --mount` when tlsmend runs as root and `unshare` is installed (only
+//!   the namespace's own loopback is up, as Postfix's check needs one);
 //! - when the caller allows it ([`Sandbox::unprivileged`]), the user
 //!   `nobody` (`setpriv --reuid --regid --clear-groups`) when tlsmend runs
 //!   as root. Only checkers that read no root-only file can: `apache2 -t`
 //!   stats the certificate and key files (under `/etc/ssl/private`, 0710),
-//!   `postfix check` is reserved for the superuser and `slaptest` reads the
-//!   server's key; they run as root, in the namespaces above, on the 0700
-//!   staging copy.
+//!   `postfix check` is reserved for the superuser, `slaptest` reads the
+//!   server's key, and all of them read the 0700 staging copy; they run as
+//!   root, in the namespaces above. `gnutls-cli -l` runs as `nobody`.
 //!
 //! The output comes back with secrets redacted ([`crate::redact`]).
 
@@ -91,6 +92,18 @@ pub fn command_line(program: &str, args: &[OsString], sandbox: Sandbox) -> Vec<O
         if let Some(unshare) = tool("unshare") {
             argv.push(unshare.into());
             argv.extend(["--net", "--mount", "--"].map(OsString::from));
+            // The new network namespace has only `lo`, down: Postfix's check
+            // stops without a loopback interface. Bring it up, then exec.
+            if let Some(ip) = tool("ip") {
+                argv.extend(
+                    [
+                        "/bin/sh".to_string(),
+                        "-c".into(),
+                        format!("{ip} link set lo up 2>/dev/null; exec \"$0\" \"$@\""),
+                    ]
+                    .map(OsString::from),
+                );
+            }
         }
         if sandbox.unprivileged
             && let Some(setpriv) = tool("setpriv")
