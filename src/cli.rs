@@ -63,8 +63,12 @@ pub struct Target {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
+    /// For people: grouped, coloured on a terminal.
     Text,
+    /// One JSON document, schema in docs/schema/tlsmend.schema.json (see docs/json.md).
     Json,
+    /// SARIF 2.1.0 (audit only), for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Subcommand, Debug)]
@@ -76,6 +80,7 @@ pub enum Command {
     Audit {
         #[command(flatten)]
         target: Target,
+        /// Output format: text, json (docs/json.md) or sarif.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -107,6 +112,9 @@ pub enum Command {
         /// what the profile allows, roll the run back, reload again and exit 2.
         #[arg(long)]
         reload: bool,
+        /// Output format: text or json (docs/json.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Restore the files of a run (the last one by default).
     ///
@@ -122,6 +130,9 @@ pub enum Command {
         /// List the runs.
         #[arg(long)]
         list: bool,
+        /// Output format: text or json (docs/json.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// Check that files parse and print back byte-for-byte.
     ///
@@ -146,13 +157,20 @@ pub enum Command {
         host: String,
         /// Probe these instead of the declared services (the port says how: 25/587 SMTP, 143 IMAP, 389 LDAP, 80 HTTP, others TLS).
         addresses: Vec<String>,
+        /// Output format: text or json (docs/json.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
     /// List every rule id with what it checks; --explain RULE tells what it checks, what it
     /// writes per profile, library and version, when it refuses to write, and its sources.
     ///
     /// Example: tlsmend rules --explain postfix.mandatory-protocols
     Rules {
+        /// Tell everything about one rule.
         #[arg(long, value_name = "RULE")]
         explain: Option<String>,
+        /// Output format: text or json (docs/json.md).
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
     },
 }

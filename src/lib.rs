@@ -37,6 +37,7 @@ pub mod error;
 pub mod journal;
 pub mod live;
 pub mod lock;
+pub mod output;
 pub mod plan;
 pub mod review;
 pub mod servers;

@@ -3,13 +3,13 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tlsmend::catalogue::profile::Profile;
 use tlsmend::cli::{Cli, Command, Format, Target};
 use tlsmend::discover::Root;
+use tlsmend::output;
 use tlsmend::plan::Report;
 use tlsmend::review::{self, Painter, TermPrompt};
 use tlsmend::servers::{self, Options};
@@ -75,6 +75,7 @@ fn run(cli: Cli) -> Result<u8> {
             skip,
             no_validate,
             reload,
+            format,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
             let how = How {
@@ -85,6 +86,7 @@ fn run(cli: Cli) -> Result<u8> {
                 skip,
                 validate: !no_validate,
                 reload,
+                format: not_sarif(format)?,
             };
             apply(&root, &target, &how)
         }
@@ -93,8 +95,13 @@ fn run(cli: Cli) -> Result<u8> {
             backup_dir,
             force,
             list,
+            format,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
+            let format = not_sarif(format)?;
+            if list && matches!(format, Format::Json) {
+                return list_json(&backup_dir);
+            }
             rollback(&root, &backup_dir, run.as_deref(), force, list)
         }
         Command::Roundtrip { syntax, files } => roundtrip(syntax, &files),
@@ -102,12 +109,46 @@ fn run(cli: Cli) -> Result<u8> {
             target,
             host,
             addresses,
-        } => verify(&root, &target, &host, &addresses),
-        Command::Rules { explain } => rules(explain.as_deref()),
+            format,
+        } => verify(&root, &target, &host, &addresses, not_sarif(format)?),
+        Command::Rules { explain, format } => rules(explain.as_deref(), not_sarif(format)?),
     }
 }
 
-fn rules(explain: Option<&str>) -> Result<u8> {
+/// SARIF describes findings: only `audit` has them.
+fn not_sarif(f: Format) -> Result<Format> {
+    if matches!(f, Format::Sarif) {
+        bail!("--format sarif is for audit only; use --format json here");
+    }
+    Ok(f)
+}
+
+/// Prints one JSON document on stdout.
+fn print_json(doc: &serde_json::Value) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(doc)?)?;
+    Ok(())
+}
+
+fn list_json(backup_dir: &Path) -> Result<u8> {
+    let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
+    print_json(&output::json::runs(&runs, backup_dir))?;
+    Ok(0)
+}
+
+fn rules(explain: Option<&str>, format: Format) -> Result<u8> {
+    if matches!(format, Format::Json) {
+        let mut doc = output::json::rules();
+        if let Some(id) = explain {
+            servers::lookup(id)
+                .with_context(|| format!("no rule {id:?}; `tlsmend rules` lists them"))?;
+            if let Some(list) = doc["rules"].as_array_mut() {
+                list.retain(|r| r["id"] == id);
+            }
+        }
+        print_json(&doc)?;
+        return Ok(0);
+    }
     let mut out = std::io::stdout().lock();
     if let Some(id) = explain {
         let rule = servers::lookup(id)
@@ -169,24 +210,16 @@ fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let findings: Vec<_> = report
+            let findings = report
                 .findings
                 .iter()
-                .map(|f| {
-                    json!({
-                        "rule": f.rule,
-                        "severity": f.severity.as_str(),
-                        "file": report.files[f.file].shown().to_string_lossy(),
-                        "line": f.line,
-                        "current": f.current,
-                        "wanted": f.wanted,
-                        "reason": f.reason,
-                        "fixable": f.change.is_some(),
-                        "blocked": f.blocked,
-                    })
-                })
+                .map(|f| output::json::finding(&report, root, f))
                 .collect();
-            let doc = json!({ "profile": target.profile.name(), "findings": findings, "notes": report.notes });
+            let doc = output::json::audit(&report, root, target.profile.name(), findings);
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Format::Sarif => {
+            let doc = output::sarif::audit(&report, root, &|_| None);
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Text => {
@@ -251,6 +284,7 @@ struct How {
     skip: Vec<String>,
     validate: bool,
     reload: bool,
+    format: Format,
 }
 
 /// The terminal side of the pipeline's messages.
@@ -277,6 +311,10 @@ impl session::Reporter for Console {
 fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     let mut opts = options(target, &how.only, &how.skip);
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
+    let json = matches!(how.format, Format::Json);
+    if json && !how.dry_run && !how.yes {
+        bail!("--format json is for --dry-run and --yes; the interactive review is for a person");
+    }
     if !how.dry_run && !how.yes && !std::io::stdin().is_terminal() {
         bail!(
             "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
@@ -302,6 +340,13 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         stdout_closed: false,
     };
     let report = session::plan(root, &opts, &mut console)?;
+    if json && how.dry_run {
+        print_json(&output::json::plan(&report, root, target.profile.name()))?;
+        return Ok(if report.changes.is_empty() { 0 } else { 1 });
+    }
+    if json {
+        return apply_json(&report, root, &opts, how);
+    }
     if report.changes.is_empty() {
         tell!(
             "tlsmend: nothing to change (profile {})",
@@ -339,7 +384,63 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         validate: how.validate,
         reload: how.reload,
     };
-    session::write_selected(&report, root, &opts, &settings, &selected, &mut console)
+    session::write_selected(&report, root, &opts, &settings, &selected, &mut console)?;
+    Ok(0)
+}
+
+/// Collects the pipeline's messages for apply's JSON result; warnings
+/// still go to stderr as they come.
+#[derive(Default)]
+struct Collector {
+    messages: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl session::Reporter for Collector {
+    fn say(&mut self, line: &str) {
+        self.messages.extend(line.lines().map(str::to_string));
+    }
+    fn warn(&mut self, line: &str) {
+        tell!("{line}");
+        self.warnings.push(line.to_string());
+    }
+    fn raw(&mut self, _bytes: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `apply --yes --format json`: every change, and one document saying what
+/// was written, where the originals are, and what was reloaded.
+fn apply_json(report: &Report, root: &Root, opts: &servers::Options, how: &How) -> Result<u8> {
+    let mut c = Collector::default();
+    let selected: Vec<usize> = (0..report.changes.len()).collect();
+    let run = if selected.is_empty() {
+        None
+    } else {
+        let settings = session::Settings {
+            backup_dir: how.backup_dir.clone(),
+            validate: how.validate,
+            reload: how.reload,
+        };
+        session::write_selected(report, root, opts, &settings, &selected, &mut c)?
+    };
+    let pick = |prefix: &str| -> Vec<String> {
+        c.messages
+            .iter()
+            .filter_map(|m| m.strip_prefix(prefix).map(str::to_string))
+            .collect()
+    };
+    let doc = output::json::applied(&output::json::Applied {
+        run: run.as_ref(),
+        selected: selected.len(),
+        backup_dir: &how.backup_dir,
+        reloaded: pick("reloaded: "),
+        probed: pick("probed: "),
+        messages: c.messages.clone(),
+        warnings: c.warnings.clone(),
+    });
+    print_json(&doc)?;
+    Ok(0)
 }
 
 /// The lock of a root (see `tlsmend::lock`), saying when it has to wait.
@@ -475,7 +576,13 @@ fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
     Ok(if failed == 0 { 0 } else { 1 })
 }
 
-fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Result<u8> {
+fn verify(
+    root: &Root,
+    target: &Target,
+    host: &str,
+    addresses: &[String],
+    format: Format,
+) -> Result<u8> {
     let opts = options(target, &[], &[]);
     let checks = if addresses.is_empty() {
         tlsmend::live::verify::declared(root, &opts, host)?
@@ -492,13 +599,31 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
     // The audit says which configuration line governs each problem.
     let report = servers::audit(root, &opts).ok();
     let p = Painter::for_terminal(std::io::stdout().is_terminal());
+    let json = matches!(format, Format::Json);
     let mut out = std::io::stdout().lock();
     let mut problems = 0;
+    let mut services = Vec::new();
     for c in &checks {
         match tlsmend::live::verify::run(c, target.profile) {
             Ok((seen, mut found)) => {
                 // An opt-in rule's problems count only when asked for (--with).
                 found.retain(|f| opts.wants(f.rule));
+                let places = |rule: &str| {
+                    report
+                        .as_ref()
+                        .map(|r| tlsmend::live::verify::governing(r, rule))
+                        .unwrap_or_default()
+                };
+                problems += found.len();
+                if json {
+                    let status = if found.is_empty() { "ok" } else { "fail" };
+                    let found = found
+                        .iter()
+                        .map(|f| (f.rule.to_string(), f.what.clone(), places(f.rule)))
+                        .collect();
+                    services.push(output::json::verified(&seen, status, found));
+                    continue;
+                }
                 writeln!(
                     out,
                     "{} {seen}",
@@ -509,12 +634,8 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
                     }
                 )?;
                 for f in found {
-                    problems += 1;
                     writeln!(out, "     {}: {}", f.rule, f.what)?;
-                    let places = report
-                        .as_ref()
-                        .map(|r| tlsmend::live::verify::governing(r, f.rule))
-                        .unwrap_or_default();
+                    let places = places(f.rule);
                     if places.is_empty() {
                         writeln!(
                             out,
@@ -528,9 +649,21 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
             }
             Err(e) => {
                 problems += 1;
+                if json {
+                    services.push(output::json::verified(&e, "down", vec![]));
+                    continue;
+                }
                 writeln!(out, "{} {e}", p.paint("31;1", "DOWN"))?;
             }
         }
+    }
+    drop(out);
+    if json {
+        print_json(&output::json::verify(
+            target.profile.name(),
+            services,
+            problems,
+        ))?;
     }
     Ok(if problems == 0 { 0 } else { 1 })
 }

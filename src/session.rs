@@ -250,7 +250,8 @@ pub fn reload_and_verify(
 }
 
 /// The whole pipeline after selection: validate, commit, then reload and
-/// verify (or print how to reload). Returns the exit code.
+/// verify (or print how to reload). Returns the run written, `None` when
+/// the changes left every file as it was.
 pub fn write_selected(
     report: &Report,
     root: &Root,
@@ -258,7 +259,7 @@ pub fn write_selected(
     settings: &Settings,
     selected: &[usize],
     r: &mut dyn Reporter,
-) -> Result<u8> {
+) -> Result<Option<Run>> {
     if settings.validate {
         check(report, root, selected, r)?;
     } else {
@@ -267,7 +268,7 @@ pub fn write_selected(
     let running = settings.reload.then(|| running_before(report, root, opts));
     let Some(run) = commit(report, selected, &settings.backup_dir, r)? else {
         r.say("the approved changes leave every file as it was: nothing was written");
-        return Ok(0);
+        return Ok(None);
     };
     let running = running.map(|(up, notes)| {
         for n in notes {
@@ -278,8 +279,8 @@ pub fn write_selected(
     let targets = to_reload(report, &run, running);
     if !settings.reload {
         reload_hints(&targets, r);
-        return Ok(0);
+        return Ok(Some(run));
     }
     reload_and_verify(&targets, &run, root, opts, r)?;
-    Ok(0)
+    Ok(Some(run))
 }

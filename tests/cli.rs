@@ -34,7 +34,9 @@ fn audit_exit_codes_and_json() {
     assert!(
         findings
             .iter()
-            .all(|f| f["file"].as_str().unwrap().starts_with(r) && f["line"].as_u64().unwrap() > 0)
+            .all(|f| f["path"].as_str().unwrap().starts_with(r)
+                && f["file"].as_str().unwrap().starts_with("etc/")
+                && f["line"].as_u64().unwrap() > 0)
     );
 
     let empty = tempfile::tempdir().unwrap();

@@ -1,0 +1,11 @@
+//! Presenters: the JSON documents (one versioned schema, published in
+//! `docs/schema/tlsmend.schema.json`) and SARIF for audit. They build values
+//! from the library's results; the binary prints them. Nothing here decides
+//! what is found or written.
+
+pub mod json;
+pub mod sarif;
+
+/// The version of every JSON document tlsmend prints (`schema_version`).
+/// Adding a field keeps it; removing or changing one bumps it.
+pub const SCHEMA_VERSION: u32 = 1;
