@@ -12,12 +12,27 @@ use std::path::PathBuf;
     name = "tlsmend",
     version,
     about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place",
-    long_about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place.\n\nProfiles follow Mozilla's server-side TLS guidelines (intermediate by default). The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996 deprecated both, and tlsmend does not write them unless --profile old is asked for.\n\nExit codes: audit 0 nothing found, 1 findings, 2 error; apply --dry-run 0 nothing to change, 1 changes pending, 2 error; apply --yes and the review 0 success, 2 error; roundtrip 0 all files round-trip, 1 some do not, 2 error."
+    long_about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place.\n\nProfiles follow Mozilla's server-side TLS guidelines (intermediate by default). The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996 deprecated both, and tlsmend does not write them unless --profile old is asked for.\n\nExit codes: audit 0 nothing at or above --fail-on (default medium) that is not waived, 1 such findings, 2 error; apply --dry-run 0 nothing to change, 1 changes pending, 2 error; apply --yes and the review 0 success, 2 error; roundtrip 0 all files round-trip, 1 some do not, 2 error."
 )]
 pub struct Cli {
     /// Treat DIR as / : discovery, Include resolution and shown paths are inside it.
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Colour: auto (a terminal without NO_COLOR or TERM=dumb; CLICOLOR_FORCE forces it), always or never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorWhen,
+    /// Print less: no notes, no progress, no "not planned" lines; audit prints its summary line only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more: every place of a grouped finding, every "not planned" place.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -61,6 +76,34 @@ pub struct Target {
     pub ldap_uri: Option<String>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+/// The least severity that makes `audit` exit 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl FailOn {
+    pub fn severity(self) -> crate::plan::Severity {
+        use crate::plan::Severity;
+        match self {
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+            FailOn::Info => Severity::Info,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     /// For people: grouped, coloured on a terminal.
@@ -83,6 +126,19 @@ pub enum Command {
         /// Output format: text, json (docs/json.md) or sarif.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Only this rule (repeatable).
+        #[arg(long = "only", value_name = "RULE")]
+        only: Vec<String>,
+        /// Not this rule (repeatable), e.g. --skip postfix.high-cipherlist
+        #[arg(long = "skip", value_name = "RULE")]
+        skip: Vec<String>,
+        /// The least severity that makes the exit status 1 (default medium: low and info findings exit 0).
+        #[arg(long, value_enum, default_value = "medium", value_name = "SEVERITY")]
+        fail_on: FailOn,
+        /// Waiver file (TOML, [[waiver]] tables; see docs/waivers.md). Default:
+        /// /etc/tlsmend/waivers.toml (inside --root) when it exists.
+        #[arg(long, value_name = "FILE")]
+        waivers: Option<PathBuf>,
     },
     /// Plan the changes, review them one by one (or --yes / --dry-run), write them with a backup.
     ///

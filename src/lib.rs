@@ -47,4 +47,5 @@ pub mod source;
 pub mod style;
 pub mod syntax;
 pub mod target;
+pub mod waivers;
 pub mod write;

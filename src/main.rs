@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tlsmend::catalogue::profile::Profile;
-use tlsmend::cli::{Cli, Command, Format, Target};
+use tlsmend::cli::{Cli, ColorWhen, Command, Format, Target};
 use tlsmend::discover::Root;
 use tlsmend::output;
 use tlsmend::plan::Report;
@@ -15,6 +15,7 @@ use tlsmend::review::{self, Painter, TermPrompt};
 use tlsmend::servers::{self, Options};
 use tlsmend::session;
 use tlsmend::syntax::Syntax;
+use tlsmend::waivers::Waivers;
 
 /// `println!` for which a closed stdout (`| head`, EPIPE) is an ordinary
 /// end: the line is dropped and the command goes on with what it still has
@@ -57,7 +58,31 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The output settings every command shares.
+#[derive(Clone, Copy, Debug)]
+struct Ui {
+    color: anstream::ColorChoice,
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Ui {
+    fn painter(&self) -> Painter {
+        Painter::for_stdout(self.color)
+    }
+}
+
 fn run(cli: Cli) -> Result<u8> {
+    let ui = Ui {
+        color: match cli.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        },
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    ui.color.write_global();
     let root = Root::new(cli.root.clone());
     if let Some(d) = root.dir()
         && !d.is_dir()
@@ -65,7 +90,22 @@ fn run(cli: Cli) -> Result<u8> {
         bail!("--root {} is not a directory", d.display());
     }
     match cli.command {
-        Command::Audit { target, format } => audit(&root, &target, format),
+        Command::Audit {
+            target,
+            format,
+            only,
+            skip,
+            fail_on,
+            waivers,
+        } => {
+            let policy = Policy {
+                only,
+                skip,
+                fail_on: fail_on.severity(),
+                waivers,
+            };
+            audit(&root, &target, format, &policy, &ui)
+        }
         Command::Apply {
             target,
             dry_run,
@@ -202,77 +242,144 @@ fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) 
     Ok(servers::audit(root, &opts)?)
 }
 
-fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
-    for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
-        tell!("tlsmend: warning: {said}");
+/// What `audit` reports and what makes it fail.
+struct Policy {
+    only: Vec<String>,
+    skip: Vec<String>,
+    fail_on: tlsmend::plan::Severity,
+    waivers: Option<PathBuf>,
+}
+
+/// A finding as the audit shows it: from the report, or an expired waiver.
+struct Shown {
+    item: output::text::Item,
+    json: serde_json::Value,
+}
+
+fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui) -> Result<u8> {
+    if !ui.quiet {
+        for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
+            tell!("tlsmend: warning: {said}");
+        }
     }
-    let report = audit_report(root, target, &[], &[])?;
+    let report = audit_report(root, target, &policy.only, &policy.skip)?;
+    let waivers = match &policy.waivers {
+        Some(f) => Waivers::load(f, false),
+        None => Waivers::load(&root.host(Path::new("/etc/tlsmend/waivers.toml")), true),
+    }
+    .map_err(anyhow::Error::msg)?;
+    let today = tlsmend::waivers::today();
+    let mut shown: Vec<Shown> = Vec::new();
+    let mut waived_of = vec![None; report.findings.len()];
+    for (i, f) in report.findings.iter().enumerate() {
+        let file = &report.files[f.file];
+        let waiver = waivers
+            .find(f.rule, &file.path, f.line, &today)
+            .or_else(|| waivers.find(f.rule, &file.real, f.line, &today));
+        let mut json = output::json::finding(&report, root, f);
+        if let Some(w) = waiver {
+            json["waived"] = serde_json::json!({ "reason": w.reason, "expires": w.expires });
+            waived_of[i] = Some(w.reason.clone());
+        }
+        let item = output::text::Item {
+            severity: f.severity,
+            rule: f.rule.to_string(),
+            place: format!("{}:{}", file.shown().display(), f.line),
+            current: f.current.clone(),
+            wanted: f.wanted.clone(),
+            reason: f.reason.clone(),
+            fix: match (&f.change, &f.blocked) {
+                (Some(_), _) => Some("planned (tlsmend apply)".to_string()),
+                (None, Some(b)) => Some(format!("not planned: {b}")),
+                (None, None) => None,
+            },
+            waived: waiver.map(|w| match &w.expires {
+                Some(d) => format!("{} (until {d})", w.reason),
+                None => w.reason.clone(),
+            }),
+        };
+        shown.push(Shown { item, json });
+    }
+    // A waiver past its date waives nothing and is a finding itself.
+    if let Some(file) = &waivers.file {
+        for w in waivers.list.iter().filter(|w| w.expired(&today)) {
+            let date = w.expires.clone().unwrap_or_default();
+            let reason = format!(
+                "this waiver expired on {date}: the findings it covered are reported again; fix them, or renew the waiver with a new date and reason (it said: {})",
+                w.reason
+            );
+            let place = root.diff_name(&root.machine(file));
+            let json = serde_json::json!({
+                "server": output::json::server_of(&w.rule),
+                "rule": w.rule,
+                "severity": "medium",
+                "file": place,
+                "path": output::json::absolute(file),
+                "line": w.at,
+                "column": serde_json::Value::Null,
+                "current": format!("expires = {date}"),
+                "wanted": serde_json::Value::Null,
+                "reason": reason,
+                "fixable": false,
+                "blocked": "an expired waiver: edit the waiver file",
+            });
+            let item = output::text::Item {
+                severity: tlsmend::plan::Severity::Medium,
+                rule: w.rule.clone(),
+                place: format!("{}:{}", file.display(), w.at),
+                current: Some(format!("expires = {date}")),
+                wanted: None,
+                reason,
+                fix: Some("not planned: an expired waiver: edit the waiver file".into()),
+                waived: None,
+            };
+            shown.push(Shown { item, json });
+        }
+    }
+    let waived = shown.iter().filter(|s| s.item.waived.is_some()).count();
+    let failing = shown
+        .iter()
+        .filter(|s| s.item.waived.is_none() && s.item.severity <= policy.fail_on)
+        .count();
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let findings = report
-                .findings
-                .iter()
-                .map(|f| output::json::finding(&report, root, f))
-                .collect();
-            let doc = output::json::audit(&report, root, target.profile.name(), findings);
+            let findings = shown.iter().map(|s| s.json.clone()).collect();
+            let mut doc = output::json::audit(&report, root, target.profile.name(), findings);
+            doc["summary"]["findings"] = shown.len().into();
+            doc["summary"]["waived"] = waived.into();
+            doc["summary"]["failing"] = failing.into();
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Sarif => {
-            let doc = output::sarif::audit(&report, root, &|_| None);
+            let doc = output::sarif::audit(&report, root, &|i| waived_of[i].clone());
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Text => {
-            let p = Painter::for_terminal(std::io::stdout().is_terminal());
-            for n in &report.notes {
-                writeln!(out, "note: {n}")?;
-            }
-            let mut order: Vec<_> = report.findings.iter().collect();
-            order.sort_by(|a, b| {
-                (a.severity, report.files[a.file].shown(), a.line).cmp(&(
-                    b.severity,
-                    report.files[b.file].shown(),
-                    b.line,
-                ))
-            });
-            for f in order {
-                let sev = match f.severity.as_str() {
-                    "high" => p.paint("31;1", "HIGH  "),
-                    "medium" => p.paint("33", "MEDIUM"),
-                    "low" => "LOW   ".to_string(),
-                    _ => "INFO  ".to_string(),
-                };
-                writeln!(
-                    out,
-                    "{sev} {} {}:{}",
-                    f.rule,
-                    report.files[f.file].shown().display(),
-                    f.line
-                )?;
-                if let Some(c) = &f.current {
-                    writeln!(out, "       current: {c}")?;
+            let p = ui.painter();
+            if !ui.quiet {
+                for n in &report.notes {
+                    writeln!(out, "note: {}", output::escape::visible(n))?;
                 }
-                if let Some(w) = &f.wanted {
-                    writeln!(out, "       wanted:  {w}")?;
-                }
-                writeln!(out, "       why:     {}", f.reason)?;
-                match (&f.change, &f.blocked) {
-                    (Some(_), _) => writeln!(out, "       fix:     planned (tlsmend apply)")?,
-                    (None, Some(b)) => writeln!(out, "       fix:     not planned: {b}")?,
-                    (None, None) => {}
-                }
+                let items: Vec<_> = shown.iter().map(|s| s.item.clone()).collect();
+                write!(out, "{}", output::text::render(&items, p, ui.verbose))?;
             }
             let fixable = report.fixable().count();
+            let waived_note = if waived > 0 {
+                format!(", {waived} waived")
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "{} finding(s), {} fixable by `tlsmend apply` (profile {})",
-                report.findings.len(),
+                "{} finding(s), {} fixable by `tlsmend apply`{waived_note} (profile {})",
+                shown.len(),
                 fixable,
                 target.profile.name()
             )?;
         }
     }
-    Ok(if report.findings.is_empty() { 0 } else { 1 })
+    Ok(if failing == 0 { 0 } else { 1 })
 }
 
 /// How `apply` runs, from its flags.

@@ -11,24 +11,52 @@ use crate::plan::Report;
 use similar::TextDiff;
 use std::io;
 
-/// ANSI colour, on only for a terminal without `NO_COLOR`.
+/// Colour for one output stream, decided once from `--color` and the
+/// stream (NO_COLOR, CLICOLOR_FORCE, TERM=dumb and whether it is a terminal,
+/// as `anstream` reads them). Styles are `anstyle`'s, named by SGR codes.
 #[derive(Clone, Copy, Debug)]
 pub struct Painter {
     pub enabled: bool,
 }
 
 impl Painter {
-    pub fn for_terminal(is_terminal: bool) -> Painter {
+    /// For stdout under `--color` (`ColorChoice::Auto` looks at the stream
+    /// and the environment).
+    pub fn for_stdout(choice: anstream::ColorChoice) -> Painter {
+        let stream = anstream::AutoStream::new(std::io::stdout(), choice);
         Painter {
-            enabled: is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+            enabled: !matches!(stream.current_choice(), anstream::ColorChoice::Never),
         }
     }
+    /// For a stream known to be a terminal (the review's /dev/tty).
+    pub fn for_terminal(is_terminal: bool) -> Painter {
+        let choice = anstream::ColorChoice::global();
+        let enabled = match choice {
+            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
+            anstream::ColorChoice::Never => false,
+            anstream::ColorChoice::Auto => {
+                is_terminal
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        };
+        Painter { enabled }
+    }
+    /// `text` in the style of an SGR code list ("31;1": bold red).
     pub fn paint(&self, code: &str, text: &str) -> String {
-        if self.enabled {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
+        if !self.enabled {
+            return text.to_string();
         }
+        let style = code.split(';').fold(anstyle::Style::new(), |s, c| match c {
+            "1" => s.bold(),
+            "2" => s.dimmed(),
+            "31" => s.fg_color(Some(anstyle::AnsiColor::Red.into())),
+            "32" => s.fg_color(Some(anstyle::AnsiColor::Green.into())),
+            "33" => s.fg_color(Some(anstyle::AnsiColor::Yellow.into())),
+            "36" => s.fg_color(Some(anstyle::AnsiColor::Cyan.into())),
+            _ => s,
+        });
+        format!("{}{text}{}", style.render(), style.render_reset())
     }
 }
 

@@ -3,8 +3,10 @@
 //! from the library's results; the binary prints them. Nothing here decides
 //! what is found or written.
 
+pub mod escape;
 pub mod json;
 pub mod sarif;
+pub mod text;
 
 /// The version of every JSON document tlsmend prints (`schema_version`).
 /// Adding a field keeps it; removing or changing one bumps it.
