@@ -128,7 +128,7 @@ fn run(cli: Cli) -> Result<u8> {
                 reload,
                 format: not_sarif(format)?,
             };
-            apply(&root, &target, &how)
+            apply(&root, &target, &how, &ui)
         }
         Command::Rollback {
             run,
@@ -150,7 +150,7 @@ fn run(cli: Cli) -> Result<u8> {
             host,
             addresses,
             format,
-        } => verify(&root, &target, &host, &addresses, not_sarif(format)?),
+        } => verify(&root, &target, &host, &addresses, not_sarif(format)?, &ui),
         Command::Rules { explain, format } => rules(explain.as_deref(), not_sarif(format)?),
     }
 }
@@ -236,10 +236,20 @@ fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
     }
 }
 
-fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) -> Result<Report> {
+fn audit_report(
+    root: &Root,
+    target: &Target,
+    only: &[String],
+    skip: &[String],
+    ui: &Ui,
+) -> Result<Report> {
     let opts = options(target, only, skip);
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
-    Ok(servers::audit(root, &opts)?)
+    let mut console = Console::new(*ui);
+    session::Reporter::stage(&mut console, "reading and auditing the configuration");
+    let report = servers::audit(root, &opts);
+    session::Reporter::stage_done(&mut console);
+    Ok(report?)
 }
 
 /// What `audit` reports and what makes it fail.
@@ -262,7 +272,7 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
             tell!("tlsmend: warning: {said}");
         }
     }
-    let report = audit_report(root, target, &policy.only, &policy.skip)?;
+    let report = audit_report(root, target, &policy.only, &policy.skip, ui)?;
     let waivers = match &policy.waivers {
         Some(f) => Waivers::load(f, false),
         None => Waivers::load(&root.host(Path::new("/etc/tlsmend/waivers.toml")), true),
@@ -399,6 +409,19 @@ struct Console {
     /// Set when stdout is closed (`| head`): what must still be done
     /// (reload, probe, rollback) goes on; only the printing stops.
     stdout_closed: bool,
+    ui: Ui,
+    /// The spinner of the stage under way, on a terminal's stderr only.
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Console {
+    fn new(ui: Ui) -> Console {
+        Console {
+            stdout_closed: false,
+            ui,
+            progress: None,
+        }
+    }
 }
 
 impl session::Reporter for Console {
@@ -408,14 +431,45 @@ impl session::Reporter for Console {
         }
     }
     fn warn(&mut self, line: &str) {
+        if self.ui.quiet && is_note(line) {
+            return;
+        }
         let _ = writeln!(std::io::stderr(), "{line}");
     }
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         std::io::stdout().write_all(bytes)
     }
+    fn verbose(&self) -> bool {
+        self.ui.verbose
+    }
+    fn stage(&mut self, what: &str) {
+        if self.ui.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!("{what}..."));
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        self.progress = Some(pb);
+    }
+    fn stage_done(&mut self) {
+        if let Some(pb) = self.progress.take() {
+            pb.finish_and_clear();
+        }
+    }
 }
 
-fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
+/// Lines `-q` leaves out: notes, "not planned", which checkers ran.
+fn is_note(line: &str) -> bool {
+    [
+        "tlsmend: note:",
+        "tlsmend: not planned:",
+        "tlsmend: checked with",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
+}
+
+fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
     let mut opts = options(target, &how.only, &how.skip);
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
     let json = matches!(how.format, Format::Json);
@@ -443,9 +497,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         }
         Some(l)
     };
-    let mut console = Console {
-        stdout_closed: false,
-    };
+    let mut console = Console::new(*ui);
     let report = session::plan(root, &opts, &mut console)?;
     if json && how.dry_run {
         print_json(&output::json::plan(&report, root, target.profile.name()))?;
@@ -689,6 +741,7 @@ fn verify(
     host: &str,
     addresses: &[String],
     format: Format,
+    ui: &Ui,
 ) -> Result<u8> {
     let opts = options(target, &[], &[]);
     let checks = if addresses.is_empty() {
@@ -705,7 +758,7 @@ fn verify(
     }
     // The audit says which configuration line governs each problem.
     let report = servers::audit(root, &opts).ok();
-    let p = Painter::for_terminal(std::io::stdout().is_terminal());
+    let p = ui.painter();
     let json = matches!(format, Format::Json);
     let mut out = std::io::stdout().lock();
     let mut problems = 0;

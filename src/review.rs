@@ -82,7 +82,16 @@ pub fn paint_diff(diff: &[u8], p: Painter) -> String {
     let text = String::from_utf8_lossy(diff);
     let mut out = String::new();
     for line in text.split_inclusive('\n') {
-        let visible = line.trim_end_matches('\n').replace('\r', "␍");
+        // CR stays visible as ␍ (a CRLF file's lines); other control
+        // bytes are escaped so a file cannot drive the terminal.
+        let visible: String = line
+            .trim_end_matches('\n')
+            .chars()
+            .map(|c| match c {
+                '\r' => "␍".into(),
+                c => crate::output::escape::char_shown(c),
+            })
+            .collect();
         let shown = if line.starts_with("+++") || line.starts_with("---") {
             p.paint("1", &visible)
         } else if line.starts_with('+') {
@@ -204,7 +213,8 @@ pub fn review(
             String::new()
         };
         let diff = paint_diff(&change_diff(report, root, i), p);
-        prompt.show(&format!("\n{header}\n{note}{}\n{diff}", change.reason))?;
+        let reason = crate::output::escape::visible(&change.reason);
+        prompt.show(&format!("\n{header}\n{note}{reason}\n{diff}"))?;
         loop {
             let keys = if optional { "[y,N,q,?]" } else { "[y,n,a,q,?]" };
             prompt.show(&format!("Apply this change {keys}? "))?;
@@ -252,5 +262,12 @@ mod tests {
         assert_eq!(paint_diff(b"+x\n", p), "+x\n");
         let p = Painter { enabled: true };
         assert!(paint_diff(b"+x\n", p).contains("\x1b[32m"));
+    }
+
+    #[test]
+    fn review_diff_escapes_control_bytes() {
+        // Issue 12: an ESC in a comment must not rewrite the screen.
+        let shown = paint_diff(b" # \x1b[2J\x07 hi\r\n+x\n", Painter { enabled: false });
+        assert_eq!(shown, " # \\x1b[2J\\x07 hi␍\n+x\n");
     }
 }

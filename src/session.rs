@@ -26,7 +26,18 @@ pub trait Reporter {
     fn say(&mut self, line: &str);
     fn warn(&mut self, line: &str);
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// `--verbose`: every place of a grouped message.
+    fn verbose(&self) -> bool {
+        false
+    }
+    /// Long work starts (`what`: "auditing", "writing 3 files"): a terminal
+    /// may show progress until [`Reporter::stage_done`].
+    fn stage(&mut self, _what: &str) {}
+    fn stage_done(&mut self) {}
 }
+
+/// How many places a grouped "not planned" line names without `--verbose`.
+const PLACES: usize = 3;
 
 /// How `apply` runs, from its flags.
 #[derive(Clone, Debug)]
@@ -39,16 +50,38 @@ pub struct Settings {
 /// Stage 1: audit and plan. Reports the findings tlsmend will not fix.
 pub fn plan(root: &Root, opts: &Options, r: &mut dyn Reporter) -> Result<Report> {
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
-    let report = servers::audit(root, opts)?;
+    r.stage("reading and auditing the configuration");
+    let report = servers::audit(root, opts);
+    r.stage_done();
+    let report = report?;
+    // One line per rule and reason, with its first places: a tree of
+    // thousands of sites says the same thing thousands of times.
+    let mut groups: Vec<(&str, &str, Vec<String>)> = Vec::new();
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
-            r.warn(&format!(
-                "tlsmend: not planned: {} at {}:{}: {b}",
-                f.rule,
-                report.files[f.file].shown().display(),
-                f.line
+            let place = format!("{}:{}", report.files[f.file].shown().display(), f.line);
+            match groups.iter_mut().find(|g| g.0 == f.rule && g.1 == b) {
+                Some(g) => g.2.push(place),
+                None => groups.push((f.rule, b, vec![place])),
+            }
+        }
+    }
+    let limit = if r.verbose() { usize::MAX } else { PLACES };
+    for (rule, why, places) in groups {
+        let mut at = places
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if places.len() > limit {
+            at.push_str(&format!(
+                " and {} more (--verbose lists them)",
+                places.len() - limit
             ));
         }
+        let line = format!("tlsmend: not planned: {rule} at {at}: {why}");
+        r.warn(&crate::output::escape::visible(&line));
     }
     Ok(report)
 }
@@ -78,7 +111,12 @@ pub fn dry_run(report: &Report, root: &Root, r: &mut dyn Reporter) -> Result<()>
 /// Stage 3: the daemons' own checkers on a staging copy. An error means
 /// nothing may be written.
 pub fn check(report: &Report, root: &Root, selected: &[usize], r: &mut dyn Reporter) -> Result<()> {
+    r.stage(&format!(
+        "checking {} change(s) with the daemons' own checkers",
+        selected.len()
+    ));
     let v = validate::validate(report, root, selected);
+    r.stage_done();
     for n in &v.notes {
         r.warn(&format!("tlsmend: note: {n}"));
     }
@@ -120,7 +158,12 @@ pub fn commit(
     backup_dir: &Path,
     r: &mut dyn Reporter,
 ) -> Result<Option<Run>> {
+    r.stage(&format!(
+        "writing {} change(s) with a backup",
+        selected.len()
+    ));
     let result = crate::commit::commit(report, selected, backup_dir);
+    r.stage_done();
     if let Some(sig) = signals::taken() {
         let what = match result {
             Ok(Some(run)) => {

@@ -23,6 +23,14 @@ pub fn spawn(args: &[&str]) -> Pty {
 }
 
 pub fn spawn_env(args: &[&str], no_color: Option<&str>) -> Pty {
+    match no_color {
+        Some(v) => spawn_with(args, &[("NO_COLOR", v)]),
+        None => spawn_with(args, &[]),
+    }
+}
+
+/// Spawns in a pty with TERM=xterm and `env` on top.
+pub fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> Pty {
     let (mut master, mut slave) = (0, 0);
     let ws = libc::winsize {
         ws_row: 50,
@@ -45,11 +53,11 @@ pub fn spawn_env(args: &[&str], no_color: Option<&str>) -> Pty {
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
     let master = unsafe { std::fs::File::from_raw_fd(master) };
     let mut cmd = bin();
-    if let Some(v) = no_color {
-        cmd.env("NO_COLOR", v);
+    cmd.env("TERM", "xterm").env_remove("CLICOLOR_FORCE");
+    for (k, v) in env {
+        cmd.env(k, v);
     }
     cmd.args(args)
-        .env("TERM", "xterm")
         .stdin(Stdio::from(slave.try_clone().unwrap()))
         .stdout(Stdio::from(slave.try_clone().unwrap()))
         .stderr(Stdio::from(slave));
