@@ -11,7 +11,7 @@ use tlsmend::cli::{Cli, ColorWhen, Command, Format, Target};
 use tlsmend::discover::Root;
 use tlsmend::output;
 use tlsmend::plan::Report;
-use tlsmend::review::{self, Painter, TermPrompt};
+use tlsmend::review::{self, Painter, TtyPrompt};
 use tlsmend::servers::{self, Options};
 use tlsmend::session;
 use tlsmend::syntax::Syntax;
@@ -524,9 +524,13 @@ fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
     let selected = if how.yes {
         (0..report.changes.len()).collect()
     } else {
-        let term = dialoguer::console::Term::stdout();
+        let mut tty = TtyPrompt::open().map_err(|e| {
+            anyhow::anyhow!(
+                "the interactive review needs a terminal, and /dev/tty cannot be opened ({e}); use --yes to apply every change or --dry-run to see them"
+            )
+        })?;
         let painter = Painter::for_terminal(true);
-        match review::review(&report, root, painter, &mut TermPrompt(term))? {
+        match review::review(&report, root, painter, &mut tty)? {
             Some(s) => s,
             None => {
                 say!("quit: nothing was written");

@@ -255,6 +255,7 @@ fn apache_weak_then_hardened_then_rolled_back_then_a_failed_reload_is_undone() {
         b.to_str().unwrap(),
     ]);
     pty.answer(1, "a");
+    pty.confirm("y");
     let (c, screen) = pty.finish();
     assert_eq!(c, 0, "{screen}");
     assert!(screen.contains("reloaded: apache2ctl graceful"), "{screen}");

@@ -8,9 +8,13 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const PROMPT: &str = "Apply this change [y,n,a,q,?]?";
+pub const PROMPT: &str = "Apply this change [y,n,a,f,d,r,s,k,q,?]?";
 /// The question for an opt-in rule's change (default answer no).
-pub const OPT_IN_PROMPT: &str = "Apply this change [y,N,q,?]?";
+pub const OPT_IN_PROMPT: &str = "Apply this change [y,N,r,s,k,q,?]?";
+/// The question for a whole rule, in a large plan.
+pub const GROUP_PROMPT: &str = "Apply the changes of this rule [y,n,o,k,q,?]?";
+/// The last question, after the summary of what will be written.
+pub const CONFIRM: &str = "Write them? [y/N]";
 
 pub struct Pty {
     master: std::fs::File,
@@ -31,6 +35,16 @@ pub fn spawn_env(args: &[&str], no_color: Option<&str>) -> Pty {
 
 /// Spawns in a pty with TERM=xterm and `env` on top.
 pub fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> Pty {
+    spawn_full(args, env, None)
+}
+
+/// Spawns in a pty with stdout redirected to `stdout` (the review must
+/// still be shown on the terminal).
+pub fn spawn_redirected(args: &[&str], stdout: std::fs::File) -> Pty {
+    spawn_full(args, &[], Some(stdout))
+}
+
+fn spawn_full(args: &[&str], env: &[(&str, &str)], stdout: Option<std::fs::File>) -> Pty {
     let (mut master, mut slave) = (0, 0);
     let ws = libc::winsize {
         ws_row: 50,
@@ -57,9 +71,13 @@ pub fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> Pty {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    let out = match stdout {
+        Some(f) => Stdio::from(f),
+        None => Stdio::from(slave.try_clone().unwrap()),
+    };
     cmd.args(args)
         .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(out)
         .stderr(Stdio::from(slave));
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
@@ -103,7 +121,12 @@ impl Pty {
     pub fn answer_opt_in(&mut self, n: usize, key: &str) {
         self.answer_to(OPT_IN_PROMPT, n, key);
     }
-    fn answer_to(&mut self, prompt: &str, n: usize, key: &str) {
+    /// Answers the summary's last question.
+    pub fn confirm(&mut self, key: &str) {
+        self.answer_to(CONFIRM, 1, key);
+    }
+    /// Waits until `prompt` has been shown `n` times, then presses `key`.
+    pub fn answer_to(&mut self, prompt: &str, n: usize, key: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.screen().matches(prompt).count() < n {
             assert!(
