@@ -11,8 +11,9 @@ use std::path::PathBuf;
 #[command(
     name = "tlsmend",
     version,
-    about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place",
-    long_about = "Audit and harden the TLS settings of Apache httpd and Courier IMAP configuration files, in place.\n\nProfiles follow Mozilla's server-side TLS guidelines (intermediate by default). The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996 deprecated both, and tlsmend does not write them unless --profile old is asked for.\n\nExit codes: audit 0 nothing at or above --fail-on (default medium) that is not waived, 1 such findings, 2 error; apply --dry-run 0 nothing to change, 1 changes pending, 2 error; apply --yes and the review 0 success, 2 error; roundtrip 0 all files round-trip, 1 some do not, 2 error."
+    about = "Audit and harden the TLS settings of Apache httpd, Postfix, Courier IMAP and OpenLDAP configuration files, in place",
+    long_about = "Audit and harden the TLS settings of Apache httpd 2.4, Postfix (main.cf, master.cf), Courier IMAP and OpenLDAP (cn=config, slapd.conf, ldap.conf) configuration files, in place: every change is shown as a diff, approved, checked with the daemon's own checker, written atomically with a backup, and can be rolled back.\n\nProfiles follow Mozilla's server-side TLS guidelines (intermediate by default). The 2017 article tlsmend started from allowed TLS 1.0 and 1.1; RFC 8996 deprecated both, and tlsmend does not write them unless --profile old is asked for.\n\nExit codes:\n  audit            0 nothing at or above --fail-on (default medium) that is not waived, 1 such findings, 2 error\n  apply --dry-run  0 nothing to change, 1 changes pending, 2 error\n  apply --yes      0 success (or nothing to change), 2 error (a failed reload is rolled back first)\n  apply (review)   0 written, declined or quit, 2 error\n  rollback         0 restored (or listed), 2 error\n  verify           0 every service serves what the profile allows, 1 problems or a service down, 2 error\n  rules            0, 2 for an unknown rule\n  roundtrip        0 all files round-trip, 1 some do not, 2 error\n  man              0\n  completions      0\n\nJSON output: docs/json.md. Waivers: docs/waivers.md.",
+    after_help = "Example: tlsmend audit; tlsmend apply --dry-run; tlsmend apply; tlsmend verify; tlsmend rollback"
 )]
 pub struct Cli {
     /// Treat DIR as / : discovery, Include resolution and shown paths are inside it.
@@ -45,7 +46,8 @@ pub struct Target {
     /// Hardening profile (Mozilla guidelines).
     #[arg(long, value_enum, default_value = "intermediate")]
     pub profile: Profile,
-    /// The TLS library Courier is built with, when it cannot be read from couriertls.
+    /// The TLS library Courier and OpenLDAP are built with (gnutls or openssl), when it cannot be
+    /// read from couriertls or the libraries slapd links.
     #[arg(long, value_enum)]
     pub tls_library: Option<TlsLibrary>,
     /// The Postfix version to write for (e.g. 3.7), when it cannot be read from postconf or dpkg.
@@ -74,6 +76,22 @@ pub struct Target {
     /// OpenLDAP: the running server for ldapmodify -Y EXTERNAL (default ldapi:///).
     #[arg(long, value_name = "URI")]
     pub ldap_uri: Option<String>,
+}
+
+/// The man page of the whole command line, as roff.
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
+}
+
+/// The completion script for `shell`.
+pub fn completions(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "tlsmend", &mut out);
+    out
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -155,7 +173,7 @@ pub enum Command {
         /// Where run folders go (default: /var/backups/tlsmend, inside --root when given).
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,
-        /// Only this rule (repeatable).
+        /// Only this rule (repeatable), e.g. --only apache.protocol
         #[arg(long = "only", value_name = "RULE")]
         only: Vec<String>,
         /// Not this rule (repeatable), e.g. --skip courier.tls-required
@@ -178,6 +196,7 @@ pub enum Command {
     Rollback {
         /// The run id (see --list).
         run: Option<String>,
+        /// Where run folders are (default: /var/backups/tlsmend, inside --root when given).
         #[arg(long, value_name = "DIR")]
         backup_dir: Option<PathBuf>,
         /// Overwrite files that changed after the run.
@@ -197,6 +216,7 @@ pub enum Command {
         /// Syntax of every file; guessed from each path when not given.
         #[arg(long, value_enum)]
         syntax: Option<Syntax>,
+        /// The files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -229,4 +249,69 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Print the manual page (roff), e.g. tlsmend man | man -l -
+    Man,
+    /// Print a shell completion script.
+    ///
+    /// Example: tlsmend completions bash > /etc/bash_completion.d/tlsmend
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Issue 12: every option and argument of every command says what it is.
+    #[test]
+    fn every_option_has_help() {
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                if a.get_id() == "help" || a.get_id() == "version" {
+                    continue;
+                }
+                if a.get_help().is_none_or(|h| h.to_string().trim().is_empty()) {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for s in c.get_subcommands() {
+                if s.get_about().is_none() {
+                    missing.push(format!("{path} {} (about)", s.get_name()));
+                }
+                walk(s, &format!("{path} {}", s.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "tlsmend", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:?}");
+    }
+
+    #[test]
+    fn top_level_help_names_the_four_servers_and_every_exit_code() {
+        let help = Cli::command().render_long_help().to_string();
+        for server in ["Apache httpd", "Postfix", "Courier IMAP", "OpenLDAP"] {
+            assert!(help.contains(server), "{server}");
+        }
+        for cmd in Cli::command().get_subcommands() {
+            let name = cmd.get_name();
+            if name == "help" {
+                continue;
+            }
+            assert!(
+                help.lines()
+                    .any(|l| l.trim_start().starts_with(name) && l.contains(" 0")),
+                "exit codes of {name}: {help}"
+            );
+        }
+        let apply = Cli::command()
+            .find_subcommand_mut("audit")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(apply.contains("Courier and OpenLDAP"), "{apply}");
+    }
 }

@@ -151,6 +151,14 @@ fn run(cli: Cli) -> Result<u8> {
             addresses,
             format,
         } => verify(&root, &target, &host, &addresses, not_sarif(format)?, &ui),
+        Command::Man => {
+            std::io::stdout().write_all(&tlsmend::cli::man_page()?)?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            std::io::stdout().write_all(&tlsmend::cli::completions(shell))?;
+            Ok(0)
+        }
         Command::Rules { explain, format } => rules(explain.as_deref(), not_sarif(format)?),
     }
 }
