@@ -268,12 +268,6 @@ struct Policy {
     waivers: Option<PathBuf>,
 }
 
-/// A finding as the audit shows it: from the report, or an expired waiver.
-struct Shown {
-    item: output::text::Item,
-    json: serde_json::Value,
-}
-
 fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui) -> Result<u8> {
     if !ui.quiet {
         for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
@@ -287,73 +281,7 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
     }
     .map_err(anyhow::Error::msg)?;
     let today = tlsmend::waivers::today();
-    let mut shown: Vec<Shown> = Vec::new();
-    let mut waived_of = vec![None; report.findings.len()];
-    for (i, f) in report.findings.iter().enumerate() {
-        let file = &report.files[f.file];
-        let waiver = waivers
-            .find(f.rule, &file.path, f.line, &today)
-            .or_else(|| waivers.find(f.rule, &file.real, f.line, &today));
-        let mut json = output::json::finding(&report, root, f);
-        if let Some(w) = waiver {
-            json["waived"] = serde_json::json!({ "reason": w.reason, "expires": w.expires });
-            waived_of[i] = Some(w.reason.clone());
-        }
-        let item = output::text::Item {
-            severity: f.severity,
-            rule: f.rule.to_string(),
-            place: format!("{}:{}", file.shown().display(), f.line),
-            current: f.current.clone(),
-            wanted: f.wanted.clone(),
-            reason: f.reason.clone(),
-            fix: match (&f.change, &f.blocked) {
-                (Some(_), _) => Some("planned (tlsmend apply)".to_string()),
-                (None, Some(b)) => Some(format!("not planned: {b}")),
-                (None, None) => None,
-            },
-            waived: waiver.map(|w| match &w.expires {
-                Some(d) => format!("{} (until {d})", w.reason),
-                None => w.reason.clone(),
-            }),
-        };
-        shown.push(Shown { item, json });
-    }
-    // A waiver past its date waives nothing and is a finding itself.
-    if let Some(file) = &waivers.file {
-        for w in waivers.list.iter().filter(|w| w.expired(&today)) {
-            let date = w.expires.clone().unwrap_or_default();
-            let reason = format!(
-                "this waiver expired on {date}: the findings it covered are reported again; fix them, or renew the waiver with a new date and reason (it said: {})",
-                w.reason
-            );
-            let place = root.diff_name(&root.machine(file));
-            let json = serde_json::json!({
-                "server": output::json::server_of(&w.rule),
-                "rule": w.rule,
-                "severity": "medium",
-                "file": place,
-                "path": output::json::absolute(file),
-                "line": w.at,
-                "column": serde_json::Value::Null,
-                "current": format!("expires = {date}"),
-                "wanted": serde_json::Value::Null,
-                "reason": reason,
-                "fixable": false,
-                "blocked": "an expired waiver: edit the waiver file",
-            });
-            let item = output::text::Item {
-                severity: tlsmend::plan::Severity::Medium,
-                rule: w.rule.clone(),
-                place: format!("{}:{}", file.display(), w.at),
-                current: Some(format!("expires = {date}")),
-                wanted: None,
-                reason,
-                fix: Some("not planned: an expired waiver: edit the waiver file".into()),
-                waived: None,
-            };
-            shown.push(Shown { item, json });
-        }
-    }
+    let (shown, waived_of) = output::audit::shown(&report, root, &waivers, &today);
     let waived = shown.iter().filter(|s| s.item.waived.is_some()).count();
     let failing = shown
         .iter()

@@ -3,6 +3,7 @@
 //! from the library's results; the binary prints them. Nothing here decides
 //! what is found or written.
 
+pub mod audit;
 pub mod escape;
 pub mod json;
 pub mod sarif;
