@@ -78,11 +78,47 @@ pub struct Target {
     pub ldap_uri: Option<String>,
 }
 
-/// The man page of the whole command line, as roff.
+/// The man page of the whole command line, as roff: clap_mangen's page of
+/// the top level, then one section per command with its options, so that
+/// `man tlsmend` is the whole reference.
 pub fn man_page() -> std::io::Result<Vec<u8>> {
     use clap::CommandFactory;
+    let cli = Cli::command();
     let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    clap_mangen::Man::new(cli.clone()).render(&mut out)?;
+    let esc = |t: &str| {
+        t.replace('\\', "\\e")
+            .lines()
+            .map(|l| match l.chars().next() {
+                Some('.') | Some('\'') => format!("\\&{l}"),
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        let about = sub
+            .get_long_about()
+            .or(sub.get_about())
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        out.extend(format!(".SH \"TLSMEND {}\"\n{}\n", name.to_uppercase(), esc(&about)).bytes());
+        for a in sub.get_arguments().filter(|a| a.get_id() != "help") {
+            let flag = match (a.get_short(), a.get_long()) {
+                (_, Some(l)) => format!("\\fB\\-\\-{l}\\fR"),
+                (Some(c), None) => format!("\\fB\\-{c}\\fR"),
+                (None, None) => format!("\\fI{}\\fR", a.get_id().as_str().to_uppercase()),
+            };
+            let value = a
+                .get_value_names()
+                .filter(|_| a.get_long().is_some() && a.get_action().takes_values())
+                .map(|v| format!(" \\fI{}\\fR", v.join(" ")))
+                .unwrap_or_default();
+            let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+            out.extend(format!(".TP\n{flag}{value}\n{}\n", esc(&help)).bytes());
+        }
+    }
     Ok(out)
 }
 

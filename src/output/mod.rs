@@ -1,7 +1,8 @@
-//! Presenters: the JSON documents (one versioned schema, published in
-//! `docs/schema/tlsmend.schema.json`) and SARIF for audit. They build values
-//! from the library's results; the binary prints them. Nothing here decides
-//! what is found or written.
+//! Presenters: the grouped text report, the JSON documents (one versioned
+//! schema, published in `docs/schema/tlsmend.schema.json`), SARIF for audit,
+//! and the escaping of file text for terminals. They build values from the
+//! library's results; the binary prints them. Nothing here decides what is
+//! found or written.
 
 pub mod audit;
 pub mod escape;
