@@ -313,20 +313,22 @@ fn visible_key(k: char) -> String {
 
 /// What the approved changes will write, per file, before the last question.
 pub fn summary(report: &Report, selected: &[usize], p: Painter) -> String {
+    // Indexed by file: a plan may touch thousands.
     let mut per_file: Vec<(usize, Vec<&str>)> = Vec::new();
+    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
     let mut ldap = 0;
     for &c in selected {
         if report.changes[c].ldap.is_some() {
             ldap += 1;
         }
+        let rule = report.changes[c].rule;
         for f in files_of(report, c) {
-            match per_file.iter_mut().find(|(x, _)| *x == f) {
-                Some((_, rules)) => {
-                    if !rules.contains(&report.changes[c].rule) {
-                        rules.push(report.changes[c].rule)
-                    }
-                }
-                None => per_file.push((f, vec![report.changes[c].rule])),
+            let k = *at.entry(f).or_insert_with(|| {
+                per_file.push((f, Vec::new()));
+                per_file.len() - 1
+            });
+            if !per_file[k].1.contains(&rule) {
+                per_file[k].1.push(rule);
             }
         }
     }

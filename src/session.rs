@@ -57,13 +57,15 @@ pub fn plan(root: &Root, opts: &Options, r: &mut dyn Reporter) -> Result<Report>
     // One line per rule and reason, with its first places: a tree of
     // thousands of sites says the same thing thousands of times.
     let mut groups: Vec<(&str, &str, Vec<String>)> = Vec::new();
+    let mut at: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
             let place = format!("{}:{}", report.files[f.file].shown().display(), f.line);
-            match groups.iter_mut().find(|g| g.0 == f.rule && g.1 == b) {
-                Some(g) => g.2.push(place),
-                None => groups.push((f.rule, b, vec![place])),
-            }
+            let k = *at.entry((f.rule, b.as_str())).or_insert_with(|| {
+                groups.push((f.rule, b.as_str(), Vec::new()));
+                groups.len() - 1
+            });
+            groups[k].2.push(place);
         }
     }
     let limit = if r.verbose() { usize::MAX } else { PLACES };
