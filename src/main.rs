@@ -528,7 +528,7 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
             }
             Err(e) => {
                 problems += 1;
-                writeln!(out, "{} {e}", p.paint("31;1", "DOWN"))?;
+                writeln!(out, "{} {}: {e}", p.paint("31;1", "DOWN"), c.target())?;
             }
         }
     }

@@ -33,6 +33,20 @@ pub enum Check {
 }
 
 impl Check {
+    /// Where the check probes, as `DOWN` lines name it.
+    pub fn target(&self) -> String {
+        match self {
+            Check::Tls { endpoint, .. } => endpoint.to_string(),
+            Check::Redirect { host, port, name } => format!("{host}:{port} (HTTP, Host: {name})"),
+            Check::ImapLogin { host, port } => {
+                format!("{host}:{port} (IMAP, LOGIN before STARTTLS)")
+            }
+            Check::Submission { host, port } => {
+                format!("{host}:{port} (SMTP submission, AUTH before STARTTLS)")
+            }
+        }
+    }
+
     fn tls(
         server: Server,
         host: impl Into<String>,

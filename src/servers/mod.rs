@@ -274,9 +274,14 @@ mod tests {
             ] {
                 assert!(!text.trim().is_empty(), "{}: {field} is empty", r.id);
             }
-            let first = r.sources.first().unwrap_or_else(|| panic!("{}: no sources", r.id));
+            let first = r
+                .sources
+                .first()
+                .unwrap_or_else(|| panic!("{}: no sources", r.id));
             assert!(
-                PRIMARY_SOURCES.iter().any(|p| first.contains(&format!("<{p}"))),
+                PRIMARY_SOURCES
+                    .iter()
+                    .any(|p| first.contains(&format!("<{p}"))),
                 "{}: first source {first:?} is not a primary source",
                 r.id
             );
