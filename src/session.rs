@@ -39,6 +39,10 @@ pub struct Settings {
 pub fn plan(root: &Root, opts: &Options, r: &mut dyn Reporter) -> Result<Report> {
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
     let report = servers::audit(root, opts)?;
+    // What was read, on stderr: stdout of a dry run is the diff alone.
+    for l in report.summary.lines() {
+        r.warn(&format!("tlsmend: {l}"));
+    }
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
             r.warn(&format!(

@@ -13,6 +13,7 @@
 
 mod certificates;
 mod hsts;
+pub mod layout;
 pub mod model;
 mod openssl_conf;
 mod redirect;

@@ -41,11 +41,8 @@ pub struct VHost {
     pub addresses: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Debian,
-    Redhat,
-}
+pub use super::layout::Layout;
+use super::layout::Places;
 
 #[derive(Debug)]
 pub struct ApacheTree {
@@ -54,6 +51,9 @@ pub struct ApacheTree {
     pub vhosts: Vec<VHost>,
     pub layout: Layout,
     pub server_root: PathBuf,
+    /// What the found summary must say about this tree (virtual hosts made
+    /// by `Use` of a macro, which are not audited).
+    pub remarks: Vec<String>,
     /// Indices of the items of each virtual host, and of the server config,
     /// outside per-directory sections: built once so that rules stay linear.
     by_vhost: Vec<Vec<usize>>,
@@ -83,31 +83,30 @@ struct Loader<'r> {
     server_root: PathBuf,
     defines: HashMap<String, String>,
     stack: Vec<PathBuf>,
+    /// `<Macro>` names (lowercased) whose body defines a virtual host.
+    vhost_macros: HashSet<String>,
+    remarks: Vec<String>,
 }
 
 impl ApacheTree {
-    pub fn load(root: &Root, main: &Path) -> Result<ApacheTree> {
-        let layout = if main.starts_with("/etc/apache2") {
-            Layout::Debian
-        } else {
-            Layout::Redhat
-        };
+    /// Reads the tree of a layout from its main file; relative Includes
+    /// resolve against the layout's compiled-in ServerRoot until a
+    /// `ServerRoot` directive names another.
+    pub fn load(root: &Root, places: &Places) -> Result<ApacheTree> {
+        let layout = places.layout;
+        let main = Path::new(places.main);
         let mut l = Loader {
             root,
             files: Vec::new(),
             by_real: HashMap::new(),
             items: Vec::new(),
             vhosts: Vec::new(),
-            server_root: main
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("/")),
+            server_root: PathBuf::from(places.server_root),
             defines: HashMap::new(),
             stack: Vec::new(),
+            vhost_macros: HashSet::new(),
+            remarks: Vec::new(),
         };
-        if layout == Layout::Redhat {
-            l.server_root = PathBuf::from("/etc/httpd");
-        }
         let idx = l.include_file(main, None)?;
         l.walk_file(idx, None, false)?;
         let mut tree = ApacheTree {
@@ -116,6 +115,7 @@ impl ApacheTree {
             vhosts: l.vhosts,
             layout,
             server_root: l.server_root,
+            remarks: l.remarks,
             by_vhost: Vec::new(),
             server: Vec::new(),
             global_tls: false,
@@ -234,6 +234,20 @@ impl ApacheTree {
     }
 }
 
+/// Whether a macro body has a `<VirtualHost>` section, at any depth.
+fn defines_vhost(nodes: &[Node], bytes: &[u8]) -> bool {
+    nodes.iter().any(|n| match n {
+        Node::Section(s) => {
+            s.open
+                .name
+                .slice(bytes)
+                .eq_ignore_ascii_case(b"virtualhost")
+                || defines_vhost(&s.children, bytes)
+        }
+        _ => false,
+    })
+}
+
 impl Loader<'_> {
     fn include_file(&mut self, machine: &Path, from: Option<(usize, &Directive)>) -> Result<usize> {
         let real = self.root.resolve(machine)?;
@@ -298,8 +312,21 @@ impl Loader<'_> {
                         self.defines
                             .insert(args[0].clone(), args.get(1).cloned().unwrap_or_default());
                     }
-                    if name == "serverroot" && !args.is_empty() && self.items.is_empty() {
+                    // httpd applies ServerRoot as it reads it: the Includes
+                    // after it resolve against it.
+                    if name == "serverroot" && !args.is_empty() && vhost.is_none() && !per_dir {
                         self.server_root = PathBuf::from(&args[0]);
+                    }
+                    if name == "use"
+                        && let Some(m) = args.first()
+                        && self.vhost_macros.contains(&m.to_ascii_lowercase())
+                    {
+                        let src = &self.files[file].0;
+                        self.remarks.push(format!(
+                            "{}:{}: `Use {m}` makes a virtual host from <Macro {m}>: macro-made virtual hosts are not audited; check that macro's SSL directives by hand",
+                            src.path.display(),
+                            src.source.line_of(d.name.start)
+                        ));
                     }
                     self.items.push(Item {
                         file,
@@ -321,7 +348,15 @@ impl Loader<'_> {
                         String::from_utf8_lossy(s.open.name.slice(bytes)).to_ascii_lowercase();
                     let span = node.span();
                     if name == "macro" {
-                        continue; // a template, not configuration until Use'd
+                        // A template, not configuration until Use'd: remember
+                        // whether it makes virtual hosts, to say they are not
+                        // audited.
+                        if let Some(m) = s.open.arg_values(bytes).first()
+                            && defines_vhost(&s.children, bytes)
+                        {
+                            self.vhost_macros.insert(m.to_ascii_lowercase());
+                        }
+                        continue;
                     }
                     if name == "virtualhost" && vhost.is_none() && !per_dir {
                         let addresses = s.open.arg_values(bytes);

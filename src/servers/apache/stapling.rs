@@ -2,7 +2,6 @@
 //! certificate names an OCSP responder, with the one `SSLStaplingCache` it
 //! needs in the server config (and never inside a virtual host).
 
-use super::model::Layout;
 use super::settings::on_off;
 use super::{Ctx, comment_out};
 use crate::catalogue::rule::{Activation, Rule, Server};
@@ -137,10 +136,7 @@ impl Ctx<'_> {
             if !cache_planned {
                 cache_planned = true;
                 let b = self.bytes(vh.file);
-                let cache = match tree.layout {
-                    Layout::Debian => "\"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"",
-                    Layout::Redhat => "\"shmcb:/run/httpd/ssl_stapling(128000)\"",
-                };
+                let cache = tree.layout.places().stapling_cache;
                 let text = format!(
                     "{} {cache}",
                     style::name_case("SSLStaplingCache", vh.open.name.slice(b))
