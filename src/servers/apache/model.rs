@@ -442,6 +442,9 @@ impl Loader<'_> {
                     format!("Include {pattern} matches no file (httpd refuses this; use IncludeOptional if that is intended)"),
                 ));
             }
+        } else if let Err(e) = self.root.resolve(&machine_pattern) {
+            // A symlink loop: name the line that includes it.
+            return Err(self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}")));
         } else if self.root.exists(&machine_pattern) {
             targets.push(machine_pattern.clone());
         } else if !optional {

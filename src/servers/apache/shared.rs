@@ -1,0 +1,170 @@
+//! One file included by several virtual hosts (certbot's
+//! `Include /etc/letsencrypt/options-ssl-apache.conf` in every
+//! `-le-ssl.conf`) is one place, however many scopes reach it.
+//!
+//! The rules judge each scope on its own, so the same line may be found
+//! once per virtual host that includes it. This pass, run after the rules,
+//! makes each place one finding (naming the virtual hosts it serves) and one
+//! change; when two scopes want different bytes at the same place, the
+//! first plan stands only if it is the same edit, else the later one is
+//! blocked with the reason, so `apply` never meets two changes on the same
+//! bytes.
+
+use super::model::ApacheTree;
+use crate::edit::Patch;
+use crate::plan::Report;
+use std::collections::{BTreeSet, HashMap};
+
+/// Merges the findings from `first_finding` and the changes from
+/// `first_change` on (the Apache rules' part of `report`).
+pub(super) fn merge(
+    tree: &ApacheTree,
+    report: &mut Report,
+    first_finding: usize,
+    first_change: usize,
+) {
+    // Identical edits inside one change (one line planned once per scope).
+    for c in &mut report.changes[first_change..] {
+        let mut seen: Vec<(usize, Patch)> = Vec::new();
+        c.edits.retain(|e| {
+            let new = !seen.contains(e);
+            if new {
+                seen.push(e.clone());
+            }
+            new
+        });
+    }
+    // Identical changes: one, that every finding points at.
+    let mut same: HashMap<usize, usize> = HashMap::new();
+    for c in first_change..report.changes.len() {
+        let key = sorted(&report.changes[c].edits);
+        if let Some(first) = (first_change..c)
+            .filter(|k| !same.contains_key(k))
+            .find(|&k| {
+                report.changes[k].rule == report.changes[c].rule
+                    && sorted(&report.changes[k].edits) == key
+            })
+        {
+            same.insert(c, first);
+        }
+    }
+    // Different changes on the same bytes: the later is blocked.
+    let mut conflict: HashMap<usize, usize> = HashMap::new();
+    for c in first_change..report.changes.len() {
+        if same.contains_key(&c) {
+            continue;
+        }
+        if let Some(k) = (first_change..c)
+            .filter(|k| !same.contains_key(k) && !conflict.contains_key(k))
+            .find(|&k| overlaps(&report.changes[k].edits, &report.changes[c].edits))
+        {
+            conflict.insert(c, k);
+        }
+    }
+    for f in &mut report.findings[first_finding..] {
+        let Some(c) = f.change else { continue };
+        if let Some(&k) = same.get(&c) {
+            f.change = Some(k);
+        } else if let Some(&k) = conflict.get(&c) {
+            f.change = None;
+            f.blocked = Some(format!(
+                "this place is shared by virtual hosts that need different edits here (another is planned by [{}] {}): give each virtual host its own copy of the file, or edit it by hand",
+                report.changes[k].rule, report.changes[k].reason
+            ));
+        }
+    }
+    // One finding per place and what it says.
+    let mut kept: Vec<crate::plan::Finding> = Vec::new();
+    let mut count: Vec<usize> = Vec::new();
+    for f in report.findings.drain(first_finding..) {
+        let twin = kept.iter().position(|k| {
+            k.rule == f.rule
+                && k.file == f.file
+                && k.line == f.line
+                && k.current == f.current
+                && k.wanted == f.wanted
+                && k.change == f.change
+                && k.blocked == f.blocked
+        });
+        match twin {
+            Some(i) => count[i] += 1,
+            None => {
+                kept.push(f);
+                count.push(1);
+            }
+        }
+    }
+    for (f, n) in kept.iter_mut().zip(count) {
+        if n < 2 {
+            continue;
+        }
+        let hosts = serving(tree, report, f.file, f.line);
+        f.reason = if hosts.is_empty() {
+            format!("{} (one place, reached {n} times)", f.reason)
+        } else {
+            format!(
+                "{} (one place, serving {} virtual hosts: {})",
+                f.reason,
+                hosts.len(),
+                hosts.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        };
+    }
+    report.findings.extend(kept);
+    // Drop the changes nothing points at any more (duplicates, conflicts),
+    // keeping indices of the others.
+    let used: BTreeSet<usize> = report.findings.iter().filter_map(|f| f.change).collect();
+    let mut remap = HashMap::new();
+    let mut kept_changes = Vec::new();
+    for (i, c) in report.changes.drain(..).enumerate() {
+        if i < first_change || used.contains(&i) {
+            remap.insert(i, kept_changes.len());
+            kept_changes.push(c);
+        }
+    }
+    report.changes = kept_changes;
+    for f in &mut report.findings {
+        f.change = f.change.and_then(|c| remap.get(&c).copied());
+    }
+}
+
+fn sorted(edits: &[(usize, Patch)]) -> Vec<(usize, usize, usize, Vec<u8>)> {
+    let mut v: Vec<_> = edits
+        .iter()
+        .map(|(f, p)| (*f, p.span.start, p.span.end, p.bytes.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Whether two edit lists change the same bytes (as `apply_patches` judges).
+fn overlaps(a: &[(usize, Patch)], b: &[(usize, Patch)]) -> bool {
+    a.iter().any(|(fa, pa)| {
+        b.iter().any(|(fb, pb)| {
+            fa == fb
+                && ((pa.span.start < pb.span.end && pb.span.start < pa.span.end)
+                    || (pa.span == pb.span && !pa.span.is_empty()))
+        })
+    })
+}
+
+/// The names of the virtual hosts whose scope reaches `line` of report file `file`.
+fn serving(tree: &ApacheTree, report: &Report, file: usize, line: usize) -> BTreeSet<String> {
+    let host = &report.files[file].host;
+    tree.items
+        .iter()
+        .filter(|i| &tree.files[i.file].0.host == host && tree.line(i) == line)
+        .filter_map(|i| i.vhost)
+        .map(|v| {
+            let port = tree
+                .vhost_port(v)
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            format!(
+                "{}{port}",
+                tree.server_name(v)
+                    .unwrap_or_else(|| "(no ServerName)".into())
+            )
+        })
+        .collect()
+}
