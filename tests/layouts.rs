@@ -220,3 +220,113 @@ fn a_bad_include_names_the_line_that_includes_it() {
         "{err}"
     );
 }
+
+/// A certificate that names an OCSP responder, with its issuer in the file.
+fn ocsp_cert() -> String {
+    let p = repo().join("tests/cases/apache-stapling/root/etc/ssl/shop.crt");
+    std::fs::read_to_string(p).unwrap()
+}
+
+/// A Debian tree whose mod_ssl file has certbot-era commented stapling lines.
+fn debian_stapling_root(site_extra: &str) -> tempfile::TempDir {
+    let site = format!(
+        "<VirtualHost *:443>\n\tServerName shop.example\n\tSSLEngine on\n\tSSLCertificateFile /etc/ssl/shop.crt\n\tSSLCertificateKeyFile /etc/ssl/shop.key\n{site_extra}\tSSLProtocol -all +TLSv1.2 +TLSv1.3\n</VirtualHost>\n"
+    );
+    let t = tree(&[
+        (
+            "/etc/apache2/apache2.conf",
+            "IncludeOptional mods-enabled/*.load\nIncludeOptional mods-enabled/*.conf\nIncludeOptional sites-enabled/*.conf\n",
+        ),
+        (
+            "/etc/apache2/mods-available/ssl.load",
+            "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\n",
+        ),
+        (
+            "/etc/apache2/mods-available/ssl.conf",
+            "<IfModule mod_ssl.c>\n\tSSLSessionCache\t\tshmcb:${APACHE_RUN_DIR}/ssl_scache(512000)\n\tSSLSessionCacheTimeout  300\n\t#SSLStaplingCache shmcb:/tmp/old(100)\n\tSSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\n\tSSLHonorCipherOrder off\n\tSSLProtocol -all +TLSv1.2 +TLSv1.3\n\tSSLSessionTickets off\n</IfModule>\n",
+        ),
+        ("/etc/apache2/sites-available/shop.conf", &site),
+        ("/etc/ssl/shop.crt", &ocsp_cert()),
+    ]);
+    let e = t.path().join("etc/apache2");
+    std::fs::create_dir_all(e.join("mods-enabled")).unwrap();
+    std::fs::create_dir_all(e.join("sites-enabled")).unwrap();
+    for m in ["ssl.load", "ssl.conf"] {
+        std::os::unix::fs::symlink(
+            format!("../mods-available/{m}"),
+            e.join("mods-enabled").join(m),
+        )
+        .unwrap();
+    }
+    std::os::unix::fs::symlink(
+        "../sites-available/shop.conf",
+        e.join("sites-enabled/shop.conf"),
+    )
+    .unwrap();
+    t
+}
+
+#[test]
+fn the_stapling_cache_goes_in_mod_ssl_s_file_reusing_its_comment() {
+    let t = debian_stapling_root("\t#SSLUseStapling On\n");
+    let (c, diff, err) = dry_run(t.path());
+    assert_eq!(c, 1, "{err}");
+    // The cache: the commented line of mods-available/ssl.conf, not a site
+    // file that a2dissite switches off.
+    assert!(
+        diff.contains("-\t#SSLStaplingCache shmcb:/tmp/old(100)\n+\tSSLStaplingCache \"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"\n"),
+        "{diff}"
+    );
+    let site = diff.split("sites-available/shop.conf").nth(2).unwrap_or("");
+    assert!(!site.contains("SSLStaplingCache"), "{diff}");
+    // `#SSLUseStapling On` in the virtual host is reused, not left beside a new line.
+    assert!(
+        site.contains("-\t#SSLUseStapling On\n+\tSSLUseStapling on\n"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn a_new_sslusestapling_follows_the_certificate_group() {
+    let t = debian_stapling_root("");
+    let (c, diff, err) = dry_run(t.path());
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        diff.contains("\tSSLCertificateKeyFile /etc/ssl/shop.key\n+\tSSLUseStapling on\n"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn stapling_on_without_a_cache_is_high() {
+    let t = debian_stapling_root("\tSSLUseStapling on\n");
+    let (c, out, err) = audit(t.path(), &[]);
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        out.contains("HIGH   apache.stapling") && out.contains("AH01958"),
+        "{out}"
+    );
+    let (_c, diff, _err) = dry_run(t.path());
+    assert!(
+        diff.contains("+\tSSLStaplingCache \"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\""),
+        "{diff}"
+    );
+}
+
+#[test]
+fn a_missing_setting_lands_after_its_relatives_not_between_the_stapling_lines() {
+    let t = tree(&[(
+        "/etc/httpd/conf/httpd.conf",
+        "ServerRoot /etc/httpd\nLoadModule ssl_module modules/mod_ssl.so\nSSLProtocol -all +TLSv1.2 +TLSv1.3\nSSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\nSSLUseStapling on\nSSLStaplingCache shmcb:/run/httpd/ssl_stapling(128000)\n<VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n",
+    )]);
+    let (c, diff, err) = dry_run(t.path());
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        diff.contains(" SSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\n+SSLCompression off\n+SSLSessionTickets off\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains(" SSLUseStapling on\n SSLStaplingCache"),
+        "the stapling pair stays together: {diff}"
+    );
+}
