@@ -86,12 +86,11 @@ impl Ctx<'_> {
             }
             let anchor = CACHE_NEIGHBOURS
                 .iter()
-                .find_map(|n| in_file.iter().filter(|i| tree.is(i, n)).last())
+                .find_map(|n| in_file.iter().rfind(|i| tree.is(i, n)))
                 .or_else(|| {
                     in_file
                         .iter()
-                        .filter(|i| tree.name_of(i).to_ascii_uppercase().starts_with("SSL"))
-                        .last()
+                        .rfind(|i| tree.name_of(i).to_ascii_uppercase().starts_with("SSL"))
                 })
                 .or(in_file.last());
             if let Some(a) = anchor {
