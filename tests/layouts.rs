@@ -330,3 +330,113 @@ fn a_missing_setting_lands_after_its_relatives_not_between_the_stapling_lines() 
         "the stapling pair stays together: {diff}"
     );
 }
+
+const WEAK_VHOST: &str = "<VirtualHost *:443>\n    ServerName www.example\n    SSLEngine on\n    SSLProtocol all\n</VirtualHost>\n";
+
+/// Each distribution's tree, with the Includes its packaging uses
+/// (ServerRoot-relative where it does), and the file its TLS vhost is in.
+fn layouts() -> Vec<(&'static str, Vec<(&'static str, String)>, &'static str)> {
+    let v = WEAK_VHOST.to_string();
+    vec![
+        (
+            "FreeBSD",
+            vec![
+                (
+                    "/usr/local/etc/apache24/httpd.conf",
+                    "ServerRoot \"/usr/local\"\nLoadModule ssl_module libexec/apache24/mod_ssl.so\nIncludeOptional etc/apache24/modules.d/[0-9][0-9][0-9]_*.conf\nInclude etc/apache24/extra/httpd-ssl.conf\nInclude etc/apache24/Includes/*.conf\n".into(),
+                ),
+                (
+                    "/usr/local/etc/apache24/extra/httpd-ssl.conf",
+                    "Listen 443\nSSLSessionCache \"shmcb:/var/run/ssl_scache(512000)\"\n".into(),
+                ),
+                ("/usr/local/etc/apache24/Includes/www.conf", v.clone()),
+            ],
+            "usr/local/etc/apache24/Includes/www.conf",
+        ),
+        (
+            "Alpine",
+            vec![
+                (
+                    "/etc/apache2/httpd.conf",
+                    "ServerTokens OS\nServerRoot /var/www\nLoadModule ssl_module modules/mod_ssl.so\nIncludeOptional /etc/apache2/conf.d/*.conf\n".into(),
+                ),
+                (
+                    "/etc/apache2/conf.d/ssl.conf",
+                    "Listen 443\nSSLSessionCache shmcb:/var/cache/mod_ssl/scache(512000)\n".into(),
+                ),
+                ("/etc/apache2/conf.d/www.conf", v.clone()),
+            ],
+            "etc/apache2/conf.d/www.conf",
+        ),
+        (
+            "SUSE",
+            vec![
+                (
+                    "/etc/apache2/httpd.conf",
+                    "Include /etc/apache2/uid.conf\nInclude /etc/apache2/listen.conf\nInclude /etc/apache2/ssl-global.conf\nLoadModule ssl_module /usr/lib64/apache2/mod_ssl.so\nIncludeOptional /etc/apache2/vhosts.d/*.conf\n".into(),
+                ),
+                ("/etc/apache2/uid.conf", "User wwwrun\n".into()),
+                ("/etc/apache2/listen.conf", "Listen 443\n".into()),
+                (
+                    "/etc/apache2/ssl-global.conf",
+                    "<IfModule mod_ssl.c>\n\tSSLSessionCache shmcb:/var/lib/apache2/ssl_scache(512000)\n</IfModule>\n".into(),
+                ),
+                ("/etc/apache2/vhosts.d/www.conf", v.clone()),
+            ],
+            "etc/apache2/vhosts.d/www.conf",
+        ),
+        (
+            "Arch",
+            vec![
+                (
+                    "/etc/httpd/conf/httpd.conf",
+                    "ServerRoot \"/etc/httpd\"\nLoadModule ssl_module modules/mod_ssl.so\nInclude conf/extra/httpd-ssl.conf\nInclude conf/extra/httpd-vhosts.conf\n".into(),
+                ),
+                (
+                    "/etc/httpd/conf/extra/httpd-ssl.conf",
+                    "Listen 443\n#SSLStaplingCache \"shmcb:/run/httpd/ssl_stapling(32768)\"\n".into(),
+                ),
+                ("/etc/httpd/conf/extra/httpd-vhosts.conf", v.clone()),
+            ],
+            "etc/httpd/conf/extra/httpd-vhosts.conf",
+        ),
+        (
+            "RHEL/Fedora",
+            vec![
+                (
+                    "/etc/httpd/conf/httpd.conf",
+                    "ServerRoot \"/etc/httpd\"\nInclude conf.modules.d/*.conf\nIncludeOptional conf.d/*.conf\n".into(),
+                ),
+                (
+                    "/etc/httpd/conf.modules.d/00-ssl.conf",
+                    "LoadModule ssl_module modules/mod_ssl.so\n".into(),
+                ),
+                ("/etc/httpd/conf.d/ssl.conf", format!("Listen 443 https\n{v}")),
+            ],
+            "etc/httpd/conf.d/ssl.conf",
+        ),
+    ]
+}
+
+#[test]
+fn every_supported_layout_is_found_and_said() {
+    for (name, files, vhost_file) in layouts() {
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, b)| (*p, b.as_str())).collect();
+        let t = tree(&refs);
+        let (c, out, err) = audit(t.path(), &[]);
+        assert_eq!(c, 1, "{name}: {out}{err}");
+        assert!(
+            out.contains(&format!("layout {name} (")),
+            "{name}: the layout is named: {out}"
+        );
+        assert!(
+            out.contains("TLS services (1): www.example *:443"),
+            "{name}: {out}"
+        );
+        assert!(
+            out.lines()
+                .any(|l| l.contains("apache.protocol") && l.contains(vhost_file)),
+            "{name}: the vhost's SSLProtocol is found in {vhost_file}: {out}"
+        );
+    }
+}
