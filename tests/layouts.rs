@@ -335,7 +335,10 @@ const WEAK_VHOST: &str = "<VirtualHost *:443>\n    ServerName www.example\n    S
 
 /// Each distribution's tree, with the Includes its packaging uses
 /// (ServerRoot-relative where it does), and the file its TLS vhost is in.
-fn layouts() -> Vec<(&'static str, Vec<(&'static str, String)>, &'static str)> {
+/// A layout's name, its files (machine path, text) and its TLS vhost's file.
+type LayoutCase = (&'static str, Vec<(&'static str, String)>, &'static str);
+
+fn layouts() -> Vec<LayoutCase> {
     let v = WEAK_VHOST.to_string();
     vec![
         (
@@ -439,4 +442,61 @@ fn every_supported_layout_is_found_and_said() {
             "{name}: the vhost's SSLProtocol is found in {vhost_file}: {out}"
         );
     }
+}
+
+/// A control panel's sites: one macro, one `Use` per site.
+fn panel_root(macro_body: &str, uses: &str) -> tempfile::TempDir {
+    tree(&[
+        (
+            "/etc/apache2/apache2.conf",
+            "LoadModule ssl_module x.so\nLoadModule macro_module y.so\nSSLProtocol -all +TLSv1.2 +TLSv1.3\nSSLCipherSuite ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256\nSSLHonorCipherOrder off\nSSLSessionTickets off\nIncludeOptional sites-enabled/*.conf\n",
+        ),
+        (
+            "/etc/apache2/sites-enabled/panel.conf",
+            &format!("{macro_body}\n{uses}UndefMacro SSLSite\n"),
+        ),
+    ])
+}
+
+#[test]
+fn macro_made_virtual_hosts_are_audited_as_expanded() {
+    let t = panel_root(
+        "<Macro SSLSite $domain $port>\n<VirtualHost *:$port>\n  ServerName $domain\n  SSLEngine on\n  SSLProtocol all\n</VirtualHost>\n</Macro>\n",
+        "Use SSLSite one.example 443\nUse SSLSite two.example 8443\n",
+    );
+    let (c, out, err) = audit(t.path(), &[]);
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(
+        out.contains("sites-enabled/panel.conf:9: `Use SSLSite` makes a virtual host")
+            && out.contains("panel.conf:10:")
+            && out.contains("TLS services (2): one.example *:443"),
+        "{out}{err}"
+    );
+    // Every Use agrees: one finding at the macro body, one edit there.
+    assert!(
+        out.contains("apache.protocol") && out.contains("one.example:443, two.example:8443"),
+        "{out}"
+    );
+    let (c, diff, err) = dry_run(t.path());
+    assert_eq!(c, 1, "{err}");
+    assert!(
+        diff.contains("-  SSLProtocol all\n+  SSLProtocol -all +TLSv1.2 +TLSv1.3\n"),
+        "{diff}"
+    );
+}
+
+#[test]
+fn a_setting_made_of_a_macro_parameter_is_reported_not_rewritten() {
+    let t = panel_root(
+        "<Macro SSLSite $domain $proto>\n<VirtualHost *:443>\n  ServerName $domain\n  SSLEngine on\n  SSLProtocol $proto\n</VirtualHost>\n</Macro>\n",
+        "Use SSLSite one.example all\nUse SSLSite two.example TLSv1.2\n",
+    );
+    let (c, out, err) = audit(t.path(), &[]);
+    assert_eq!(c, 1, "{out}{err}");
+    assert!(
+        out.contains("current: all") && out.contains("<Macro> parameter"),
+        "{out}"
+    );
+    let (_c, diff, _err) = dry_run(t.path());
+    assert!(!diff.contains("SSLProtocol"), "{diff}");
 }

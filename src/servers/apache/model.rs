@@ -29,6 +29,41 @@ pub struct Item {
     /// The span of the innermost enclosing section in `file`, `None` at the
     /// top level of the file (for finding commented-out siblings).
     pub parent: Option<Span>,
+    /// Inside a `<Macro>` body expanded by `Use`: its parameters and the
+    /// values this `Use` gave them, applied by [`ApacheTree::args`].
+    pub subst: Option<Subst>,
+}
+
+/// A macro's parameters and one `Use`'s values, longest name first (so
+/// that `$domain_alias` is not read as `$domain` followed by `_alias`).
+pub type Subst = std::sync::Arc<Vec<(String, String)>>;
+
+/// Replaces every parameter name in `s` by its value, as mod_macro does.
+pub fn substitute(s: &str, subst: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    'outer: while !rest.is_empty() {
+        for (name, value) in subst {
+            if let Some(tail) = rest.strip_prefix(name.as_str()) {
+                out.push_str(value);
+                rest = tail;
+                continue 'outer;
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// A `<Macro>` as defined: where its body is and its parameter names.
+#[derive(Debug, Clone)]
+struct MacroDef {
+    file: usize,
+    span: Span,
+    params: Vec<String>,
+    nodes: Vec<Node>,
 }
 
 #[derive(Debug, Clone)]
@@ -83,8 +118,10 @@ struct Loader<'r> {
     server_root: PathBuf,
     defines: HashMap<String, String>,
     stack: Vec<PathBuf>,
-    /// `<Macro>` names (lowercased) whose body defines a virtual host.
-    vhost_macros: HashSet<String>,
+    /// `<Macro>` definitions by lowercased name, as far as read.
+    macros: HashMap<String, MacroDef>,
+    /// The parameters of the macro body being walked.
+    subst: Option<Subst>,
     remarks: Vec<String>,
 }
 
@@ -104,7 +141,8 @@ impl ApacheTree {
             server_root: PathBuf::from(places.server_root),
             defines: HashMap::new(),
             stack: Vec::new(),
-            vhost_macros: HashSet::new(),
+            macros: HashMap::new(),
+            subst: None,
             remarks: Vec::new(),
         };
         let idx = l.include_file(main, None)?;
@@ -144,8 +182,23 @@ impl ApacheTree {
         item.directive.name_is(self.bytes(item.file), name)
     }
 
+    /// The arguments as httpd sees them: a macro body's parameters
+    /// replaced by the values of the `Use` that expanded it.
     pub fn args(&self, item: &Item) -> Vec<String> {
-        item.directive.arg_values(self.bytes(item.file))
+        let raw = item.directive.arg_values(self.bytes(item.file));
+        match &item.subst {
+            None => raw,
+            Some(s) => raw.iter().map(|a| substitute(a, s)).collect(),
+        }
+    }
+
+    /// Whether the item's arguments name a macro parameter (an edit there
+    /// would replace the parameter for every `Use`).
+    pub fn from_parameter(&self, item: &Item) -> bool {
+        item.subst.as_ref().is_some_and(|s| {
+            let raw = item.directive.arg_values(self.bytes(item.file));
+            raw.iter().any(|a| substitute(a, s) != *a)
+        })
     }
 
     pub fn line(&self, item: &Item) -> usize {
@@ -249,6 +302,67 @@ fn defines_vhost(nodes: &[Node], bytes: &[u8]) -> bool {
 }
 
 impl Loader<'_> {
+    /// `Use NAME args...`: the macro's body walked where the `Use` stands,
+    /// its parameters bound to the arguments (as mod_macro expands it).
+    fn use_macro(
+        &mut self,
+        file: usize,
+        d: &Directive,
+        args: &[String],
+        vhost: Option<usize>,
+    ) -> Result<()> {
+        let Some(m) = self.macros.get(&args[0].to_ascii_lowercase()).cloned() else {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!(
+                    "Use {}: no <Macro {}> is defined before this line",
+                    args[0], args[0]
+                ),
+            ));
+        };
+        let values = &args[1..];
+        if values.len() != m.params.len() {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!(
+                    "Use {} gives {} argument(s), the macro takes {}",
+                    args[0],
+                    values.len(),
+                    m.params.len()
+                ),
+            ));
+        }
+        if self.stack.len() > 64 {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!("Use {}: macros nested too deeply", args[0]),
+            ));
+        }
+        let mut pairs: Vec<(String, String)> = m
+            .params
+            .iter()
+            .cloned()
+            .zip(values.iter().cloned())
+            .collect();
+        pairs.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        if defines_vhost(&m.nodes, &self.files[m.file].0.source.bytes) {
+            let src = &self.files[file].0;
+            self.remarks.push(format!(
+                "{}:{}: `Use {}` makes a virtual host from <Macro {}>: audited as expanded; a fix goes to the macro body only when every Use agrees",
+                src.path.display(),
+                src.source.line_of(d.name.start),
+                args[0],
+                args[0]
+            ));
+        }
+        let saved = self.subst.replace(std::sync::Arc::new(pairs));
+        let here = self.files[m.file].0.real.clone();
+        self.stack.push(here);
+        let r = self.walk(m.file, &m.nodes, vhost, false, Some(m.span));
+        self.stack.pop();
+        self.subst = saved;
+        r
+    }
     fn include_file(&mut self, machine: &Path, from: Option<(usize, &Directive)>) -> Result<usize> {
         let real = self.root.resolve(machine)?;
         if self.stack.contains(&real) {
@@ -317,16 +431,14 @@ impl Loader<'_> {
                     if name == "serverroot" && !args.is_empty() && vhost.is_none() && !per_dir {
                         self.server_root = PathBuf::from(&args[0]);
                     }
-                    if name == "use"
+                    let args = match &self.subst {
+                        Some(s) => args.iter().map(|a| substitute(a, s)).collect(),
+                        None => args,
+                    };
+                    if name == "undefmacro"
                         && let Some(m) = args.first()
-                        && self.vhost_macros.contains(&m.to_ascii_lowercase())
                     {
-                        let src = &self.files[file].0;
-                        self.remarks.push(format!(
-                            "{}:{}: `Use {m}` makes a virtual host from <Macro {m}>: macro-made virtual hosts are not audited; check that macro's SSL directives by hand",
-                            src.path.display(),
-                            src.source.line_of(d.name.start)
-                        ));
+                        self.macros.remove(&m.to_ascii_lowercase());
                     }
                     self.items.push(Item {
                         file,
@@ -334,7 +446,11 @@ impl Loader<'_> {
                         vhost,
                         per_dir,
                         parent,
+                        subst: self.subst.clone(),
                     });
+                    if name == "use" && !args.is_empty() && !per_dir {
+                        self.use_macro(file, d, &args, vhost)?;
+                    }
                     if (name == "include" || name == "includeoptional")
                         && !args.is_empty()
                         && !per_dir
@@ -348,18 +464,26 @@ impl Loader<'_> {
                         String::from_utf8_lossy(s.open.name.slice(bytes)).to_ascii_lowercase();
                     let span = node.span();
                     if name == "macro" {
-                        // A template, not configuration until Use'd: remember
-                        // whether it makes virtual hosts, to say they are not
-                        // audited.
-                        if let Some(m) = s.open.arg_values(bytes).first()
-                            && defines_vhost(&s.children, bytes)
-                        {
-                            self.vhost_macros.insert(m.to_ascii_lowercase());
+                        // A template, not configuration until Use'd.
+                        let mut a = s.open.arg_values(bytes).into_iter();
+                        if let Some(m) = a.next() {
+                            self.macros.insert(
+                                m.to_ascii_lowercase(),
+                                MacroDef {
+                                    file,
+                                    span,
+                                    params: a.collect(),
+                                    nodes: s.children.clone(),
+                                },
+                            );
                         }
                         continue;
                     }
                     if name == "virtualhost" && vhost.is_none() && !per_dir {
-                        let addresses = s.open.arg_values(bytes);
+                        let mut addresses = s.open.arg_values(bytes);
+                        if let Some(sub) = &self.subst {
+                            addresses = addresses.iter().map(|a| substitute(a, sub)).collect();
+                        }
                         let child_indent = s.children.iter().find_map(|c| match c {
                             Node::Directive(d) => Some(d.indent),
                             Node::Section(s) => Some(s.open.indent),

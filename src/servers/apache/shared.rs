@@ -23,6 +23,7 @@ pub(super) fn merge(
     first_finding: usize,
     first_change: usize,
 ) {
+    parameters(tree, report, first_finding, first_change);
     // Identical edits inside one change (one line planned once per scope).
     for c in &mut report.changes[first_change..] {
         let mut seen: Vec<(usize, Patch)> = Vec::new();
@@ -125,6 +126,46 @@ pub(super) fn merge(
     report.changes = kept_changes;
     for f in &mut report.findings {
         f.change = f.change.and_then(|c| remap.get(&c).copied());
+    }
+}
+
+/// A change that would rewrite a macro parameter (`SSLProtocol $proto` in a
+/// `<Macro>` body) would fix every `Use` with one literal: it is blocked, and
+/// the finding says to change the `Use` lines.
+fn parameters(tree: &ApacheTree, report: &mut Report, first_finding: usize, first_change: usize) {
+    let param_spans: Vec<(&std::path::Path, crate::source::Span)> = tree
+        .items
+        .iter()
+        .filter(|i| tree.from_parameter(i))
+        .filter_map(|i| {
+            Some((
+                tree.files[i.file].0.host.as_path(),
+                i.directive.args_span()?,
+            ))
+        })
+        .collect();
+    if param_spans.is_empty() {
+        return;
+    }
+    let mut blocked = Vec::new();
+    for c in first_change..report.changes.len() {
+        let hits = report.changes[c].edits.iter().any(|(f, p)| {
+            let host = report.files[*f].host.as_path();
+            param_spans.iter().any(|(h, sp)| {
+                *h == host && p.span.start < sp.end && sp.start < p.span.end.max(p.span.start + 1)
+            })
+        });
+        if hits {
+            blocked.push(c);
+        }
+    }
+    for f in &mut report.findings[first_finding..] {
+        if f.change.is_some_and(|c| blocked.contains(&c)) {
+            f.change = None;
+            f.blocked = Some(
+                "the value comes from a <Macro> parameter: change the arguments of the Use lines (one literal in the macro body would override every Use)".into(),
+            );
+        }
     }
 }
 
