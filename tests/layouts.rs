@@ -500,3 +500,49 @@ fn a_setting_made_of_a_macro_parameter_is_reported_not_rewritten() {
     let (_c, diff, _err) = dry_run(t.path());
     assert!(!diff.contains("SSLProtocol"), "{diff}");
 }
+
+/// A Debian image whose httpd checker fails as it is (its certificate lives
+/// outside the image).
+#[test]
+fn a_checker_that_fails_before_the_change_is_quoted_and_hints_name_the_image() {
+    if !have("apache2ctl") {
+        return;
+    }
+    let t = tree(&[(
+        "/etc/apache2/apache2.conf",
+        "LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so\nLoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so\nListen 127.0.0.1:4443\n<VirtualHost *:4443>\n    ServerName img.example\n    SSLEngine on\n    SSLCertificateFile /etc/ssl/tlsmend-no-such.crt\n    SSLProtocol all\n</VirtualHost>\n",
+    )]);
+    let root = t.path().to_str().unwrap();
+    let o = run(&[
+        "apply",
+        "--yes",
+        "--root",
+        root,
+        "--only",
+        "apache.protocol",
+        "--apache-version",
+        "2.4.62",
+        "--openssl-version",
+        "3.0.15",
+        "--backup-dir",
+        t.path().join("backups").to_str().unwrap(),
+    ]);
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(code(&o), 0, "{out}{err}");
+    assert!(
+        err.contains("apache2ctl -t already fails on")
+            && err
+                .contains("SSLCertificateFile: file '/etc/ssl/tlsmend-no-such.crt' does not exist")
+            && err.contains("cannot be judged"),
+        "the checker's real error, not its last line: {err}"
+    );
+    assert!(
+        !err.contains("The Apache error log") && !err.contains("tlsmend-stage-"),
+        "{err}"
+    );
+    assert!(
+        out.contains(&format!("APACHE_CONFDIR={root}/etc/apache2 apache2ctl -t"))
+            && !out.contains("apache2ctl graceful"),
+        "hints name the image: {out}"
+    );
+}

@@ -157,12 +157,33 @@ fn check_dir(c: Checker, dir: &Path) -> (bool, String) {
     }
 }
 
-/// The line of a checker's output that says what is wrong.
-fn key_line(out: &str) -> &str {
-    out.lines()
-        .find(|l| l.contains("rror") || l.contains("nvalid") || l.contains("fatal"))
-        .or_else(|| out.lines().next())
-        .unwrap_or("")
+/// What a checker's output says is wrong: its error line and the line
+/// that explains it (httpd prints `AH00526: Syntax error on line N of F:`
+/// then the reason on stderr, and `Action '-t' failed.` and a pointer to
+/// the error log on stdout), with the staging copy's paths named as the
+/// configuration's own.
+fn real_error(out: &str, staged: &Path, dir: &Path) -> String {
+    let noise = |l: &str| {
+        let l = l.trim();
+        l.is_empty()
+            || (l.starts_with("Action '") && l.ends_with("' failed."))
+            || l.starts_with("The Apache error log may have more information")
+    };
+    let lines: Vec<&str> = out.lines().filter(|l| !noise(l)).collect();
+    let start = lines
+        .iter()
+        .position(|l| {
+            l.contains("AH0") || l.contains("rror") || l.contains("nvalid") || l.contains("fatal")
+        })
+        .unwrap_or(0);
+    let text = lines
+        .iter()
+        .skip(start)
+        .take(3)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.replace(&staged.display().to_string(), &dir.display().to_string())
 }
 
 /// Copies `dir` to a fresh staging directory, with `files` (host path →
@@ -322,9 +343,9 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                 let (base_ok, base_out) = check_dir(checker, &base);
                 if !base_ok {
                     v.notes.push(format!(
-                        "{name} already fails on {} as it is, so it cannot judge tlsmend's changes: {}",
+                        "{name} already fails on {} as it is: {}; the result cannot be judged by it (tlsmend's changes were not checked with {name})",
                         dir.display(),
-                        key_line(&base_out)
+                        real_error(&base_out, &base, &dir)
                     ));
                     continue;
                 }
