@@ -114,6 +114,11 @@ fn certbot_shared_options_file_is_one_place() {
     let (c, diff, err) = dry_run(t.path());
     assert_eq!(c, 1, "{err}");
     assert!(!err.contains("same bytes"), "{err}");
+    assert!(
+        err.contains("tlsmend: found: apache: /etc/apache2/apache2.conf")
+            && err.contains("TLS services (3)"),
+        "apply says what it found: {err}"
+    );
     let cipher_lines = diff
         .lines()
         .filter(|l| l.starts_with("+SSLCipherSuite"))

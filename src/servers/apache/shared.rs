@@ -209,3 +209,87 @@ fn serving(tree: &ApacheTree, report: &Report, file: usize, line: usize) -> BTre
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::Root;
+    use crate::plan::{Change, Finding, Severity};
+    use crate::servers::apache::layout::DEBIAN;
+
+    /// Two virtual hosts including one file that holds `SSLProtocol all`;
+    /// each scope plans `wanted[i]` for it.
+    fn planned(wanted: [&str; 2]) -> Report {
+        let t = tempfile::tempdir().unwrap();
+        let w = |p: &str, b: &str| {
+            let h = t.path().join(p);
+            std::fs::create_dir_all(h.parent().unwrap()).unwrap();
+            std::fs::write(h, b).unwrap();
+        };
+        w(
+            "etc/apache2/apache2.conf",
+            "<VirtualHost *:443>\nServerName a.test\nInclude /etc/shared.conf\n</VirtualHost>\n<VirtualHost *:443>\nServerName b.test\nInclude /etc/shared.conf\n</VirtualHost>\n",
+        );
+        w("etc/shared.conf", "SSLProtocol all\n");
+        let root = Root::new(Some(t.path().to_path_buf()));
+        let tree = ApacheTree::load(&root, &DEBIAN).unwrap();
+        let mut report = Report::default();
+        let items: Vec<_> = tree
+            .items
+            .iter()
+            .filter(|i| tree.is(i, "SSLProtocol"))
+            .collect();
+        assert_eq!(items.len(), 2, "reached through both scopes");
+        for (i, item) in items.iter().enumerate() {
+            let file = report.file(&tree.files[item.file].0);
+            let span = item.directive.args_span().unwrap();
+            let c = report.add_change(Change {
+                rule: "apache.protocol",
+                reason: format!("SSLProtocol {}", wanted[i]),
+                edits: vec![(file, Patch::replace(span, wanted[i]))],
+                ldap: None,
+            });
+            let mut f = Finding::new("apache.protocol", Severity::High, file, 1);
+            f.reason = "weak".into();
+            f.change = Some(c);
+            report.findings.push(f);
+        }
+        merge(&tree, &mut report, 0, 0);
+        report
+    }
+
+    #[test]
+    fn the_same_edit_through_two_scopes_is_one_place() {
+        let r = planned(["-all +TLSv1.2", "-all +TLSv1.2"]);
+        assert_eq!(r.changes.len(), 1);
+        assert_eq!(r.findings.len(), 1);
+        assert!(
+            r.findings[0]
+                .reason
+                .contains("serving 2 virtual hosts: a.test:443, b.test:443"),
+            "{}",
+            r.findings[0].reason
+        );
+        assert!(r.render(&[0]).is_ok());
+    }
+
+    #[test]
+    fn scopes_that_disagree_on_the_same_bytes_block_the_later_edit() {
+        let r = planned(["-all +TLSv1.2", "-all +TLSv1.3"]);
+        assert_eq!(r.changes.len(), 1, "only the first plan stands");
+        let blocked: Vec<_> = r.findings.iter().filter(|f| f.change.is_none()).collect();
+        assert_eq!(blocked.len(), 1);
+        assert!(
+            blocked[0]
+                .blocked
+                .as_deref()
+                .is_some_and(|b| b.contains("shared by virtual hosts that need different edits")),
+            "{blocked:?}"
+        );
+        let all: Vec<usize> = (0..r.changes.len()).collect();
+        assert!(
+            r.render(&all).is_ok(),
+            "apply no longer meets two changes on the same bytes"
+        );
+    }
+}
