@@ -551,3 +551,32 @@ fn a_checker_that_fails_before_the_change_is_quoted_and_hints_name_the_image() {
         "hints name the image: {out}"
     );
 }
+
+#[test]
+fn a_layout_without_a_checker_here_is_said_not_checked_with_debian_s() {
+    let (_, files, _) = layouts().into_iter().find(|l| l.0 == "SUSE").unwrap();
+    let refs: Vec<(&str, &str)> = files.iter().map(|(p, b)| (*p, b.as_str())).collect();
+    let t = tree(&refs);
+    let o = run(&[
+        "apply",
+        "--yes",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--only",
+        "apache.protocol",
+        "--apache-version",
+        "2.4.62",
+        "--openssl-version",
+        "3.0.15",
+        "--backup-dir",
+        t.path().join("backups").to_str().unwrap(),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 0, "{err}");
+    assert!(
+        err.contains("no httpd checker here for")
+            && err.contains("vhosts.d/www.conf")
+            && !err.contains("apache2ctl -t already fails"),
+        "{err}"
+    );
+}

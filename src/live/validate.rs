@@ -76,10 +76,18 @@ fn scope_of(report: &Report, root: &Root, f: usize) -> Option<Scope> {
     let real = &file.real;
     let host_dir = |p: &str| root.host(Path::new(p));
     match file.syntax {
-        Syntax::Apache if real.starts_with("/etc/apache2") => {
+        // Debian's apache2ctl reads apache2.conf: SUSE's and Alpine's
+        // /etc/apache2 (httpd.conf) are not its to judge.
+        Syntax::Apache
+            if real.starts_with("/etc/apache2")
+                && root.exists(Path::new("/etc/apache2/apache2.conf")) =>
+        {
             Some(Scope::Dir(host_dir("/etc/apache2"), Checker::ApacheDebian))
         }
-        Syntax::Apache if real.starts_with("/etc/httpd") => {
+        Syntax::Apache
+            if real.starts_with("/etc/httpd")
+                && root.exists(Path::new("/etc/httpd/conf/httpd.conf")) =>
+        {
             Some(Scope::Dir(host_dir("/etc/httpd"), Checker::ApacheRedhat))
         }
         Syntax::PostfixMain | Syntax::PostfixMaster => Some(Scope::Dir(
@@ -314,6 +322,27 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                 }
             }
         }
+    }
+    // Apache files of a layout this machine has no checker for (SUSE,
+    // Alpine, FreeBSD, or a file outside the configuration directory).
+    let mut unchecked: Vec<String> = Vec::new();
+    for &c in selected {
+        for (f, _) in &report.changes[c].edits {
+            let file = &report.files[*f];
+            let shown = file.shown().display().to_string();
+            if file.syntax == Syntax::Apache
+                && scope_of(report, root, *f).is_none()
+                && !unchecked.contains(&shown)
+            {
+                unchecked.push(shown);
+            }
+        }
+    }
+    if !unchecked.is_empty() {
+        v.notes.push(format!(
+            "no httpd checker here for {}: run `httpd -t` (or `apachectl -t`) where this configuration runs",
+            unchecked.join(", ")
+        ));
     }
     let rendered = |changes: &[usize]| -> Vec<(PathBuf, Vec<u8>)> {
         report
