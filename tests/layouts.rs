@@ -394,6 +394,21 @@ fn layouts() -> Vec<LayoutCase> {
             "etc/apache2/vhosts.d/www.conf",
         ),
         (
+            "Gentoo",
+            vec![
+                (
+                    "/etc/apache2/httpd.conf",
+                    "ServerRoot \"/usr/lib64/apache2\"\nLoadModule ssl_module modules/mod_ssl.so\nInclude modules.d/*.conf\nInclude vhosts.d/*.conf\n".into(),
+                ),
+                (
+                    "/etc/apache2/modules.d/40_mod_ssl.conf",
+                    "<IfDefine SSL>\n<IfModule ssl_module>\nSSLSessionCache shmcb:/var/run/ssl_scache(512000)\n</IfModule>\n</IfDefine>\n".into(),
+                ),
+                ("/etc/apache2/vhosts.d/www.conf", v.clone()),
+            ],
+            "etc/apache2/vhosts.d/www.conf",
+        ),
+        (
             "Arch",
             vec![
                 (
@@ -431,6 +446,14 @@ fn every_supported_layout_is_found_and_said() {
     for (name, files, vhost_file) in layouts() {
         let refs: Vec<(&str, &str)> = files.iter().map(|(p, b)| (*p, b.as_str())).collect();
         let t = tree(&refs);
+        if name == "Gentoo" {
+            // The package's links from ServerRoot back to /etc/apache2.
+            let lib = t.path().join("usr/lib64/apache2");
+            std::fs::create_dir_all(&lib).unwrap();
+            for d in ["modules.d", "vhosts.d"] {
+                std::os::unix::fs::symlink(format!("/etc/apache2/{d}"), lib.join(d)).unwrap();
+            }
+        }
         let (c, out, err) = audit(t.path(), &[]);
         assert_eq!(c, 1, "{name}: {out}{err}");
         assert!(

@@ -18,6 +18,7 @@ pub enum Layout {
     Arch,
     Alpine,
     Suse,
+    Gentoo,
     FreeBsd,
 }
 
@@ -82,6 +83,19 @@ pub const SUSE: Places = Places {
     stapling_cache: "shmcb:/var/lib/apache2/ssl_stapling(128000)",
 };
 
+/// Gentoo shares it too; its `modules.d/` tells it apart. Its relative
+/// Includes resolve against `/usr/lib64/apache2`, where the package links
+/// `modules.d` and `vhosts.d` back to `/etc/apache2`.
+pub const GENTOO: Places = Places {
+    layout: Layout::Gentoo,
+    name: "Gentoo",
+    main: "/etc/apache2/httpd.conf",
+    marker: Some("/etc/apache2/modules.d"),
+    server_root: "/usr/lib64/apache2",
+    ssl_global: &["/etc/apache2/modules.d/40_mod_ssl.conf"],
+    stapling_cache: "\"shmcb:/run/apache2/ssl_stapling(128000)\"",
+};
+
 pub const ALPINE: Places = Places {
     layout: Layout::Alpine,
     name: "Alpine",
@@ -104,7 +118,7 @@ pub const FREEBSD: Places = Places {
 
 /// Every layout, in the order they are tried (markers before the layout
 /// that shares their main path).
-pub const LAYOUTS: &[&Places] = &[&DEBIAN, &ARCH, &REDHAT, &SUSE, &ALPINE, &FREEBSD];
+pub const LAYOUTS: &[&Places] = &[&DEBIAN, &ARCH, &REDHAT, &SUSE, &GENTOO, &ALPINE, &FREEBSD];
 
 impl Layout {
     pub fn places(self) -> &'static Places {
@@ -161,6 +175,10 @@ mod tests {
         assert_eq!(
             d(&["/etc/apache2/httpd.conf", "/etc/apache2/listen.conf"]),
             Some(Layout::Suse)
+        );
+        assert_eq!(
+            d(&["/etc/apache2/httpd.conf", "/etc/apache2/modules.d"]),
+            Some(Layout::Gentoo)
         );
         assert_eq!(
             d(&["/usr/local/etc/apache24/httpd.conf"]),

@@ -553,7 +553,37 @@ impl Loader<'_> {
         let wildcard = pattern.contains(['*', '?', '[']);
         let mut targets: Vec<PathBuf> = Vec::new();
         if wildcard {
-            let host_pattern = self.root.host(&machine_pattern);
+            // The directories before the first wildcard are followed inside
+            // the root (a link such as Gentoo's /usr/lib64/apache2/modules.d
+            // -> /etc/apache2/modules.d must not reach the host's /etc).
+            let mut fixed = PathBuf::from("/");
+            let mut rest = PathBuf::new();
+            for c in machine_pattern.components().skip(1) {
+                let part = c.as_os_str().to_string_lossy();
+                if rest.as_os_str().is_empty() && !part.contains(['*', '?', '[']) {
+                    fixed.push(c);
+                } else {
+                    rest.push(c);
+                }
+            }
+            let fixed = match fixed.parent() {
+                // The last fixed component may be a file name prefix; only
+                // directories are resolved.
+                Some(p)
+                    if !self
+                        .root
+                        .resolve(&fixed)
+                        .is_ok_and(|r| self.root.host(&r).is_dir()) =>
+                {
+                    rest = Path::new(fixed.file_name().unwrap_or_default()).join(&rest);
+                    p.to_path_buf()
+                }
+                _ => fixed,
+            };
+            let resolved = self.root.resolve(&fixed).map_err(|e| {
+                self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}"))
+            })?;
+            let host_pattern = self.root.host(&resolved.join(&rest));
             let matches = glob::glob(&host_pattern.to_string_lossy())
                 .map_err(|e| self.error_at(Some((file, d)), format!("bad Include pattern: {e}")))?;
             for m in matches.flatten() {
