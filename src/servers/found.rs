@@ -180,10 +180,23 @@ pub fn apache(
     f
 }
 
-/// The Courier contribution: its files (version and library come from
-/// couriertls, which the Courier rules report themselves).
-pub fn courier(cfg: &crate::servers::courier::CourierConfig) -> Found {
+/// The Courier contribution: its files, and the TLS library couriertls
+/// links (with its version, when known).
+pub fn courier(
+    cfg: &crate::servers::courier::CourierConfig,
+    library: Option<(crate::target::tlslib::TlsLibrary, String)>,
+    versions: &crate::target::versions::TargetVersions,
+) -> Found {
+    use crate::target::tlslib::TlsLibrary;
+    use crate::target::versions::TargetVersions;
     let mut f = Found::new(Server::Courier);
+    f.tls_library = library.map(|(lib, how)| {
+        let v = match lib {
+            TlsLibrary::Gnutls => TargetVersions::describe("GnuTLS", versions.gnutls.as_ref()),
+            TlsLibrary::Openssl => TargetVersions::describe("OpenSSL", versions.openssl.as_ref()),
+        };
+        format!("{v}, couriertls links it (from {how})")
+    });
     f.files = cfg
         .files
         .iter()
@@ -212,6 +225,7 @@ pub fn courier(cfg: &crate::servers::courier::CourierConfig) -> Found {
 pub fn postfix(
     inst: &crate::servers::postfix::model::Instance,
     version: Option<&(crate::servers::postfix::model::PostfixVersion, String)>,
+    versions: &crate::target::versions::TargetVersions,
 ) -> Found {
     let mut f = Found::new(Server::Postfix);
     f.files.push(inst.main.0.path.clone());
@@ -220,6 +234,11 @@ pub fn postfix(
     }
     f.layout = Some(inst.dir.display().to_string());
     f.version = version.map(|(v, how)| format!("Postfix {v} (from {how})"));
+    // Postfix builds with OpenSSL only.
+    f.tls_library = Some(crate::target::versions::TargetVersions::describe(
+        "OpenSSL",
+        versions.openssl.as_ref(),
+    ));
     let set = |name: &str| inst.raw(name).is_some_and(|v| !v.trim().is_empty());
     if set("smtpd_tls_cert_file") || set("smtpd_tls_chain_files") {
         f.services.push("smtpd TLS (main.cf)".into());

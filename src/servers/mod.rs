@@ -227,7 +227,11 @@ fn audit_one(
                     "imapd-ssl in /etc/courier, /usr/lib/courier/etc and /etc/courier-imap".into(),
                 ));
             };
-            report.summary.found.push(found::courier(&cfg));
+            let lib = courier::detect_library(&cfg, root, opts.tls_library);
+            report
+                .summary
+                .found
+                .push(found::courier(&cfg, lib, &opts.versions));
             courier::audit(
                 &cfg,
                 root,
@@ -255,7 +259,7 @@ fn audit_one(
                 report
                     .summary
                     .found
-                    .push(found::postfix(&inst, version.as_ref()));
+                    .push(found::postfix(&inst, version.as_ref(), &opts.versions));
                 postfix::audit(
                     &inst,
                     root,
