@@ -603,3 +603,24 @@ fn a_layout_without_a_checker_here_is_said_not_checked_with_debian_s() {
         "{err}"
     );
 }
+
+#[test]
+fn a_macro_body_is_edited_only_when_every_use_wants_it() {
+    let plain =
+        std::fs::read_to_string(repo().join("tests/cases/apache-stapling/root/etc/ssl/plain.crt"))
+            .unwrap();
+    let t = panel_root(
+        "<Macro SSLSite $domain $cert>\n<VirtualHost *:443>\n  ServerName $domain\n  SSLEngine on\n  SSLCertificateFile /etc/ssl/$cert.crt\n</VirtualHost>\n</Macro>\n",
+        "Use SSLSite shop.example shop\nUse SSLSite plain.example plain\n",
+    );
+    std::fs::create_dir_all(t.path().join("etc/ssl")).unwrap();
+    std::fs::write(t.path().join("etc/ssl/shop.crt"), ocsp_cert()).unwrap();
+    std::fs::write(t.path().join("etc/ssl/plain.crt"), plain).unwrap();
+    let (_c, out, _err) = audit(t.path(), &[]);
+    assert!(
+        out.contains("apache.stapling") && out.contains("expanded by 2 Use lines and only 1"),
+        "{out}"
+    );
+    let (_c, diff, _err) = dry_run(t.path());
+    assert!(!diff.contains("SSLUseStapling"), "{diff}");
+}

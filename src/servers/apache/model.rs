@@ -89,6 +89,9 @@ pub struct ApacheTree {
     /// What the found summary must say about this tree (virtual hosts made
     /// by `Use` of a macro, which are not audited).
     pub remarks: Vec<String>,
+    /// Each `<Macro>` body that was expanded: its file, span and how many
+    /// `Use`s expanded it (a fix there must suit every one).
+    pub macro_bodies: Vec<(usize, Span, usize)>,
     /// Indices of the items of each virtual host, and of the server config,
     /// outside per-directory sections: built once so that rules stay linear.
     by_vhost: Vec<Vec<usize>>,
@@ -123,6 +126,7 @@ struct Loader<'r> {
     /// The parameters of the macro body being walked.
     subst: Option<Subst>,
     remarks: Vec<String>,
+    macro_bodies: Vec<(usize, Span, usize)>,
 }
 
 impl ApacheTree {
@@ -144,6 +148,7 @@ impl ApacheTree {
             macros: HashMap::new(),
             subst: None,
             remarks: Vec::new(),
+            macro_bodies: Vec::new(),
         };
         let idx = l.include_file(main, None)?;
         l.walk_file(idx, None, false)?;
@@ -154,6 +159,7 @@ impl ApacheTree {
             layout,
             server_root: l.server_root,
             remarks: l.remarks,
+            macro_bodies: l.macro_bodies,
             by_vhost: Vec::new(),
             server: Vec::new(),
             global_tls: false,
@@ -354,6 +360,14 @@ impl Loader<'_> {
                 args[0],
                 args[0]
             ));
+        }
+        match self
+            .macro_bodies
+            .iter_mut()
+            .find(|(f, sp, _)| *f == m.file && *sp == m.span)
+        {
+            Some(b) => b.2 += 1,
+            None => self.macro_bodies.push((m.file, m.span, 1)),
         }
         let saved = self.subst.replace(std::sync::Arc::new(pairs));
         let here = self.files[m.file].0.real.clone();

@@ -96,6 +96,30 @@ pub(super) fn merge(
         }
     }
     for (f, n) in kept.iter_mut().zip(count) {
+        // In a macro body, an edit changes every Use: it stands only when
+        // every Use wanted it.
+        if let Some(c) = f.change
+            && let Some(uses) = macro_uses(tree, report, c)
+            && n < uses
+        {
+            // The body's edits leave the change (a change may hold other
+            // parts, such as the stapling cache, that still stand).
+            let bodies: Vec<(std::path::PathBuf, crate::source::Span)> = tree
+                .macro_bodies
+                .iter()
+                .map(|(mf, sp, _)| (tree.files[*mf].0.host.clone(), *sp))
+                .collect();
+            let files = &report.files;
+            report.changes[c].edits.retain(|(ef, p)| {
+                !bodies.iter().any(|(h, sp)| {
+                    files[*ef].host == *h && sp.start <= p.span.start && p.span.end <= sp.end
+                })
+            });
+            f.change = None;
+            f.blocked = Some(format!(
+                "this line is in a <Macro> body expanded by {uses} Use lines and only {n} of them need this change: edit the Use arguments or give those sites their own directive"
+            ));
+        }
         if n < 2 {
             continue;
         }
@@ -167,6 +191,19 @@ fn parameters(tree: &ApacheTree, report: &mut Report, first_finding: usize, firs
             );
         }
     }
+}
+
+/// How many `Use`s expanded the macro body that change `c` edits, if any.
+fn macro_uses(tree: &ApacheTree, report: &Report, c: usize) -> Option<usize> {
+    report.changes[c].edits.iter().find_map(|(f, p)| {
+        let host = &report.files[*f].host;
+        tree.macro_bodies
+            .iter()
+            .find(|(mf, sp, _)| {
+                &tree.files[*mf].0.host == host && sp.start <= p.span.start && p.span.end <= sp.end
+            })
+            .map(|b| b.2)
+    })
 }
 
 fn sorted(edits: &[(usize, Patch)]) -> Vec<(usize, usize, usize, Vec<u8>)> {
