@@ -170,10 +170,19 @@ pub fn reload_hints(targets: &reload::Targets, root: &Root, r: &mut dyn Reporter
             d.display()
         ));
         if let Some(c) = &targets.apache_confdir {
-            r.say(&format!(
-                "check Apache's files there: APACHE_CONFDIR={} apache2ctl -t",
-                c.display()
-            ));
+            // Debian's apache2ctl reads apache2.conf; SUSE and Alpine keep
+            // httpd.conf in the same directory.
+            if c.join("apache2.conf").exists() {
+                r.say(&format!(
+                    "check Apache's files there: APACHE_CONFDIR={} apache2ctl -t",
+                    c.display()
+                ));
+            } else {
+                r.say(&format!(
+                    "check Apache's files where the image runs: httpd -t -f {}",
+                    root.machine(&c.join("httpd.conf")).display()
+                ));
+            }
         }
         for p in &targets.postfix_dirs {
             r.say(&format!(

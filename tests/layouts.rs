@@ -602,6 +602,11 @@ fn a_layout_without_a_checker_here_is_said_not_checked_with_debian_s() {
             && !err.contains("apache2ctl -t already fails"),
         "{err}"
     );
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("httpd -t -f /etc/apache2/httpd.conf") && !out.contains("APACHE_CONFDIR"),
+        "{out}"
+    );
 }
 
 #[test]
