@@ -97,6 +97,15 @@ fn certbot_shared_options_file_is_one_place() {
     let (c, out, err) = audit(t.path(), &["--format", "json"]);
     assert_eq!(c, 1, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["found"][0]["server"], "apache");
+    assert_eq!(v["found"][0]["services"].as_array().unwrap().len(), 3);
+    assert!(
+        v["not_found"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["server"] == "postfix")
+    );
     let ciphers: Vec<_> = v["findings"]
         .as_array()
         .unwrap()
