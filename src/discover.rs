@@ -142,12 +142,10 @@ impl ConfigFile {
     }
 }
 
-/// The main Apache configuration file of the known layouts, first found.
-pub fn apache_main(root: &Root) -> Option<PathBuf> {
-    ["/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| root.exists(p))
+/// The Apache layout of the root (its main file found), first of the
+/// known layouts (`servers::apache::layout`).
+pub fn apache_main(root: &Root) -> Option<&'static crate::servers::apache::layout::Places> {
+    crate::servers::apache::layout::detect(|p| root.exists(p))
 }
 
 /// Courier IMAP's `imapd-ssl` and `imapd`, from the first layout that has them.

@@ -186,11 +186,42 @@ fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
                     })
                 })
                 .collect();
-            let doc = json!({ "profile": target.profile.name(), "findings": findings, "notes": report.notes });
+            let found: Vec<_> = report
+                .summary
+                .found
+                .iter()
+                .map(|f| {
+                    json!({
+                        "server": f.server.name(),
+                        "files": f.files,
+                        "layout": f.layout,
+                        "version": f.version,
+                        "tls_library": f.tls_library,
+                        "services": f.services,
+                        "remarks": f.remarks,
+                    })
+                })
+                .collect();
+            let missing: Vec<_> = report
+                .summary
+                .missing
+                .iter()
+                .map(|m| json!({ "server": m.server.name(), "looked_for": m.searched }))
+                .collect();
+            let errors: Vec<_> = report
+                .summary
+                .broken
+                .iter()
+                .map(|b| json!({ "server": b.server.name(), "error": b.error }))
+                .collect();
+            let doc = json!({ "profile": target.profile.name(), "found": found, "not_found": missing, "errors": errors, "findings": findings, "notes": report.notes });
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Text => {
             let p = Painter::for_terminal(std::io::stdout().is_terminal());
+            for l in report.summary.lines() {
+                writeln!(out, "{l}")?;
+            }
             for n in &report.notes {
                 writeln!(out, "note: {n}")?;
             }
@@ -239,7 +270,26 @@ fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
             )?;
         }
     }
-    Ok(if report.findings.is_empty() { 0 } else { 1 })
+    broken_servers(&report);
+    Ok(if !report.summary.broken.is_empty() {
+        2
+    } else if report.findings.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+/// The servers whose configuration could not be read, on stderr: the
+/// others were audited, and the run exits 2.
+fn broken_servers(report: &Report) {
+    for b in &report.summary.broken {
+        tell!(
+            "tlsmend: error: {} not audited: {}",
+            b.server.name(),
+            b.error
+        );
+    }
 }
 
 /// How `apply` runs, from its flags.
@@ -302,6 +352,31 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         stdout_closed: false,
     };
     let report = session::plan(root, &opts, &mut console)?;
+    broken_servers(&report);
+    // The servers that were read are planned (and shown by --dry-run), but
+    // nothing is written while part of the machine is unknown.
+    if !report.summary.broken.is_empty() && !how.dry_run {
+        tell!(
+            "tlsmend: nothing written: a server's configuration could not be read (above); fix it, or leave it out with --server"
+        );
+        return Ok(2);
+    }
+    let code = apply_planned(root, target, how, &opts, &report, &mut console)?;
+    Ok(if report.summary.broken.is_empty() {
+        code
+    } else {
+        2
+    })
+}
+
+fn apply_planned(
+    root: &Root,
+    target: &Target,
+    how: &How,
+    opts: &Options,
+    report: &Report,
+    console: &mut Console,
+) -> Result<u8> {
     if report.changes.is_empty() {
         tell!(
             "tlsmend: nothing to change (profile {})",
@@ -310,7 +385,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         return Ok(0);
     }
     if how.dry_run {
-        session::dry_run(&report, root, &mut console)?;
+        session::dry_run(report, root, console)?;
         tell!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
@@ -322,7 +397,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     } else {
         let term = dialoguer::console::Term::stdout();
         let painter = Painter::for_terminal(true);
-        match review::review(&report, root, painter, &mut TermPrompt(term))? {
+        match review::review(report, root, painter, &mut TermPrompt(term))? {
             Some(s) => s,
             None => {
                 say!("quit: nothing was written");
@@ -339,7 +414,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         validate: how.validate,
         reload: how.reload,
     };
-    session::write_selected(&report, root, &opts, &settings, &selected, &mut console)
+    session::write_selected(report, root, opts, &settings, &selected, console)
 }
 
 /// The lock of a root (see `tlsmend::lock`), saying when it has to wait.

@@ -39,7 +39,15 @@ fn audit_exit_codes_and_json() {
 
     let empty = tempfile::tempdir().unwrap();
     let o = run(&["audit", "--root", empty.path().to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "nothing found on a machine with no servers");
+    assert_eq!(
+        code(&o),
+        2,
+        "finding no configuration at all is an error, not all well"
+    );
+    assert!(
+        text(&o.stderr).contains("/etc/apache2/apache2.conf"),
+        "the places searched are named"
+    );
     let o = run(&[
         "audit",
         "--root",

@@ -76,10 +76,18 @@ fn scope_of(report: &Report, root: &Root, f: usize) -> Option<Scope> {
     let real = &file.real;
     let host_dir = |p: &str| root.host(Path::new(p));
     match file.syntax {
-        Syntax::Apache if real.starts_with("/etc/apache2") => {
+        // Debian's apache2ctl reads apache2.conf: SUSE's and Alpine's
+        // /etc/apache2 (httpd.conf) are not its to judge.
+        Syntax::Apache
+            if real.starts_with("/etc/apache2")
+                && root.exists(Path::new("/etc/apache2/apache2.conf")) =>
+        {
             Some(Scope::Dir(host_dir("/etc/apache2"), Checker::ApacheDebian))
         }
-        Syntax::Apache if real.starts_with("/etc/httpd") => {
+        Syntax::Apache
+            if real.starts_with("/etc/httpd")
+                && root.exists(Path::new("/etc/httpd/conf/httpd.conf")) =>
+        {
             Some(Scope::Dir(host_dir("/etc/httpd"), Checker::ApacheRedhat))
         }
         Syntax::PostfixMain | Syntax::PostfixMaster => Some(Scope::Dir(
@@ -157,12 +165,33 @@ fn check_dir(c: Checker, dir: &Path) -> (bool, String) {
     }
 }
 
-/// The line of a checker's output that says what is wrong.
-fn key_line(out: &str) -> &str {
-    out.lines()
-        .find(|l| l.contains("rror") || l.contains("nvalid") || l.contains("fatal"))
-        .or_else(|| out.lines().next())
-        .unwrap_or("")
+/// What a checker's output says is wrong: its error line and the line
+/// that explains it (httpd prints `AH00526: Syntax error on line N of F:`
+/// then the reason on stderr, and `Action '-t' failed.` and a pointer to
+/// the error log on stdout), with the staging copy's paths named as the
+/// configuration's own.
+fn real_error(out: &str, staged: &Path, dir: &Path) -> String {
+    let noise = |l: &str| {
+        let l = l.trim();
+        l.is_empty()
+            || (l.starts_with("Action '") && l.ends_with("' failed."))
+            || l.starts_with("The Apache error log may have more information")
+    };
+    let lines: Vec<&str> = out.lines().filter(|l| !noise(l)).collect();
+    let start = lines
+        .iter()
+        .position(|l| {
+            l.contains("AH0") || l.contains("rror") || l.contains("nvalid") || l.contains("fatal")
+        })
+        .unwrap_or(0);
+    let text = lines
+        .iter()
+        .skip(start)
+        .take(3)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.replace(&staged.display().to_string(), &dir.display().to_string())
 }
 
 /// The name of this process's staging copies in the temporary directory:
@@ -307,6 +336,27 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
             }
         }
     }
+    // Apache files of a layout this machine has no checker for (SUSE,
+    // Alpine, FreeBSD, or a file outside the configuration directory).
+    let mut unchecked: Vec<String> = Vec::new();
+    for &c in selected {
+        for (f, _) in &report.changes[c].edits {
+            let file = &report.files[*f];
+            let shown = file.shown().display().to_string();
+            if file.syntax == Syntax::Apache
+                && scope_of(report, root, *f).is_none()
+                && !unchecked.contains(&shown)
+            {
+                unchecked.push(shown);
+            }
+        }
+    }
+    if !unchecked.is_empty() {
+        v.notes.push(format!(
+            "no httpd checker here for {}: run `httpd -t` (or `apachectl -t`) where this configuration runs",
+            unchecked.join(", ")
+        ));
+    }
     let rendered = |changes: &[usize]| -> Vec<(PathBuf, Vec<u8>)> {
         report
             .render(changes)
@@ -335,9 +385,9 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                 let (base_ok, base_out) = check_dir(checker, &base);
                 if !base_ok {
                     v.notes.push(format!(
-                        "{name} already fails on {} as it is, so it cannot judge tlsmend's changes: {}",
+                        "{name} already fails on {} as it is: {}; the result cannot be judged by it (tlsmend's changes were not checked with {name})",
                         dir.display(),
-                        key_line(&base_out)
+                        real_error(&base_out, &base, &dir)
                     ));
                     continue;
                 }

@@ -97,7 +97,7 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
     if wants(Server::Apache)
         && let Some(main) = discover::apache_main(root)
     {
-        let tree = ApacheTree::load(root, &main)?;
+        let tree = ApacheTree::load(root, main)?;
         let mut ports: Vec<(u16, bool)> = Vec::new();
         for i in tree.server_items().filter(|i| tree.is(i, "Listen")) {
             let args = tree.args(i);
