@@ -376,10 +376,11 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                     Ok(notes) => v.notes.extend(notes),
                 }
                 for c in changes {
-                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host) {
-                        if let Err(out) = check_courier(&path, &bytes) {
-                            v.failures.push((c, "sh -n and tlsmend's sh reading".into(), out));
-                        }
+                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host)
+                        && let Err(out) = check_courier(&path, &bytes)
+                    {
+                        v.failures
+                            .push((c, "sh -n and tlsmend's sh reading".into(), out));
                     }
                 }
                 v.passed.push(format!(

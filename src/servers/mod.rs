@@ -166,21 +166,22 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
         }
     }
     if wants(Server::Courier) {
-        match courier::CourierConfig::load(root)? {
-            Some(cfg) => courier::audit(
-                &cfg,
+        let services = courier::load_all(root)?;
+        if services.is_empty() && opts.servers.contains(&Server::Courier) {
+            return Err(Error::Other(format!(
+                "no Courier IMAP or POP3 configuration found{where_} (looked for imapd, imapd-ssl, pop3d and pop3d-ssl in {})",
+                courier::layout::searched()
+            )));
+        }
+        for cfg in &services {
+            courier::audit(
+                cfg,
                 root,
                 opts.profile,
                 opts.tls_library,
                 &opts.versions,
                 &mut report,
-            ),
-            None if opts.servers.contains(&Server::Courier) => {
-                return Err(Error::Other(format!(
-                    "no Courier IMAP configuration found{where_} (looked for imapd-ssl in /etc/courier, /usr/lib/courier/etc and /etc/courier-imap)"
-                )));
-            }
-            None => {}
+            );
         }
     }
     if wants(Server::Postfix) {

@@ -1,0 +1,215 @@
+//! Issue 9 (real machines) for the mail servers and OpenLDAP: Courier's sh
+//! (items 4 and 5, and issue 10's "nothing of the configuration is ever
+//! executed"), templates (item 6), slapd.conf scope (item 7) and the
+//! distributions' layouts (item 2). Each test builds a small root.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn write(root: &Path, path: &str, body: &str) {
+    let p = root.join(path.trim_start_matches('/'));
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, body).unwrap();
+}
+
+fn dry(root: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["apply", "--root", root.to_str().unwrap(), "--dry-run"];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    (code(&o), text(&o.stdout), text(&o.stderr))
+}
+
+fn audit_json(root: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+const GNUTLS: &[&str] = &["--server", "courier", "--tls-library", "gnutls"];
+
+// Item 4: `export`, `;`, `.` sourcing and comments after values are read as
+// sh reads them; the assignment that takes effect is the one edited, in the
+// file that holds it, and every other byte stays.
+#[test]
+fn courier_sh_files_are_read_as_sh_and_the_effective_assignment_is_edited() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/etc/default/courier-tls",
+        "# shared by imapd-ssl and pop3d-ssl\nexport COURIERTLS=/usr/bin/couriertls\nTLS_PRIORITY=\"NORMAL\"\n",
+    );
+    write(
+        t.path(),
+        "/etc/courier/imapd-ssl",
+        ". /etc/default/courier-tls\nexport IMAPDSTARTTLS=YES ; IMAP_TLS_REQUIRED=0 # ops, 2023\nD=/etc/courier\nTLS_CERTFILE=\"$D/imapd.pem\"\n",
+    );
+    write(t.path(), "/etc/courier/imapd.pem", "");
+    let (c, diff, err) = dry(t.path(), GNUTLS);
+    assert_eq!(c, 1, "{err}{diff}");
+    assert!(
+        diff.contains("-export IMAPDSTARTTLS=YES ; IMAP_TLS_REQUIRED=0 # ops, 2023\n+export IMAPDSTARTTLS=YES ; IMAP_TLS_REQUIRED=1 # ops, 2023\n"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- etc/default/courier-tls")
+            && diff.contains("+TLS_PRIORITY=\"NORMAL:-VERS-"),
+        "the priority is edited where it is set, in the sourced file: {diff}"
+    );
+    let doc = audit_json(t.path(), GNUTLS);
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("IMAP files in /etc/courier"), "{notes}");
+    // TLS_CERTFILE="$D/imapd.pem" expands to a file that exists.
+    assert!(
+        !doc["findings"].to_string().contains("TLS_CERTFILE names"),
+        "{}",
+        doc["findings"]
+    );
+}
+
+// Item 4 and issue 10: a command substitution is never run, not by the
+// audit, not by validation (which used to source the file with sh), and its
+// value is reported as impossible to judge.
+#[test]
+fn courier_command_substitution_is_reported_and_never_run() {
+    let t = tempfile::tempdir().unwrap();
+    let marker = t.path().join("ran");
+    write(
+        t.path(),
+        "/etc/courier/imapd-ssl",
+        &format!(
+            "COURIERTLS=/usr/bin/couriertls\nIMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=0\nTLS_CERTFILE=/etc/courier/imapd.pem\nTLS_TRUSTCERTS=$(touch${{IFS}}{})\nTLS_PRIORITY=`echo NORMAL`\n",
+            marker.display()
+        ),
+    );
+    write(t.path(), "/etc/courier/imapd.pem", "");
+    let doc = audit_json(t.path(), GNUTLS);
+    let f = doc["findings"].as_array().unwrap();
+    for name in ["TLS_TRUSTCERTS", "TLS_PRIORITY"] {
+        let x = f
+            .iter()
+            .find(|x| {
+                x["reason"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{name} runs a command"))
+            })
+            .unwrap_or_else(|| panic!("{name}: {f:?}"));
+        assert_eq!(x["fixable"], false, "{x}");
+    }
+    let o = run(&[
+        "apply",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--yes",
+        "--server",
+        "courier",
+        "--tls-library",
+        "gnutls",
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(!marker.exists(), "validation ran the file's $(...)");
+    let after = std::fs::read_to_string(t.path().join("etc/courier/imapd-ssl")).unwrap();
+    assert!(after.contains("IMAP_TLS_REQUIRED=1\n"), "{after}");
+    assert!(after.contains("TLS_PRIORITY=`echo NORMAL`\n"), "{after}");
+}
+
+// Issue 10: the fuzzer's Courier panic, through the binary.
+#[test]
+fn courier_crlf_comment_ending_in_a_backslash_is_no_panic() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "/etc/courier/imapd-ssl", "#A=\\\r\n");
+    let (c, _, err) = dry(t.path(), GNUTLS);
+    assert_ne!(c, 101, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+// Item 5: only `imapd`, no COURIERTLS, no TLS_CERTFILE: IMAP_TLS_REQUIRED=1
+// would be ignored while LOGIN stays in clear text. Say what is missing,
+// plan nothing.
+#[test]
+fn courier_without_tls_set_up_plans_nothing_and_says_what_is_missing() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/etc/courier/imapd",
+        "ADDRESS=0\nPORT=143\nIMAPDSTARTTLS=NO\nIMAP_TLS_REQUIRED=0\n",
+    );
+    let (c, diff, err) = dry(t.path(), GNUTLS);
+    assert_eq!(c, 0, "nothing can take effect: {diff}{err}");
+    let doc = audit_json(t.path(), GNUTLS);
+    let f = doc["findings"].as_array().unwrap();
+    let x = f
+        .iter()
+        .find(|x| x["rule"] == "courier.starttls")
+        .unwrap_or_else(|| panic!("{f:?}"));
+    let why = x["reason"].as_str().unwrap();
+    assert!(
+        why.contains("COURIERTLS and TLS_CERTFILE not set") && why.contains("no TLS set up"),
+        "{x}"
+    );
+    assert_eq!(x["fixable"], false);
+    assert!(
+        !f.iter().any(|x| x["rule"] == "courier.tls-required"),
+        "{f:?}"
+    );
+}
+
+// Item 4: pop3d-ssl shares the dialect and is audited (POP3_STARTTLS,
+// POP3_TLS_REQUIRED, TLS_*).
+#[test]
+fn courier_pop3d_ssl_is_audited() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "/etc/courier/pop3d", "POP3DSTART=YES\n");
+    write(
+        t.path(),
+        "/etc/courier/pop3d-ssl",
+        "POP3DSSLSTART=YES\nPOP3_STARTTLS=NO\nPOP3_TLS_REQUIRED=0\nCOURIERTLS=/usr/bin/couriertls\nTLS_CERTFILE=/etc/courier/pop3d.pem\nTLS_PRIORITY=\"NORMAL\"\n",
+    );
+    write(t.path(), "/etc/courier/pop3d.pem", "");
+    let (c, diff, err) = dry(t.path(), GNUTLS);
+    assert_eq!(c, 1, "{err}");
+    for want in [
+        "+POP3_STARTTLS=YES\n",
+        "+POP3_TLS_REQUIRED=1\n",
+        "+TLS_PRIORITY=\"NORMAL:-VERS-",
+    ] {
+        assert!(diff.contains(want), "{want}: {diff}");
+    }
+    assert!(diff.contains("--- etc/courier/pop3d-ssl"), "{diff}");
+}
+
+// Item 2: FreeBSD's ports install Courier-IMAP under /usr/local/etc.
+#[test]
+fn courier_freebsd_layout_is_found_and_named() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/usr/local/etc/courier-imap/imapd-ssl",
+        "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=0\nCOURIERTLS=/usr/local/bin/couriertls\nTLS_CERTFILE=/usr/local/share/courier-imap/imapd.pem\n",
+    );
+    let doc = audit_json(t.path(), GNUTLS);
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("/usr/local/etc/courier-imap (FreeBSD"),
+        "{}",
+        doc["notes"]
+    );
+    assert!(
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["rule"] == "courier.tls-required"),
+        "{doc}"
+    );
+}
