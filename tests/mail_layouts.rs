@@ -213,3 +213,148 @@ fn courier_freebsd_layout_is_found_and_named() {
         "{doc}"
     );
 }
+
+fn certs(root: &Path, dir: &str) {
+    let from = repo().join("tests/fixtures/certs");
+    let to = root.join(dir.trim_start_matches('/'));
+    std::fs::create_dir_all(&to).unwrap();
+    for f in ["rsa2048.crt", "rsa2048.key"] {
+        std::fs::copy(from.join(f), to.join(f)).unwrap();
+    }
+}
+
+const SLAPD_BACKEND_FIRST: &str = "include /etc/openldap/schema/core.schema\nbackend mdb\nTLSCertificateFile /etc/openldap/rsa2048.crt\nTLSCertificateKeyFile /etc/openldap/rsa2048.key\nTLSCipherSuite HIGH\ndatabase mdb\nsuffix \"dc=example,dc=org\"\n";
+
+// Item 7: TLS directives after a `backend` line are global for slapd; only
+// `database` starts a section. They used to be taken for outside the
+// global part ("no TLSCertificateFile").
+#[test]
+fn slapd_conf_tls_after_a_backend_line_is_global() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "/etc/openldap/slapd.conf", SLAPD_BACKEND_FIRST);
+    certs(t.path(), "/etc/openldap");
+    let args = ["--server", "openldap", "--tls-library", "openssl"];
+    let doc = audit_json(t.path(), &args);
+    let f = doc["findings"].as_array().unwrap();
+    assert!(
+        !f.iter().any(|x| x["rule"] == "openldap.certificate"),
+        "{f:?}"
+    );
+    assert!(
+        f.iter()
+            .any(|x| x["rule"] == "openldap.cipher-suite" && x["line"] == 5),
+        "{f:?}"
+    );
+    let (c, diff, err) = dry(t.path(), &args);
+    assert_eq!(c, 1, "{err}");
+    // The new directive joins the other TLS directives, before `database`.
+    let at = diff.find("+TLSProtocolMin").expect(&diff);
+    assert!(at < diff.find(" database mdb").expect(&diff), "{diff}");
+}
+
+// Item 7, checked against slapd itself: slaptest puts the TLS directives
+// written after `backend` into cn=config.
+#[test]
+fn slaptest_reads_tls_after_backend_as_global() {
+    if !have("slaptest") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    certs(t.path(), "/c");
+    let conf = SLAPD_BACKEND_FIRST
+        .replace(
+            "/etc/openldap/schema/core.schema",
+            "/etc/ldap/schema/core.schema",
+        )
+        .replace("/etc/openldap/", &format!("{}/c/", t.path().display()))
+        .replace(
+            "backend mdb\n",
+            "modulepath /usr/lib/ldap\nmoduleload back_mdb\nbackend mdb\n",
+        );
+    let file = t.path().join("slapd.conf");
+    std::fs::write(&file, conf).unwrap();
+    let out = t.path().join("slapd.d");
+    std::fs::create_dir_all(&out).unwrap();
+    // Without -u, slaptest writes the cn=config it built (then fails to open
+    // the database, which has no directory here: that says nothing of TLS).
+    let o = std::process::Command::new("slaptest")
+        .arg("-f")
+        .arg(&file)
+        .arg("-F")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let cn = std::fs::read_to_string(out.join("cn=config.ldif"))
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    assert!(cn.contains("olcTLSCertificateFile:"), "{cn}");
+    assert!(cn.contains("olcTLSCipherSuite: HIGH"), "{cn}");
+}
+
+// Item 2: FreeBSD's ports keep OpenLDAP under /usr/local/etc/openldap.
+#[test]
+fn openldap_freebsd_layout_is_found_and_named() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/usr/local/etc/openldap/slapd.conf",
+        &SLAPD_BACKEND_FIRST.replace("/etc/openldap", "/usr/local/etc/openldap"),
+    );
+    write(
+        t.path(),
+        "/usr/local/etc/openldap/ldap.conf",
+        "BASE dc=example,dc=org\nTLS_REQCERT allow\n",
+    );
+    certs(t.path(), "/usr/local/etc/openldap");
+    let args = ["--server", "openldap", "--tls-library", "openssl"];
+    let doc = audit_json(t.path(), &args);
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("files in /usr/local/etc/openldap (FreeBSD ports)"),
+        "{}",
+        doc["notes"]
+    );
+    let f = doc["findings"].as_array().unwrap();
+    for (rule, file) in [
+        ("openldap.cipher-suite", "slapd.conf"),
+        ("openldap.client-reqcert", "ldap.conf"),
+    ] {
+        assert!(
+            f.iter().any(|x| x["rule"] == rule
+                && x["file"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with(&format!("usr/local/etc/openldap/{file}"))),
+            "{rule}: {f:?}"
+        );
+    }
+}
+
+// Item 2: FreeBSD's ports keep Postfix under /usr/local/etc/postfix.
+#[test]
+fn postfix_freebsd_layout_is_found_and_named() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/usr/local/etc/postfix/main.cf",
+        "myhostname = mx.example.org\nsmtpd_tls_cert_file = /usr/local/etc/ssl/mx.crt\nsmtpd_tls_key_file = /usr/local/etc/ssl/mx.key\nsmtpd_tls_security_level = may\nsmtpd_tls_protocols = !SSLv2\n",
+    );
+    write(
+        t.path(),
+        "/usr/local/etc/postfix/master.cf",
+        "smtp      inet  n       -       n       -       -       smtpd\n",
+    );
+    let args = ["--server", "postfix", "--postfix-version", "3.8"];
+    let doc = audit_json(t.path(), &args);
+    assert!(
+        doc["notes"]
+            .to_string()
+            .contains("main.cf in /usr/local/etc/postfix (FreeBSD ports)"),
+        "{}",
+        doc["notes"]
+    );
+    let (c, diff, err) = dry(t.path(), &args);
+    assert_eq!(c, 1, "{err}");
+    assert!(diff.contains("--- usr/local/etc/postfix/main.cf"), "{diff}");
+    assert!(diff.contains("-smtpd_tls_protocols = !SSLv2"), "{diff}");
+}

@@ -188,8 +188,14 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
         let dirs = crate::servers::postfix::model::instance_dirs(root)?;
         if dirs.is_empty() && opts.servers.contains(&Server::Postfix) {
             return Err(Error::Other(format!(
-                "no Postfix configuration found{where_} (looked for /etc/postfix/main.cf)"
+                "no Postfix configuration found{where_} (looked for {})",
+                crate::servers::postfix::model::searched()
             )));
+        }
+        if let Some((layout, dir)) = crate::servers::postfix::model::primary(root) {
+            report
+                .notes
+                .push(format!("postfix: main.cf in {} ({layout})", dir.display()));
         }
         if !dirs.is_empty() {
             let version =
@@ -227,7 +233,8 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
             }
             None if opts.servers.contains(&Server::Openldap) => {
                 return Err(Error::Other(format!(
-                    "no OpenLDAP configuration found{where_} (looked for slapd.d/cn=config.ldif, slapd.conf and ldap.conf in /etc/ldap and /etc/openldap)"
+                    "no OpenLDAP configuration found{where_} (looked for slapd.d/cn=config.ldif, slapd.conf and ldap.conf in {})",
+                    openldap::searched()
                 )));
             }
             None => {}
