@@ -24,7 +24,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// One file a run changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// Where the file is written (symlinks resolved).
+    /// Where the file is written: absolute, canonical (symlinks resolved).
     pub path: PathBuf,
     /// The path the user knows it by.
     pub shown: PathBuf,
@@ -44,14 +44,58 @@ pub struct LdapRecord {
     pub inverse: String,
 }
 
+/// Where a run stands, from the journal in its folder: the journal is
+/// written (with the folder) before the first file is replaced and removed
+/// when every write is done, so a run killed half-way keeps one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Every file was written.
+    Complete,
+    /// Writing, by the process `pid` (or it was killed while writing).
+    Writing { pid: u32 },
+    /// A write failed and putting back the files already written failed
+    /// too (the reason); the originals are in the folder.
+    Failed(String),
+    /// A run killed while writing, noticed by a later tlsmend command.
+    Interrupted { pid: u32 },
+}
+
 #[derive(Clone, Debug)]
 pub struct Run {
     pub id: String,
     pub dir: PathBuf,
     pub created: u64,
+    /// Its place in the backup dir's sequence of runs (1, 2, ...; 0 in
+    /// runs made before tlsmend recorded it): the order of runs.
+    pub seq: u64,
+    /// The canonical root the run was made on (`None` in runs made before
+    /// tlsmend recorded it).
+    pub root: Option<PathBuf>,
     pub entries: Vec<Entry>,
     pub ldap: Vec<LdapRecord>,
     pub rolled_back: bool,
+    pub state: State,
+}
+
+impl Run {
+    /// Its state in a word or a sentence, for `rollback --list`.
+    pub fn describe(&self) -> String {
+        if self.rolled_back {
+            return "rolled back".into();
+        }
+        match &self.state {
+            State::Complete => "applied".into(),
+            State::Writing { pid } if crate::journal::pid_alive(*pid) => {
+                format!("being written by process {pid}")
+            }
+            State::Writing { pid } | State::Interrupted { pid } => format!(
+                "interrupted (process {pid} ended while writing; some files may be written): roll it back, or run apply again to finish"
+            ),
+            State::Failed(why) => format!(
+                "FAILED, partly written and not undone ({why}): roll it back once the cause is fixed"
+            ),
+        }
+    }
 }
 
 /// A file to back up and then write.
@@ -62,11 +106,17 @@ pub struct Pending<'a> {
     pub new: &'a [u8],
 }
 
+/// An I/O error that names its path.
+fn at(p: &Path) -> impl Fn(std::io::Error) -> std::io::Error + '_ {
+    move |e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display()))
+}
+
 fn mkdir_private(p: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(p)
+        .map_err(at(p))
 }
 
 fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -75,9 +125,10 @@ fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(p)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+        .open(p)
+        .map_err(at(p))?;
+    f.write_all(bytes).map_err(at(p))?;
+    f.sync_all().map_err(at(p))
 }
 
 /// `2026-11-29T21-30-05Z`-style UTC timestamp, sortable as text.
@@ -117,15 +168,44 @@ fn entry_json(e: &Entry) -> Value {
 
 /// Copies the originals into a new, complete run folder and returns it.
 /// Nothing in place is touched.
+/// `root` is the canonical root the files are in; paths are recorded
+/// absolute and canonical, so that rollback works from any directory.
 pub fn create_run(
     backup_dir: &Path,
+    root: &Path,
     files: &[Pending],
     ldap: &[&LdapChange],
 ) -> std::io::Result<Run> {
-    mkdir_private(backup_dir)?;
     let created = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    create_run_at(backup_dir, root, files, ldap, created)
+}
+
+/// The next number in the backup dir's sequence of runs.
+fn next_seq(backup_dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(backup_dir) else {
+        return 1;
+    };
+    rd.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("manifest.json")).ok())
+        .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter_map(|v| v["seq"].as_u64())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+fn create_run_at(
+    backup_dir: &Path,
+    root: &Path,
+    files: &[Pending],
+    ldap: &[&LdapChange],
+    created: u64,
+) -> std::io::Result<Run> {
+    mkdir_private(backup_dir)?;
+    let backup_dir = &std::fs::canonicalize(backup_dir)?;
+    let seq = next_seq(backup_dir);
     let mut id = format!("{}-{}", timestamp(created), std::process::id());
     let mut n = 1;
     while backup_dir.join(&id).exists() {
@@ -133,67 +213,132 @@ pub fn create_run(
         id = format!("{}-{}-{n}", timestamp(created), std::process::id());
     }
     let partial = backup_dir.join(format!(".{id}.partial"));
-    mkdir_private(&partial.join("files"))?;
-    let mut entries = Vec::new();
-    for (i, f) in files.iter().enumerate() {
-        let name = f
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let stored = format!("{i:04}-{name}");
-        write_private(&partial.join("files").join(&stored), f.original)?;
-        entries.push(Entry {
-            path: f.path.to_path_buf(),
-            shown: f.shown.to_path_buf(),
-            before: sha256_hex(f.original),
-            after: sha256_hex(f.new),
-            owner: Owner::of(f.path)?,
-            stored,
+    // A run folder that cannot be completed (a full disk) does not stay.
+    let made = (|| -> std::io::Result<_> {
+        mkdir_private(&partial.join("files"))?;
+        let mut entries = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let name = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let stored = format!("{i:04}-{name}");
+            write_private(&partial.join("files").join(&stored), f.original)?;
+            entries.push(Entry {
+                path: std::fs::canonicalize(f.path)?,
+                shown: f.shown.to_path_buf(),
+                before: sha256_hex(f.original),
+                after: sha256_hex(f.new),
+                owner: Owner::of(f.path)?,
+                stored,
+            });
+        }
+        let mut records = Vec::new();
+        for (i, c) in ldap.iter().enumerate() {
+            let applied = format!("ldap-{i:04}.ldif");
+            let inverse = format!("ldap-{i:04}-inverse.ldif");
+            write_private(&partial.join(&applied), c.ldif().as_bytes())?;
+            write_private(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
+            records.push(LdapRecord {
+                change: (*c).clone(),
+                applied,
+                inverse,
+            });
+        }
+        let manifest = json!({
+            "tool": "tlsmend",
+            "version": env!("CARGO_PKG_VERSION"),
+            "id": id,
+            "created_unix": created,
+            "seq": seq,
+            "root": root.to_string_lossy(),
+            "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
+            "ldap": records.iter().map(|r| json!({
+                "uri": r.change.uri,
+                "dn": r.change.dn,
+                "applied": r.applied,
+                "inverse": r.inverse,
+                "mods": r.change.mods.iter().map(|m| json!({"attr": m.attr, "old": m.old, "new": m.new})).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
         });
-    }
-    let mut records = Vec::new();
-    for (i, c) in ldap.iter().enumerate() {
-        let applied = format!("ldap-{i:04}.ldif");
-        let inverse = format!("ldap-{i:04}-inverse.ldif");
-        write_private(&partial.join(&applied), c.ldif().as_bytes())?;
-        write_private(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
-        records.push(LdapRecord {
-            change: (*c).clone(),
-            applied,
-            inverse,
-        });
-    }
-    let manifest = json!({
-        "tool": "tlsmend",
-        "version": env!("CARGO_PKG_VERSION"),
-        "id": id,
-        "created_unix": created,
-        "files": entries.iter().map(entry_json).collect::<Vec<_>>(),
-        "ldap": records.iter().map(|r| json!({
-            "uri": r.change.uri,
-            "dn": r.change.dn,
-            "applied": r.applied,
-            "inverse": r.inverse,
-            "mods": r.change.mods.iter().map(|m| json!({"attr": m.attr, "old": m.old, "new": m.new})).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
-    });
-    write_private(
-        &partial.join("manifest.json"),
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
-    std::fs::File::open(&partial)?.sync_all()?;
-    let dir = backup_dir.join(&id);
-    std::fs::rename(&partial, &dir)?;
+        write_private(
+            &partial.join("manifest.json"),
+            serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        )?;
+        let pid = std::process::id();
+        write_private(
+            &partial.join(JOURNAL),
+            journal_json(&State::Writing { pid }).as_bytes(),
+        )?;
+        std::fs::File::open(&partial)?.sync_all()?;
+        let dir = backup_dir.join(&id);
+        std::fs::rename(&partial, &dir)?;
+        Ok((entries, records, pid, dir))
+    })();
+    let (entries, records, pid, dir) = made.inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(&partial);
+    })?;
     std::fs::File::open(backup_dir)?.sync_all()?;
     Ok(Run {
         id,
         dir,
         created,
+        seq,
+        root: Some(root.to_path_buf()),
         entries,
         ldap: records,
         rolled_back: false,
+        state: State::Writing { pid },
     })
+}
+
+/// The journal's name in a run folder.
+pub const JOURNAL: &str = "journal.json";
+
+fn journal_json(state: &State) -> String {
+    let v = match state {
+        State::Complete => json!({"state": "complete"}),
+        State::Writing { pid } => json!({"state": "writing", "pid": pid}),
+        State::Failed(why) => json!({"state": "failed", "why": why}),
+        State::Interrupted { pid } => json!({"state": "interrupted", "pid": pid}),
+    };
+    v.to_string()
+}
+
+fn read_journal(dir: &Path) -> State {
+    let Ok(text) = std::fs::read_to_string(dir.join(JOURNAL)) else {
+        return State::Complete;
+    };
+    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let pid = v["pid"].as_u64().unwrap_or(0) as u32;
+    match v["state"].as_str() {
+        Some("complete") => State::Complete,
+        Some("failed") => State::Failed(v["why"].as_str().unwrap_or("").to_string()),
+        Some("interrupted") => State::Interrupted { pid },
+        // A journal cut short is a run that was writing.
+        _ => State::Writing { pid },
+    }
+}
+
+/// Replaces the journal of `run` (atomically, synced).
+pub fn set_state(run: &Run, state: &State) -> std::io::Result<()> {
+    let tmp = run.dir.join(format!(".{JOURNAL}.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, journal_json(state).as_bytes())?;
+    std::fs::rename(&tmp, run.dir.join(JOURNAL))?;
+    std::fs::File::open(&run.dir)?.sync_all()
+}
+
+/// Every write of `run` is done: its journal goes.
+pub fn finish(run: &Run) -> std::io::Result<()> {
+    std::fs::remove_file(run.dir.join(JOURNAL))?;
+    std::fs::File::open(&run.dir)?.sync_all()
+}
+
+/// Undoing a failed write failed: the run stays, marked with why.
+pub fn mark_failed(run: &Run, why: &str) -> std::io::Result<()> {
+    set_state(run, &State::Failed(why.to_string()))
 }
 
 fn read_run(dir: &Path) -> Result<Run, String> {
@@ -249,12 +394,15 @@ fn read_run(dir: &Path) -> Result<Run, String> {
         id: v["id"].as_str().ok_or_else(bad)?.to_string(),
         dir: dir.to_path_buf(),
         created: v["created_unix"].as_u64().unwrap_or(0),
+        seq: v["seq"].as_u64().unwrap_or(0),
+        root: v["root"].as_str().map(PathBuf::from),
         entries,
         rolled_back: dir.join("rolled-back").exists(),
+        state: read_journal(dir),
     })
 }
 
-/// Complete runs, oldest first.
+/// Runs, oldest first: by sequence number, then (older runs) by time.
 pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
     let rd = match std::fs::read_dir(backup_dir) {
         Ok(rd) => rd,
@@ -269,8 +417,73 @@ pub fn list_runs(backup_dir: &Path) -> Result<Vec<Run>, String> {
         }
         runs.push(read_run(&e.path())?);
     }
-    runs.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    runs.sort_by(|a, b| (a.seq, a.created, &a.id).cmp(&(b.seq, b.created, &b.id)));
     Ok(runs)
+}
+
+/// Whether `run` may be rolled back with `root` (the `--root` given, or
+/// none): the roots must be the same tree.
+pub fn check_root(run: &Run, root: Option<&Path>) -> Result<(), String> {
+    let (Some(mine), Some(given)) = (&run.root, root) else {
+        return Ok(());
+    };
+    let given = std::fs::canonicalize(given).map_err(|e| format!("{}: {e}", given.display()))?;
+    if &given != mine {
+        return Err(format!(
+            "run {} was made on the root {}, not {}; nothing was restored",
+            run.id,
+            mine.display(),
+            given.display()
+        ));
+    }
+    Ok(())
+}
+
+/// Why the paths a run recorded cannot be trusted to name the files it
+/// wrote: relative paths (runs of older versions, which depended on the
+/// directory tlsmend ran in), a root that moved, a path outside the root or
+/// whose directory now resolves elsewhere (a symlink swapped in).
+fn where_refused(run: &Run, force: bool) -> Vec<String> {
+    let mut refused = Vec::new();
+    if let Some(root) = &run.root
+        && std::fs::canonicalize(root).ok().as_ref() != Some(root)
+    {
+        refused.push(format!(
+            "the root {} of run {} is gone or moved",
+            root.display(),
+            run.id
+        ));
+    }
+    for e in &run.entries {
+        if !e.path.is_absolute() {
+            if !force {
+                refused.push(format!(
+                    "{} is recorded relative to the directory run {} was made in (an older tlsmend); run rollback from that directory with --force",
+                    e.path.display(),
+                    run.id
+                ));
+            }
+            continue;
+        }
+        if let Some(root) = &run.root
+            && !e.path.starts_with(root)
+        {
+            refused.push(format!(
+                "{} is outside the run's root {}",
+                e.path.display(),
+                root.display()
+            ));
+        }
+        if let Some(dir) = e.path.parent()
+            && std::fs::canonicalize(dir).ok().as_deref() != Some(dir)
+        {
+            refused.push(format!(
+                "{} is gone or now resolves elsewhere (a symbolic link?)",
+                dir.display()
+            ));
+        }
+    }
+    refused
 }
 
 /// What rollback did or would do to one file.
@@ -287,7 +500,7 @@ pub enum Restore {
 /// Every file is checked before any is written.
 pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     let mut plan = Vec::new();
-    let mut refused = Vec::new();
+    let mut refused = where_refused(run, force);
     // A live server's values must still be what the run set.
     for r in &run.ldap {
         let attrs: Vec<&str> = r.change.mods.iter().map(|m| m.attr.as_str()).collect();
@@ -375,12 +588,40 @@ mod tests {
     }
 
     #[test]
+    fn runs_of_the_same_second_are_listed_in_the_order_they_were_made() {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        let f = root.join("a.conf");
+        std::fs::write(&f, "old").unwrap();
+        let b = d.path().join("b");
+        let mut made = Vec::new();
+        for _ in 0..12 {
+            let p = Pending {
+                path: &f,
+                shown: &f,
+                original: b"old",
+                new: b"new",
+            };
+            made.push(
+                create_run_at(&b, &root, &[p], &[], 1_796_000_000)
+                    .unwrap()
+                    .id,
+            );
+        }
+        let listed: Vec<String> = list_runs(&b).unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(listed, made);
+    }
+
+    #[test]
     fn run_round_trip_and_rollback() {
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("a.conf");
         std::fs::write(&f, "old").unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        let f = root.join("a.conf");
         let run = create_run(
             &d.path().join("b"),
+            &root,
             &[Pending {
                 path: &f,
                 shown: &f,

@@ -3,14 +3,21 @@
 //! Before anything in place is replaced, every new file is parsed again
 //! (tlsmend never writes what it could not read back), every original is
 //! checked to be unchanged on disk since it was read, and a complete backup
-//! run is made. Then the files are written one by one, atomically; if one
-//! write fails, the files already written are restored from the run.
+//! run is made, with a journal that says it is writing. Then the files are
+//! written one by one, atomically, each only if its hash is still the one
+//! read (checked again just before its rename); if one write fails, the
+//! files already written are restored from the run and read back, and the
+//! run folder is removed only when every one is verified restored. The
+//! journal goes when the last write is done, so a run killed in between is
+//! found by the next command ([`crate::journal`]). SIGINT, SIGTERM and
+//! SIGHUP wait for the end of the commit ([`crate::signals`]); the binary
+//! holds the root's lock ([`crate::lock`]) around all of it.
 
-use crate::backup::{self, Pending, Run};
+use crate::backup::{self, Pending, Run, sha256_hex};
 use crate::error::{Error, Result};
 use crate::live::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
-use crate::write::write_atomic;
+use crate::write::{write_atomic, write_atomic_if};
 use std::path::Path;
 
 /// Writes the `selected` changes of `report` (and makes the changes to live
@@ -64,32 +71,32 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             }
         })
         .collect();
-    let run = backup::create_run(backup_dir, &pending, &ldap).map_err(|err| Error::Io {
-        path: backup_dir.to_path_buf(),
-        action: "create a backup run in",
+    // From the first backup to the last write, SIGINT, SIGTERM and SIGHUP
+    // wait (when the binary installed crate::signals): no half-done run.
+    let _deferred = crate::signals::defer();
+    let root = root_of(report).map_err(|err| Error::Io {
+        path: report
+            .files
+            .first()
+            .map_or_else(|| "/".into(), |f| f.host.clone()),
+        action: "resolve the root of",
         err,
     })?;
+    let run = backup::create_run(backup_dir, &root, &pending, &ldap).map_err(|err| {
+        Error::Other(format!(
+            "cannot create a backup run in {}: {err}; nothing was written",
+            backup_dir.display()
+        ))
+    })?;
     for (k, p) in pending.iter().enumerate() {
-        if let Err(err) = write_atomic(p.path, p.new, None) {
-            let mut undo_errors = Vec::new();
-            for (e, q) in run.entries.iter().zip(&pending).take(k) {
-                if let Err(e2) = write_atomic(q.path, q.original, Some(e.owner)) {
-                    undo_errors.push(format!("{}: {e2}", q.path.display()));
-                }
-            }
-            let _ = std::fs::remove_dir_all(&run.dir);
-            let undo = if undo_errors.is_empty() {
-                "the files already written were restored".to_string()
-            } else {
-                format!(
-                    "restoring failed for {}; originals are in {}",
-                    undo_errors.join(", "),
-                    run.dir.display()
-                )
-            };
+        test_pause(&format!("before-write-{k}"));
+        let e = &run.entries[k];
+        if let Err(err) = write_atomic_if(p.path, p.new, Some(e.owner), Some(&e.before)) {
+            let undo = undo_files(&run, k + 1);
             return Err(Error::Other(format!(
-                "cannot write {}: {err}; {undo}",
-                p.path.display()
+                "cannot write {}: {err}; {}",
+                p.path.display(),
+                undo_outcome(&run, backup_dir, &undo)
             )));
         }
     }
@@ -102,21 +109,141 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
                     undo.push(e2);
                 }
             }
-            for (e2, p) in run.entries.iter().zip(&pending) {
-                if let Err(e3) = write_atomic(p.path, p.original, Some(e2.owner)) {
-                    undo.push(format!("{}: {e3}", p.path.display()));
-                }
-            }
-            let _ = std::fs::remove_dir_all(&run.dir);
+            undo.extend(undo_files(&run, run.entries.len()));
             let tail = if undo.is_empty() {
+                let _ = std::fs::remove_dir_all(&run.dir);
                 "nothing was changed".to_string()
             } else {
-                format!("undoing failed: {}", undo.join("; "))
+                keep_failed(&run, &undo);
+                format!(
+                    "undoing failed: {}; the originals stay in {}: tlsmend rollback {} --backup-dir {} restores them once the cause is fixed",
+                    undo.join("; "),
+                    run.dir.display(),
+                    run.id,
+                    backup_dir.display()
+                )
             };
             return Err(Error::Other(format!(
                 "{e}; {tail}. If slapd is stopped, use --offline to edit slapd.d instead"
             )));
         }
     }
+    backup::finish(&run).map_err(|err| Error::Io {
+        path: run.dir.clone(),
+        action: "close the journal of",
+        err,
+    })?;
     Ok(Some(run))
+}
+
+/// The canonical root of a report's files: each file's host path is the
+/// root joined with its real machine path.
+fn root_of(report: &Report) -> std::io::Result<std::path::PathBuf> {
+    let Some(f) = report.files.first() else {
+        return std::fs::canonicalize("/");
+    };
+    let depth = f.real.components().count().saturating_sub(1);
+    let mut root = f.host.clone();
+    for _ in 0..depth {
+        root.pop();
+    }
+    if root.as_os_str().is_empty() {
+        root.push(".");
+    }
+    std::fs::canonicalize(root)
+}
+
+/// Puts back the originals of the first `n` files of `run` (newest first)
+/// and reads each back: the errors of those not verified restored.
+fn undo_files(run: &Run, n: usize) -> Vec<String> {
+    let mut errors = Vec::new();
+    for e in run.entries[..n].iter().rev() {
+        let now = std::fs::read(&e.path).map(|b| sha256_hex(&b));
+        match now {
+            Ok(h) if h == e.before => continue,
+            Ok(h) if h == e.after => {}
+            Ok(_) => {
+                errors.push(format!(
+                    "{}: changed by another program meanwhile; not overwritten",
+                    e.shown.display()
+                ));
+                continue;
+            }
+            Err(err) => {
+                errors.push(format!("{}: {err}", e.shown.display()));
+                continue;
+            }
+        }
+        let original = match std::fs::read(run.dir.join("files").join(&e.stored)) {
+            Ok(b) => b,
+            Err(err) => {
+                errors.push(format!("{}: backup copy: {err}", e.shown.display()));
+                continue;
+            }
+        };
+        let restored = write_atomic(&e.path, &original, Some(e.owner)).and_then(|()| {
+            let back = std::fs::read(&e.path)?;
+            if sha256_hex(&back) == e.before {
+                Ok(())
+            } else {
+                Err(std::io::Error::other("read back differs from the original"))
+            }
+        });
+        if let Err(err) = restored {
+            errors.push(format!("{}: {err}", e.shown.display()));
+        }
+    }
+    errors
+}
+
+/// Records in the run's journal that undoing failed, so that the run stays
+/// listed (and restorable) with the reason.
+fn keep_failed(run: &Run, errors: &[String]) {
+    let _ = backup::mark_failed(run, &errors.join("; "));
+}
+
+/// What became of the files already written when a write failed: restored
+/// (and the run folder removed), or kept in the run folder, which is named.
+fn undo_outcome(run: &Run, backup_dir: &Path, errors: &[String]) -> String {
+    if errors.is_empty() {
+        let _ = std::fs::remove_dir_all(&run.dir);
+        return "nothing was changed (any file already written was put back and read back)"
+            .to_string();
+    }
+    keep_failed(run, errors);
+    format!(
+        "restoring failed for {}; the originals stay in {}: tlsmend rollback {} --backup-dir {} restores them once the cause is fixed",
+        errors.join(", "),
+        run.dir.display(),
+        run.id,
+        backup_dir.display()
+    )
+}
+
+/// A test hook: with `TLSMEND_TEST_PAUSE=POINT:DIR`, the run stops at
+/// `POINT` (`before-write-K`: the backups are made and K files written),
+/// creates `DIR/POINT.ready` holding its PID and waits (at most two
+/// minutes) until `DIR/POINT.go` exists. Tests use it to act at an exact
+/// moment of a commit (a second run, an edit, a signal, a failing disk).
+pub fn test_pause(point: &str) {
+    let Some(spec) = std::env::var_os("TLSMEND_TEST_PAUSE") else {
+        return;
+    };
+    let spec = spec.to_string_lossy();
+    let Some((at, dir)) = spec.split_once(':') else {
+        return;
+    };
+    if at != point {
+        return;
+    }
+    let dir = Path::new(dir);
+    let _ = std::fs::write(
+        dir.join(format!("{point}.ready")),
+        std::process::id().to_string(),
+    );
+    let go = dir.join(format!("{point}.go"));
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !go.exists() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

@@ -16,15 +16,35 @@ use tlsmend::servers::{self, Options};
 use tlsmend::session;
 use tlsmend::syntax::Syntax;
 
+/// `println!` for which a closed stdout (`| head`, EPIPE) is an ordinary
+/// end: the line is dropped and the command goes on with what it still has
+/// to do (a rollback finishes restoring every file).
+macro_rules! say {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when stderr is closed.
+macro_rules! tell {
+    ($($t:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            if let Some(i) = e.downcast_ref::<tlsmend::signals::Interrupted>() {
+                tell!("tlsmend: {i}");
+                return ExitCode::from(tlsmend::signals::exit_code(i.sig));
+            }
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("tlsmend: error: {e:#}");
+            tell!("tlsmend: error: {e:#}");
             ExitCode::from(2)
         }
     }
@@ -75,7 +95,7 @@ fn run(cli: Cli) -> Result<u8> {
             list,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
-            rollback(&backup_dir, run.as_deref(), force, list)
+            rollback(&root, &backup_dir, run.as_deref(), force, list)
         }
         Command::Roundtrip { syntax, files } => roundtrip(syntax, &files),
         Command::Verify {
@@ -112,7 +132,7 @@ fn default_backup_dir(root: &Root) -> PathBuf {
 
 fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
     if target.profile == Profile::Old {
-        eprintln!(
+        tell!(
             "tlsmend: warning: the old profile keeps TLS 1.0, 1.1, CBC suites and 3DES for legacy clients; it is weak, use it only when such clients must be served"
         );
     }
@@ -142,6 +162,9 @@ fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) 
 }
 
 fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
+    for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
+        tell!("tlsmend: warning: {said}");
+    }
     let report = audit_report(root, target, &[], &[])?;
     let mut out = std::io::stdout().lock();
     match format {
@@ -261,12 +284,26 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     }
     // The review offers opt-in rules after the profile's changes.
     opts.offer_opt_in = !how.dry_run && !how.yes;
+    // One writing run per root, from planning to the end of the reload.
+    let _lock = if how.dry_run {
+        for said in tlsmend::journal::interrupted_notes(&how.backup_dir) {
+            tell!("tlsmend: warning: {said}");
+        }
+        None
+    } else {
+        tlsmend::signals::install();
+        let l = lock(root.dir())?;
+        for said in tlsmend::journal::recover(&how.backup_dir, &l.root) {
+            tell!("tlsmend: note: {said}");
+        }
+        Some(l)
+    };
     let mut console = Console {
         stdout_closed: false,
     };
     let report = session::plan(root, &opts, &mut console)?;
     if report.changes.is_empty() {
-        eprintln!(
+        tell!(
             "tlsmend: nothing to change (profile {})",
             target.profile.name()
         );
@@ -274,7 +311,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     }
     if how.dry_run {
         session::dry_run(&report, root, &mut console)?;
-        eprintln!(
+        tell!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
         );
@@ -288,13 +325,13 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         match review::review(&report, root, painter, &mut TermPrompt(term))? {
             Some(s) => s,
             None => {
-                println!("quit: nothing was written");
+                say!("quit: nothing was written");
                 return Ok(0);
             }
         }
     };
     if selected.is_empty() {
-        println!("no change approved: nothing was written");
+        say!("no change approved: nothing was written");
         return Ok(0);
     }
     let settings = session::Settings {
@@ -305,30 +342,46 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     session::write_selected(&report, root, &opts, &settings, &selected, &mut console)
 }
 
-fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Result<u8> {
+/// The lock of a root (see `tlsmend::lock`), saying when it has to wait.
+fn lock(root: Option<&Path>) -> Result<tlsmend::lock::RootLock> {
+    let canonical = tlsmend::lock::canonical_root(root).with_context(|| {
+        format!(
+            "cannot resolve the root {}",
+            root.unwrap_or(Path::new("/")).display()
+        )
+    })?;
+    tlsmend::lock::lock_root(&canonical, tlsmend::lock::WAIT, &mut |s| {
+        tell!("tlsmend: {s}")
+    })
+    .map_err(anyhow::Error::msg)
+}
+
+fn rollback(
+    root: &Root,
+    backup_dir: &Path,
+    run: Option<&str>,
+    force: bool,
+    list: bool,
+) -> Result<u8> {
     let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
     if list {
         if runs.is_empty() {
-            println!("no runs in {}", backup_dir.display());
+            say!("no runs in {}", backup_dir.display());
         }
         for r in &runs {
-            let state = if r.rolled_back {
-                "rolled back"
-            } else {
-                "applied"
-            };
-            println!(
+            let state = r.describe();
+            say!(
                 "{}  {} file(s), {} live LDAP change(s)  {state}",
                 r.id,
                 r.entries.len(),
                 r.ldap.len()
             );
             for e in &r.entries {
-                println!("    {}", e.shown.display());
+                say!("    {}", e.shown.display());
             }
             for l in &r.ldap {
                 let attrs: Vec<&str> = l.change.mods.iter().map(|m| m.attr.as_str()).collect();
-                println!(
+                say!(
                     "    {} on {}: {}",
                     l.change.dn,
                     l.change.uri,
@@ -344,31 +397,52 @@ fn rollback(backup_dir: &Path, run: Option<&str>, force: bool, list: bool) -> Re
                 "no run {id} in {} (tlsmend rollback --list shows them)",
                 backup_dir.display()
             )
-        })?,
+        }),
         None => runs
             .iter()
             .rev()
             .find(|r| !r.rolled_back)
-            .with_context(|| format!("no run to roll back in {}", backup_dir.display()))?,
+            .with_context(|| format!("no run to roll back in {}", backup_dir.display())),
     };
-    let done = tlsmend::backup::rollback(chosen, force).map_err(anyhow::Error::msg)?;
+    if let Ok(c) = chosen {
+        tlsmend::backup::check_root(c, root.dir()).map_err(anyhow::Error::msg)?;
+    }
+    tlsmend::signals::install();
+    let run_root = chosen.as_ref().ok().and_then(|c| c.root.as_deref());
+    let _lock = lock(run_root.or(root.dir()))?;
+    // The leftovers of killed runs go even when there is nothing to restore.
+    for said in tlsmend::journal::recover(backup_dir, &_lock.root) {
+        tell!("tlsmend: note: {said}");
+    }
+    let chosen = chosen?;
+    let deferred = tlsmend::signals::defer();
+    let done = tlsmend::backup::rollback(chosen, force);
+    drop(deferred);
+    if let Some(sig) = tlsmend::signals::taken() {
+        let what = match &done {
+            Ok(_) => format!("the rollback of run {} was finished first", chosen.id),
+            Err(e) => format!("during the rollback, which failed: {e}"),
+        };
+        return Err(tlsmend::signals::Interrupted { sig, what }.into());
+    }
+    let done = done.map_err(anyhow::Error::msg)?;
     for d in done {
         match d {
-            tlsmend::backup::Restore::Restored(p) => println!("restored {}", p.display()),
+            tlsmend::backup::Restore::Restored(p) => say!("restored {}", p.display()),
             tlsmend::backup::Restore::AlreadyOriginal(p) => {
-                println!("unchanged {} (already the original)", p.display())
+                say!("unchanged {} (already the original)", p.display())
             }
             tlsmend::backup::Restore::Ldap(what) => {
-                println!("restored {what} (inverse change file)")
+                say!("restored {what} (inverse change file)")
             }
         }
     }
-    println!("run {} rolled back", chosen.id);
+    say!("run {} rolled back", chosen.id);
     if chosen.entries.iter().any(|e| {
         let p = e.path.to_string_lossy();
         p.contains("/apache2/") || p.contains("/httpd/")
     }) {
-        println!(
+        say!(
             "restart Apache with apache2ctl stop; apache2ctl start (httpd keeps an OCSP stapling cache across graceful restarts and exits when a rollback removes it)"
         );
     }
@@ -386,15 +460,15 @@ fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
         };
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         match s.check(f, &bytes) {
-            Ok(()) => println!(
+            Ok(()) => say!(
                 "ok    {} ({s:?}, {} bytes round-trip)",
                 f.display(),
                 bytes.len()
             ),
             Err(e) => {
                 failed += 1;
-                println!("FAIL  {}", f.display());
-                eprintln!("{e}");
+                say!("FAIL  {}", f.display());
+                tell!("{e}");
             }
         }
     }
@@ -422,7 +496,9 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
     let mut problems = 0;
     for c in &checks {
         match tlsmend::live::verify::run(c, target.profile) {
-            Ok((seen, found)) => {
+            Ok((seen, mut found)) => {
+                // An opt-in rule's problems count only when asked for (--with).
+                found.retain(|f| opts.wants(f.rule));
                 writeln!(
                     out,
                     "{} {seen}",
@@ -452,7 +528,7 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
             }
             Err(e) => {
                 problems += 1;
-                writeln!(out, "{} {e}", p.paint("31;1", "DOWN"))?;
+                writeln!(out, "{} {}: {e}", p.paint("31;1", "DOWN"), c.target())?;
             }
         }
     }

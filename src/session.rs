@@ -15,6 +15,7 @@ use crate::live::{reload, validate};
 use crate::plan::Report;
 use crate::review;
 use crate::servers::{self, Options};
+use crate::signals;
 use anyhow::{Result, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -119,9 +120,34 @@ pub fn commit(
     backup_dir: &Path,
     r: &mut dyn Reporter,
 ) -> Result<Option<Run>> {
-    let Some(run) = crate::commit::commit(report, selected, backup_dir)? else {
+    let result = crate::commit::commit(report, selected, backup_dir);
+    if let Some(sig) = signals::taken() {
+        let what = match result {
+            Ok(Some(run)) => {
+                for e in &run.entries {
+                    r.say(&format!("wrote {}", e.shown.display()));
+                }
+                format!(
+                    "the commit was finished first: run {} is written (undo it with: tlsmend rollback {} --backup-dir {}); the daemons were not reloaded",
+                    run.id,
+                    run.id,
+                    run.dir.parent().unwrap_or(backup_dir).display()
+                )
+            }
+            Ok(None) => "nothing was written".to_string(),
+            Err(e) => format!("during the commit, which then failed: {e}"),
+        };
+        return Err(signals::Interrupted { sig, what }.into());
+    }
+    let Some(run) = result? else {
         return Ok(None);
     };
+    signals::set_context(Some(format!(
+        "run {} was written (undo it with: tlsmend rollback {} --backup-dir {}); the reload or probe did not finish",
+        run.id,
+        run.id,
+        run.dir.parent().unwrap_or(backup_dir).display()
+    )));
     for e in &run.entries {
         r.say(&format!("wrote {}", e.shown.display()));
     }
@@ -136,7 +162,7 @@ pub fn commit(
         selected.len(),
         run.dir.display(),
         run.id,
-        backup_dir.display()
+        run.dir.parent().unwrap_or(backup_dir).display()
     ));
     Ok(Some(run))
 }
@@ -199,7 +225,10 @@ pub fn reload_and_verify(
                 "tlsmend: rolling back run {} and reloading again",
                 run.id
             ));
-            let restored = backup::rollback(run, false).map_err(anyhow::Error::msg)?;
+            let restored = {
+                let _deferred = signals::defer();
+                backup::rollback(run, false).map_err(anyhow::Error::msg)?
+            };
             for x in restored {
                 if let backup::Restore::Restored(p) = x {
                     r.warn(&format!("tlsmend: restored {}", p.display()));

@@ -9,6 +9,10 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+/// The message of [`write_atomic_if`] when the file changed on disk.
+pub const CHANGED_MEANWHILE: &str =
+    "changed on disk while tlsmend was writing (another program saved it); it was not overwritten";
+
 /// Mode and owner to give a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Owner {
@@ -30,6 +34,19 @@ impl Owner {
 
 /// Replaces `path` with `bytes`, keeping `owner` (the original's when `None`).
 pub fn write_atomic(path: &Path, bytes: &[u8], owner: Option<Owner>) -> std::io::Result<()> {
+    write_atomic_if(path, bytes, owner, None)
+}
+
+/// [`write_atomic`], but only if `path` still has the SHA-256 `expected`
+/// immediately before the rename (an editor or another run saving the file
+/// meanwhile is not overwritten): otherwise an error of kind
+/// `ErrorKind::Other` saying so, and `path` is untouched.
+pub fn write_atomic_if(
+    path: &Path,
+    bytes: &[u8],
+    owner: Option<Owner>,
+    expected: Option<&str>,
+) -> std::io::Result<()> {
     let owner = match owner {
         Some(o) => o,
         None => Owner::of(path)?,
@@ -56,6 +73,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8], owner: Option<Owner>) -> std::io:
     }
     file.set_permissions(std::fs::Permissions::from_mode(owner.mode))?;
     file.sync_all()?;
+    if let Some(want) = expected {
+        let now = std::fs::read(path).map(|b| crate::backup::sha256_hex(&b))?;
+        if now != want {
+            return Err(std::io::Error::other(CHANGED_MEANWHILE));
+        }
+    }
     tmp.persist(path).map_err(|e| e.error)?;
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())

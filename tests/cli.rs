@@ -643,7 +643,7 @@ fn postfix_reports_what_it_will_not_touch() {
     assert!(
         !rules
             .iter()
-            .any(|(r, l)| *r == "postfix.protocols" && *l == 5),
+            .any(|(r, l)| *r == "postfix.protocol-syntax" && *l == 5),
         "the effective >=TLSv1.2 stays"
     );
 }
@@ -702,6 +702,305 @@ fn courier_files_with_crlf_are_reported() {
             .any(|x| x["rule"] == "courier.line-endings" && x["line"] == 1),
         "{f:?}"
     );
+}
+
+/// `apply --dry-run` on a Postfix root: the diff it would write.
+fn postfix_dry_run(root: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "apply",
+        "--root",
+        root.to_str().unwrap(),
+        "--server",
+        "postfix",
+        "--dry-run",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    text(&o.stdout)
+}
+
+// See: issue 8, item 2. `Encrypt`, `DANE`, `HIGH` are Postfix values (its
+// name_code tables ignore case): they were read as unknown and replaced by
+// weaker ones. Hex protocol bounds, optional groups and DEFAULT are kept.
+#[test]
+fn postfix_values_are_read_without_regard_to_case_and_never_lowered() {
+    let main = "smtpd_tls_cert_file = /x.pem\n\
+                smtpd_tls_security_level = Encrypt\n\
+                smtp_tls_security_level = DANE\n\
+                smtpd_tls_auth_only = YES\n\
+                smtpd_tls_mandatory_ciphers = HIGH\n\
+                smtp_tls_mandatory_ciphers = High\n\
+                smtpd_tls_mandatory_protocols = >=0x0304\n\
+                smtp_tls_mandatory_protocols = >=0303, <=0x0304\n\
+                smtpd_tls_protocols = >=TLSv1.2\n\
+                smtp_tls_protocols = >=tlsv1.2\n\
+                tls_preempt_cipherlist = No\n\
+                tls_eecdh_auto_curves = ?X25519MLKEM768 X25519 DEFAULT\n";
+    let master = format!(
+        "{SMTP}  -o smtpd_tls_security_level=may\nrelay unix - - n - - smtp\n  -o smtp_tls_security_level=Verify\n"
+    );
+    let t = postfix_root(main, &master);
+    let f = audit_json(t.path(), &["--postfix-version", "3.8"]);
+    assert!(
+        f.iter().all(|x| x["fixable"] == false),
+        "no change planned: {f:?}"
+    );
+    let d = postfix_dry_run(
+        t.path(),
+        &[
+            "--postfix-version",
+            "3.8",
+            "--profile",
+            "modern",
+            "--with",
+            "postfix.opportunistic-protocols",
+        ],
+    );
+    assert!(!d.contains("main.cf"), "nothing in main.cf is weaker: {d}");
+    assert!(!d.contains("Verify"), "{d}");
+}
+
+// See: issue 8, item 2. A template is not a value: reported, never replaced.
+#[test]
+fn postfix_templated_values_are_reported_not_replaced() {
+    let main = "smtpd_tls_cert_file = /x.pem\n\
+                smtpd_tls_security_level = {{ postfix_tls_level }}\n\
+                smtpd_tls_mandatory_protocols = <%= @protocols %>\n\
+                smtpd_tls_mandatory_ciphers = {% if strict %}high{% endif %}\n\
+                smtp_tls_security_level = $(get_level)\n";
+    let master = format!(
+        "{SMTP}relay unix - - n - - smtp\n  -o smtp_tls_mandatory_protocols={{{{ relay_protocols }}}}\n"
+    );
+    let t = postfix_root(main, &master);
+    let d = postfix_dry_run(t.path(), &["--postfix-version", "3.8"]);
+    for kept in [
+        "{{ postfix_tls_level }}",
+        "<%= @protocols %>",
+        "{% if strict %}",
+        "$(get_level)",
+        "{{ relay_protocols }}",
+    ] {
+        assert!(
+            !d.lines().any(|l| l.starts_with('-') && l.contains(kept)),
+            "{kept} replaced: {d}"
+        );
+    }
+    let f = audit_json(t.path(), &["--postfix-version", "3.8"]);
+    let templated: Vec<&str> = f
+        .iter()
+        .filter(|x| {
+            x["reason"]
+                .as_str()
+                .unwrap()
+                .contains("templated: fix the template")
+        })
+        .map(|x| x["rule"].as_str().unwrap())
+        .collect();
+    for rule in [
+        "postfix.smtpd-security-level",
+        "postfix.mandatory-protocols",
+        "postfix.mandatory-ciphers",
+        "postfix.smtp-security-level",
+    ] {
+        assert!(templated.contains(&rule), "{rule}: {templated:?}");
+    }
+    assert_eq!(templated.len(), 5, "{templated:?}");
+}
+
+// See: issue 8, item 3. Opportunistic TLS (port 25, the SMTP client) keeps
+// Postfix's defaults; what is mandatory is raised; the grade lists are
+// never rewritten.
+#[test]
+fn postfix_raises_mandatory_tls_and_leaves_opportunistic_tls_alone() {
+    let main = "smtpd_tls_cert_file = /x.pem\n\
+                smtpd_tls_key_file = /x.key\n\
+                smtpd_tls_security_level = may\n\
+                smtp_tls_security_level = may\n\
+                smtpd_tls_protocols = !SSLv2, !SSLv3\n\
+                tls_medium_cipherlist = AES128-SHA:RC4-SHA\n";
+    let t = postfix_root(main, SMTP);
+    let d = postfix_dry_run(t.path(), &["--postfix-version", "3.7"]);
+    for want in [
+        "+smtpd_tls_mandatory_protocols = >=TLSv1.2\n",
+        "+smtp_tls_mandatory_protocols = >=TLSv1.2\n",
+        "+smtpd_tls_mandatory_ciphers = high\n",
+    ] {
+        assert!(d.contains(want), "{want}: {d}");
+    }
+    for never in [
+        "-smtpd_tls_protocols",
+        "+smtpd_tls_protocols",
+        "+smtp_tls_protocols",
+        "-tls_medium_cipherlist",
+        "+tls_medium_cipherlist",
+        "+tls_high_cipherlist",
+    ] {
+        assert!(!d.contains(never), "{never}: {d}");
+    }
+    // Modern: the server's mandatory TLS is 1.3 only, outbound stays at 1.2.
+    let d = postfix_dry_run(
+        t.path(),
+        &["--postfix-version", "3.7", "--profile", "modern"],
+    );
+    assert!(
+        d.contains("+smtpd_tls_mandatory_protocols = >=TLSv1.3\n"),
+        "{d}"
+    );
+    assert!(
+        d.contains("+smtp_tls_mandatory_protocols = >=TLSv1.2\n"),
+        "{d}"
+    );
+    // The hand-set medium list is reported, not rewritten.
+    let f = audit_json(t.path(), &["--postfix-version", "3.7"]);
+    let m = f
+        .iter()
+        .find(|x| x["rule"] == "postfix.medium-cipherlist")
+        .expect("reported");
+    assert_eq!(m["fixable"], false);
+    // Mozilla's stricter stance is opt-in.
+    let d = postfix_dry_run(
+        t.path(),
+        &[
+            "--postfix-version",
+            "3.7",
+            "--with",
+            "postfix.opportunistic-protocols",
+        ],
+    );
+    assert!(d.contains("+smtpd_tls_protocols = >=TLSv1.2\n"), "{d}");
+    assert!(d.contains("+smtp_tls_protocols = >=TLSv1.2\n"), "{d}");
+    // A list Postfix cannot parse (TLS silently off) is still fixed by default.
+    let t = postfix_root(&format!("{main}smtp_tls_protocols = >=TLSv1.2\n"), SMTP);
+    let d = postfix_dry_run(t.path(), &["--postfix-version", "3.5"]);
+    assert!(
+        d.contains("+smtp_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1\n"),
+        "{d}"
+    );
+}
+
+// See: issue 8, item 3. RFC 3207: a publicly-referenced SMTP server must not
+// require TLS. Reported, never changed; not when port 25 lowers it.
+#[test]
+fn postfix_encrypt_on_public_port_25_is_reported() {
+    let main = "smtpd_tls_cert_file = /x.pem\nsmtpd_tls_security_level = encrypt\n";
+    let t = postfix_root(main, SMTP);
+    let f = audit_json(t.path(), &[]);
+    let w = f
+        .iter()
+        .find(|x| {
+            x["rule"] == "postfix.smtpd-security-level"
+                && x["reason"].as_str().unwrap().contains("RFC 3207")
+        })
+        .expect("encrypt on port 25 is reported");
+    assert_eq!(w["fixable"], false);
+    let d = postfix_dry_run(t.path(), &[]);
+    assert!(!d.contains("-smtpd_tls_security_level"), "{d}");
+    let t = postfix_root(main, &format!("{SMTP}  -o smtpd_tls_security_level=may\n"));
+    let f = audit_json(t.path(), &[]);
+    assert!(
+        !f.iter()
+            .any(|x| x["reason"].as_str().unwrap().contains("RFC 3207")),
+        "{f:?}"
+    );
+    // The same when the smtp service itself requires it.
+    let t = postfix_root(
+        "smtpd_tls_cert_file = /x.pem\nsmtpd_tls_security_level = may\n",
+        &format!("{SMTP}  -o smtpd_tls_security_level=encrypt\n"),
+    );
+    let f = audit_json(t.path(), &[]);
+    let w = f
+        .iter()
+        .find(|x| x["reason"].as_str().unwrap().contains("RFC 3207"))
+        .expect("-o encrypt on port 25 is reported");
+    assert_eq!(w["fixable"], false);
+    assert!(w["file"].as_str().unwrap().ends_with("master.cf"), "{w}");
+}
+
+// See: issue 8, item 9. Debian's `$mua_client_restrictions` pattern already
+// admits only authenticated clients, and an existing service's syslog_name
+// is what log tools key on: both stay.
+#[test]
+fn postfix_submission_keeps_a_good_restriction_list_and_its_log_name() {
+    let main = "smtpd_tls_cert_file = /x.pem\n\
+                smtpd_sasl_type = dovecot\n\
+                smtpd_sasl_path = private/auth\n\
+                mua_client_restrictions = permit_mynetworks,permit_sasl_authenticated,reject\n";
+    let master = format!(
+        "{SMTP}submission inet n - y - - smtpd\n  -o smtpd_tls_security_level=Encrypt\n  -o smtpd_sasl_auth_enable=yes\n  -o smtpd_tls_auth_only=yes\n  -o smtpd_sasl_security_options=noanonymous\n  -o smtpd_client_restrictions=$mua_client_restrictions\n"
+    );
+    let t = postfix_root(main, &master);
+    let d = postfix_dry_run(t.path(), &["--only", "postfix.submission"]);
+    assert!(!d.contains("master.cf"), "{d}");
+    // A weak list is still fixed, and still without a syslog_name.
+    let t = postfix_root(
+        main,
+        &master.replace("$mua_client_restrictions", "permit_mynetworks"),
+    );
+    let d = postfix_dry_run(t.path(), &["--only", "postfix.submission"]);
+    assert!(
+        d.contains("+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject\n"),
+        "{d}"
+    );
+    assert!(!d.contains("syslog_name"), "{d}");
+}
+
+// See: issue 8, item 9. Implicit TLS on 465 (RFC 8314), opt-in, with the
+// same guard rails: Debian's commented block uncommented selectively.
+#[test]
+fn postfix_submissions_on_465_is_offered_with_the_same_guard_rails() {
+    let master = format!(
+        "{SMTP}#submissions     inet  n       -       y       -       -       smtpd\n#  -o syslog_name=postfix/submissions\n#  -o smtpd_tls_wrappermode=yes\n#  -o smtpd_sasl_auth_enable=yes\n#  -o smtpd_reject_unlisted_recipient=no\n"
+    );
+    let sasl =
+        "smtpd_tls_cert_file = /x.pem\nsmtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n";
+    let t = postfix_root(sasl, &master);
+    let d = postfix_dry_run(t.path(), &[]);
+    assert!(!d.contains("+submissions"), "opt-in: {d}");
+    let d = postfix_dry_run(t.path(), &["--with", "postfix.submissions"]);
+    for want in [
+        "+submissions     inet  n       -       y       -       -       smtpd\n",
+        "+  -o syslog_name=postfix/submissions\n",
+        "+  -o smtpd_tls_wrappermode=yes\n",
+        "+  -o smtpd_tls_security_level=encrypt\n",
+        "+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject\n",
+        " #  -o smtpd_reject_unlisted_recipient=no\n",
+    ] {
+        assert!(d.contains(want), "{want}: {d}");
+    }
+    // Without SASL: reported, not written.
+    let t = postfix_root("smtpd_tls_cert_file = /x.pem\n", &master);
+    let f = audit_json(t.path(), &["--with", "postfix.submissions"]);
+    let s = f
+        .iter()
+        .find(|x| x["rule"] == "postfix.submissions")
+        .unwrap();
+    assert_eq!(s["fixable"], false);
+    assert!(s["blocked"].as_str().unwrap().contains("SASL"), "{s}");
+}
+
+// See: issue 8, item 10. A 1024-bit DH group in smtpd_tls_dh1024_param_file.
+#[test]
+fn postfix_small_dh_parameters_are_reported() {
+    let t = postfix_root(
+        "smtpd_tls_cert_file = /x.pem\nsmtpd_tls_dh1024_param_file = /etc/postfix/dh.pem\n",
+        SMTP,
+    );
+    let dh = t.path().join("etc/postfix/dh.pem");
+    let small = openssl::dh::Dh::get_1024_160().unwrap();
+    std::fs::write(&dh, small.params_to_pem().unwrap()).unwrap();
+    let f = audit_json(t.path(), &[]);
+    let x = f
+        .iter()
+        .find(|x| x["rule"] == "postfix.dh-params")
+        .expect("reported");
+    assert_eq!(x["fixable"], false);
+    assert!(x["current"].as_str().unwrap().contains("1024-bit"), "{x}");
+    assert!(x["blocked"].as_str().unwrap().contains("2048"), "{x}");
+    let big = openssl::dh::Dh::get_2048_256().unwrap();
+    std::fs::write(&dh, big.params_to_pem().unwrap()).unwrap();
+    let f = audit_json(t.path(), &[]);
+    assert!(!f.iter().any(|x| x["rule"] == "postfix.dh-params"), "{f:?}");
 }
 
 /// Audits `apache2.conf` (and the certificates named) in a fresh root;

@@ -266,15 +266,26 @@ fn postfix_check_accepts_the_hardened_machine_config() {
         text(&o.stderr)
     );
     for line in [
-        "smtpd_tls_protocols = >=TLSv1.2",
         "smtpd_tls_mandatory_protocols = >=TLSv1.2",
-        "smtp_tls_protocols = >=TLSv1.2",
+        "smtp_tls_mandatory_protocols = >=TLSv1.2",
+        "smtpd_tls_mandatory_ciphers = high",
         "smtpd_tls_auth_only = yes",
         "smtpd_tls_security_level = may",
     ] {
         assert!(
             n.lines().any(|l| l == line),
             "postconf -n lacks {line:?}:\n{n}"
+        );
+    }
+    // Opportunistic TLS keeps Postfix's defaults (issue 8, item 3).
+    for name in [
+        "smtpd_tls_protocols",
+        "smtp_tls_protocols",
+        "tls_medium_cipherlist",
+    ] {
+        assert!(
+            !n.lines().any(|l| l.starts_with(&format!("{name} ="))),
+            "{name} written:\n{n}"
         );
     }
     let p = text_of(Command::new("postconf").arg("-c").arg(&dir).arg("-P"));

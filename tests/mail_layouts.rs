@@ -356,5 +356,5 @@ fn postfix_freebsd_layout_is_found_and_named() {
     let (c, diff, err) = dry(t.path(), &args);
     assert_eq!(c, 1, "{err}");
     assert!(diff.contains("--- usr/local/etc/postfix/main.cf"), "{diff}");
-    assert!(diff.contains("-smtpd_tls_protocols = !SSLv2"), "{diff}");
+    assert!(diff.contains("+smtpd_tls_mandatory_protocols"), "{diff}");
 }

@@ -86,6 +86,14 @@ pub struct ProfileValues {
     /// TLS 1.0/1.1 and the profile's own clients.
     pub needs_seclevel_0_on_openssl3: bool,
     pub for_whom: &'static str,
+    /// The lowest TLS version for TLS between mail servers (Postfix
+    /// `smtp_tls_mandatory_protocols`, and the opt-in floor of opportunistic
+    /// TLS): TLS 1.2 even in modern, since other MTAs lag behind clients.
+    pub mta_floor: Version,
+    /// The Postfix cipher grade for mandatory TLS on the server
+    /// (`smtpd_tls_mandatory_ciphers`); Postfix's grade lists are never
+    /// rewritten (postconf(5): "strongly encouraged not to change").
+    pub postfix_mandatory_grade: &'static str,
 }
 
 const TLS13_SUITES: &str =
@@ -108,6 +116,8 @@ pub const PROFILES: [ProfileValues; 3] = [
         min_dh_bits: 2048,
         needs_seclevel_0_on_openssl3: false,
         for_whom: "clients from 2020 on (TLS 1.3 only)",
+        mta_floor: Version::Tls12,
+        postfix_mandatory_grade: "high",
     },
     ProfileValues {
         profile: Profile::Intermediate,
@@ -124,6 +134,8 @@ pub const PROFILES: [ProfileValues; 3] = [
         min_dh_bits: 2048,
         needs_seclevel_0_on_openssl3: false,
         for_whom: "general purpose (the default)",
+        mta_floor: Version::Tls12,
+        postfix_mandatory_grade: "high",
     },
     ProfileValues {
         profile: Profile::Old,
@@ -145,6 +157,8 @@ pub const PROFILES: [ProfileValues; 3] = [
         min_dh_bits: 1024,
         needs_seclevel_0_on_openssl3: true,
         for_whom: "legacy clients only (TLS 1.0 and 1.1, CBC and 3DES: weak)",
+        mta_floor: Version::Tls10,
+        postfix_mandatory_grade: "medium",
     },
 ];
 

@@ -166,14 +166,26 @@ fn key_line(out: &str) -> &str {
         .unwrap_or("")
 }
 
-/// Copies `dir` to a fresh staging directory, with `files` (host path →
+/// The name of this process's staging copies in the temporary directory:
+/// `tlsmend-stage-PID-`, so that the copies of a killed run are known by
+/// their dead PID and removed by the next run (`crate::journal`).
+pub fn stage_prefix() -> String {
+    format!("{STAGE}{}-", std::process::id())
+}
+
+/// The common prefix of staging copies.
+pub const STAGE: &str = "tlsmend-stage-";
+
+/// Copies `dir` to a fresh (0700) staging directory, with `files` (host path →
 /// bytes) written over their copies.
 fn stage(
     dir: &Path,
     files: &[(PathBuf, Vec<u8>)],
 ) -> std::io::Result<(tempfile::TempDir, PathBuf)> {
+    use std::os::unix::fs::PermissionsExt;
     let t = tempfile::Builder::new()
-        .prefix("tlsmend-stage-")
+        .prefix(&stage_prefix())
+        .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()?;
     let name = dir
         .file_name()
@@ -191,6 +203,7 @@ fn stage(
             std::fs::write(to.join(rel), bytes)?;
         }
     }
+    crate::commit::test_pause("staged");
     Ok((t, to))
 }
 
@@ -202,7 +215,9 @@ fn stage(
 /// `Ok` carries the notes on values that cannot be judged.
 fn check_courier(path: &Path, bytes: &[u8]) -> Result<Vec<String>, String> {
     let parsed = courier::parse(path, bytes).map_err(|e| e.to_string())?;
-    let mut t = tempfile::NamedTempFile::new()
+    let mut t = tempfile::Builder::new()
+        .prefix(&stage_prefix())
+        .tempfile()
         .map_err(|e| format!("cannot create a temporary file: {e}"))?;
     use std::io::Write;
     t.write_all(bytes)

@@ -33,6 +33,20 @@ pub enum Check {
 }
 
 impl Check {
+    /// Where the check probes, as `DOWN` lines name it.
+    pub fn target(&self) -> String {
+        match self {
+            Check::Tls { endpoint, .. } => endpoint.to_string(),
+            Check::Redirect { host, port, name } => format!("{host}:{port} (HTTP, Host: {name})"),
+            Check::ImapLogin { host, port } => {
+                format!("{host}:{port} (IMAP, LOGIN before STARTTLS)")
+            }
+            Check::Submission { host, port } => {
+                format!("{host}:{port} (SMTP submission, AUTH before STARTTLS)")
+            }
+        }
+    }
+
     fn tls(
         server: Server,
         host: impl Into<String>,
@@ -298,9 +312,17 @@ fn protocol_rule(server: Server) -> &'static str {
     match server {
         Server::Apache => "apache.protocol",
         Server::Courier => "courier.priority",
-        Server::Postfix => "postfix.protocols",
+        Server::Postfix => "postfix.mandatory-protocols",
         Server::Openldap => "openldap.cipher-suite",
     }
+}
+
+/// Port 25 is Postfix's opportunistic TLS (security level may): a peer
+/// refused there falls back to plain text, so its protocol floor is the
+/// opt-in rule's, not the profile's (Postfix TLS_README, RFC 7435).
+fn opportunistic_rule(server: Server, endpoint: &Endpoint) -> Option<&'static str> {
+    (server == Server::Postfix && endpoint.port == 25 && endpoint.wrap == Wrap::Smtp)
+        .then_some("postfix.opportunistic-protocols")
 }
 
 fn key_rule(server: Server) -> &'static str {
@@ -322,6 +344,7 @@ pub fn run(check: &Check, profile: Profile) -> Result<(String, Vec<Problem>), St
             https,
         } => {
             let v = probe::versions(endpoint)?;
+            let protocols = opportunistic_rule(*server, endpoint).unwrap_or(protocol_rule(*server));
             let mut seen = Vec::new();
             for ver in Version::ALL_TLS {
                 let ok = v.accepted.contains(&ver);
@@ -332,7 +355,7 @@ pub fn run(check: &Check, profile: Profile) -> Result<(String, Vec<Problem>), St
                 ));
                 if ok && !profile.allows(ver) {
                     problems.push(Problem {
-                        rule: protocol_rule(*server),
+                        rule: protocols,
                         what: format!(
                             "{} is accepted; the {} profile refuses it",
                             version_name(ver),
@@ -343,7 +366,7 @@ pub fn run(check: &Check, profile: Profile) -> Result<(String, Vec<Problem>), St
             }
             if !v.accepted.iter().any(|&x| profile.allows(x)) {
                 problems.push(Problem {
-                    rule: protocol_rule(*server),
+                    rule: protocols,
                     what: format!(
                         "no version the {} profile allows is accepted: clients cannot connect",
                         profile.name()

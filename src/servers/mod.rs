@@ -257,3 +257,42 @@ pub fn rules_help() -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::catalogue::rule::PRIMARY_SOURCES;
+
+    #[test]
+    fn every_rule_is_documented_and_rests_on_a_primary_source() {
+        let mut seen = std::collections::HashSet::new();
+        for r in super::catalogue() {
+            assert!(seen.insert(r.id), "{} is in the catalogue twice", r.id);
+            assert!(
+                r.id.starts_with(&format!("{}.", r.server.name())),
+                "{} is filed under {}",
+                r.id,
+                r.server.name()
+            );
+            for (field, text) in [
+                ("summary", r.summary),
+                ("checks", r.checks),
+                ("writes", r.writes),
+                ("refuses", r.refuses),
+                ("versions", r.versions),
+            ] {
+                assert!(!text.trim().is_empty(), "{}: {field} is empty", r.id);
+            }
+            let first = r
+                .sources
+                .first()
+                .unwrap_or_else(|| panic!("{}: no sources", r.id));
+            assert!(
+                PRIMARY_SOURCES
+                    .iter()
+                    .any(|p| first.contains(&format!("<{p}"))),
+                "{}: first source {first:?} is not a primary source",
+                r.id
+            );
+        }
+    }
+}

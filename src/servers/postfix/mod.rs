@@ -11,177 +11,49 @@
 //! setting that is already stronger made weaker (`encrypt`, `dane`, `high`,
 //! `>=TLSv1.3` stay).
 
+mod auth_only;
+mod certificate;
+mod ciphers;
+mod curves;
+mod hygiene;
+mod levels;
 mod master;
 pub mod model;
+mod protocols;
+mod submission;
 
-use crate::catalogue::profile::{Profile, Version, cipher_list_meets};
-use crate::catalogue::rule::{Activation, Rule, Server};
+use crate::catalogue::profile::Profile;
+use crate::catalogue::rule::Rule;
 use crate::discover::Root;
 use crate::edit::Patch;
 use crate::plan::{Change, Finding, Report, Severity};
-use crate::servers::postfix::model::{Instance, PostfixVersion, protocols};
+use crate::servers::postfix::model::{Instance, PostfixVersion};
 use crate::source::Span;
 use crate::syntax::postfix_lines::LineKind;
 use crate::syntax::postfix_main::Entry;
-use std::path::Path;
 
+use levels::level_rank;
+
+/// The catalogue's Postfix rules, in the order `tlsmend rules` lists them.
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "postfix.smtpd-security-level",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "smtpd_tls_security_level at least may (encrypt stays)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.smtpd-auth-only",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "smtpd_tls_auth_only = yes: no AUTH before STARTTLS",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.smtp-security-level",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "smtp_tls_security_level at least may (encrypt, dane, verify, secure stay)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.protocols",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "smtpd/smtp (mandatory) TLS protocols at the profile's floor, in the syntax the version knows",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.ciphers",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "mandatory cipher grade medium or high, and tls_medium_cipherlist limited to the profile's suites",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.preempt",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "tls_preempt_cipherlist = no (yes for old)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.curves",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "tls_eecdh_auto_curves names only strong curves",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.high-cipherlist",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "a hand-set tls_high_cipherlist: Postfix advises leaving it alone (audit only)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.certificate",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "smtpd has a certificate and key, readable (audit only)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.weak-key",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "certificate key of at least 2048 bits RSA or 256 bits EC (audit only)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.shadowed",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "an earlier definition of a parameter that a later one overrides (audit only)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.syntax",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "a main.cf line without '=' or a master.cf service without 8 fields: Postfix refuses it (audit only)",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
-    Rule {
-        id: "postfix.submission",
-        server: Server::Postfix,
-        severity: Severity::Medium,
-        activation: Activation::Default,
-        summary: "master.cf submission service on 587 with STARTTLS required and SASL, when SASL is configured",
-        checks: "",
-        writes: "",
-        refuses: "",
-        versions: "",
-        sources: &[],
-    },
+    levels::SMTPD_SECURITY_LEVEL,
+    auth_only::SMTPD_AUTH_ONLY,
+    levels::SMTP_SECURITY_LEVEL,
+    protocols::MANDATORY_PROTOCOLS,
+    protocols::OPPORTUNISTIC_PROTOCOLS,
+    protocols::PROTOCOL_SYNTAX,
+    ciphers::MANDATORY_CIPHERS,
+    ciphers::PREEMPT,
+    curves::CURVES,
+    ciphers::HIGH_CIPHERLIST,
+    ciphers::MEDIUM_CIPHERLIST,
+    certificate::CERTIFICATE,
+    certificate::WEAK_KEY,
+    certificate::DH_PARAMS,
+    hygiene::SHADOWED,
+    hygiene::SYNTAX,
+    submission::SUBMISSION,
+    submission::SUBMISSIONS,
 ];
 
 /// How a parameter's current value reads.
@@ -200,6 +72,15 @@ pub(super) struct Param {
     pub(super) reason: String,
 }
 
+/// Whether a value is template markup (Jinja/Ansible `{{ }}` and `{% %}`,
+/// ERB `<%= %>`, shell `$(...)`) rather than a value: tlsmend reports it and
+/// never replaces it, since the template would write it back (or the
+/// rendered value may be strong). Postfix's own `$name` and `${name}` are
+/// values.
+pub(super) fn templated(v: &str) -> bool {
+    ["{{", "{%", "<%", "$("].iter().any(|m| v.contains(m))
+}
+
 pub(super) struct Ctx<'a> {
     pub(super) inst: &'a Instance,
     pub(super) root: &'a Root,
@@ -211,167 +92,15 @@ pub(super) struct Ctx<'a> {
     pub(super) header_planned: bool,
 }
 
-pub(super) fn level_rank(v: &str) -> Option<u8> {
-    Some(match v.trim() {
-        "" | "none" => 0,
-        "may" => 1,
-        "encrypt" | "dane" | "dane-only" | "fingerprint" | "verify" | "secure" => 2,
-        _ => return None,
-    })
-}
-
-fn grade_ok(v: &str) -> bool {
-    matches!(v.trim(), "medium" | "high")
-}
-
-const GOOD_CURVES: &[&str] = &[
-    "X25519",
-    "X448",
-    "prime256v1",
-    "secp384r1",
-    "secp521r1",
-    "X25519MLKEM768",
-    "P-256",
-    "P-384",
-    "P-521",
-];
-
-/// The protocol list to write for `allowed`, in the syntax `version` knows.
-fn protocol_value(floor: Version, version: Option<PostfixVersion>) -> String {
-    let name = |v: Version| match v {
-        Version::Tls10 => "TLSv1",
-        Version::Tls11 => "TLSv1.1",
-        Version::Tls12 => "TLSv1.2",
-        _ => "TLSv1.3",
-    };
-    if version.is_some_and(|v| v >= PostfixVersion(3, 6)) {
-        format!(">={}", name(floor))
-    } else {
-        let mut ex = vec!["!SSLv2", "!SSLv3"];
-        for (v, n) in [
-            (Version::Tls10, "!TLSv1"),
-            (Version::Tls11, "!TLSv1.1"),
-            (Version::Tls12, "!TLSv1.2"),
-        ] {
-            if v < floor {
-                ex.push(n);
-            }
-        }
-        ex.join(", ")
-    }
-}
-
+/// Every parameter rule that `param` judges in main.cf (and
+/// `service_overrides` in master.cf `-o`), in the order their missing
+/// parameters are inserted.
 pub(super) fn params(profile: Profile, version: Option<PostfixVersion>) -> Vec<Param> {
-    let mut v = Vec::new();
-    let plain_floor = if profile == Profile::Modern {
-        Version::Tls12
-    } else {
-        profile.floor()
-    };
-    for (name, mandatory) in [
-        ("smtpd_tls_protocols", false),
-        ("smtpd_tls_mandatory_protocols", true),
-        ("smtp_tls_protocols", false),
-        ("smtp_tls_mandatory_protocols", true),
-    ] {
-        let floor = if mandatory {
-            profile.floor()
-        } else {
-            plain_floor
-        };
-        // `>=`/`<=` before Postfix 3.6 is a list it cannot parse: TLS off.
-        let range_ok = move |val: &str| {
-            version.is_some_and(|v| v >= PostfixVersion(3, 6)) || !val.contains(['>', '<'])
-        };
-        v.push(Param {
-            rule: "postfix.protocols",
-            name,
-            wanted: protocol_value(floor, version),
-            // A strong list in the wrong syntax keeps its strength in the right one.
-            rewrite: Some(Box::new(move |val| {
-                let min = protocols(val).and_then(|s| s.into_iter().min()).filter(|&m| m > floor).unwrap_or(floor);
-                protocol_value(min, version)
-            })),
-            judge: Box::new(move |val| {
-                range_ok(val) && protocols(val).is_some_and(|set| !set.is_empty() && set.iter().all(|&x| x >= floor))
-            }),
-            severity: Severity::High,
-            reason: format!(
-                "allows protocol versions below {} (TLS 1.0 and 1.1 are deprecated by RFC 8996); a list Postfix cannot parse disables TLS altogether",
-                match floor {
-                    Version::Tls13 => "TLS 1.3",
-                    Version::Tls12 => "TLS 1.2",
-                    _ => "TLS 1.0",
-                }
-            ),
-        });
-    }
-    for name in ["smtpd_tls_mandatory_ciphers", "smtp_tls_mandatory_ciphers"] {
-        v.push(Param {
-            rule: "postfix.ciphers",
-            name,
-            wanted: "medium".into(),
-            rewrite: None,
-            judge: Box::new(grade_ok),
-            severity: Severity::High,
-            reason: "a cipher grade below medium allows export-grade or NULL ciphers".into(),
-        });
-    }
-    let list = profile
-        .openssl_ciphers()
-        .unwrap_or(crate::catalogue::profile::INTERMEDIATE_CIPHERS);
-    let acceptable = if profile == Profile::Old {
-        Profile::Old.acceptable_ciphers()
-    } else {
-        Profile::Intermediate.acceptable_ciphers()
-    };
-    v.push(Param {
-        rule: "postfix.ciphers",
-        name: "tls_medium_cipherlist",
-        wanted: list.into(),
-        rewrite: None,
-        judge: Box::new(move |val| cipher_list_meets(val, &acceptable)),
-        severity: Severity::Medium,
-        reason: "the medium grade (used for opportunistic and mandatory TLS) includes CBC and non-forward-secret suites; Postfix advises changing the grade's list rather than tls_high_cipherlist".into(),
-    });
-    let preempt = profile == Profile::Old;
-    v.push(Param {
-        rule: "postfix.preempt",
-        name: "tls_preempt_cipherlist",
-        wanted: if preempt { "yes" } else { "no" }.into(),
-        rewrite: None,
-        judge: Box::new(move |val| val.trim().eq_ignore_ascii_case(if preempt { "yes" } else { "no" })),
-        severity: Severity::Low,
-        reason: if preempt {
-            "the old profile keeps weak suites, so the server's order must win".into()
-        } else {
-            "every suite the profile allows is strong: clients choose the one fastest for them (Mozilla)".into()
-        },
-    });
-    v.push(Param {
-        rule: "postfix.smtpd-auth-only",
-        name: "smtpd_tls_auth_only",
-        wanted: "yes".into(),
-        rewrite: None,
-        judge: Box::new(|val| val.trim().eq_ignore_ascii_case("yes")),
-        severity: Severity::High,
-        reason:
-            "SMTP AUTH is offered before STARTTLS, so passwords can cross the network in clear text"
-                .into(),
-    });
-    v.push(Param {
-        rule: "postfix.curves",
-        name: "tls_eecdh_auto_curves",
-        wanted: "X25519 prime256v1 secp384r1".into(),
-        rewrite: None,
-        judge: Box::new(|val| {
-            val.split([' ', ',', ':', '\t'])
-                .filter(|c| !c.is_empty())
-                .all(|c| GOOD_CURVES.contains(&c))
-        }),
-        severity: Severity::Medium,
-        reason: "names a curve weaker than P-256".into(),
-    });
+    let mut v = protocols::params(profile, version);
+    v.extend(ciphers::params(profile));
+    v.extend(ciphers::preempt_params(profile));
+    v.extend(auth_only::params());
+    v.extend(curves::params(profile));
     v
 }
 
@@ -397,8 +126,9 @@ pub fn audit(
         cx.param(&p);
     }
     cx.shadowed();
-    cx.high_cipherlist();
+    cx.cipherlists();
     cx.certificate();
+    cx.dh_params(profile.values().min_dh_bits);
     if inst.master.is_some() {
         cx.service_overrides(profile);
         cx.submission();
@@ -421,7 +151,22 @@ impl<'a> Ctx<'a> {
         self.report.findings.push(f);
     }
 
-    fn eff_value(&self, e: &Entry) -> String {
+    /// The finding for a parameter whose value is a template.
+    pub(super) fn templated_finding(
+        &mut self,
+        rule: &'static str,
+        file: usize,
+        line: usize,
+        current: String,
+    ) {
+        let mut f = Finding::new(rule, Severity::Medium, file, line);
+        f.current = Some(current);
+        f.reason = "templated: fix the template (this value is template markup, not a value Postfix can read; tlsmend cannot judge it and will not replace it)".into();
+        f.blocked = Some("templated: fix the template that renders this file".into());
+        self.push(f, None);
+    }
+
+    pub(super) fn eff_value(&self, e: &Entry) -> String {
         self.inst
             .expand(&e.value(self.main_bytes()), self.version, 0)
     }
@@ -524,136 +269,23 @@ impl<'a> Ctx<'a> {
         Patch::insert(at, bytes)
     }
 
-    fn syntax(&mut self) {
-        let b = self.main_bytes();
-        for e in self.inst.main.1.entries.iter().filter(|e| e.eq.is_none()) {
-            let mut f = Finding::new(
-                "postfix.syntax",
-                Severity::High,
-                self.main_file,
-                self.main_line(e.span.start),
-            );
-            f.current = Some(String::from_utf8_lossy(e.lines[0].0.content.slice(b)).into_owned());
-            f.reason = "this logical line has no '=': postconf stops with \"missing '=' after attribute name\", so Postfix will not start".into();
-            f.blocked = Some("fix this line by hand; tlsmend does not guess what was meant".into());
-            self.push(f, None);
-        }
-        if let Some((mf, m)) = &self.inst.master {
-            let file = self.report.file(mf);
-            for s in m.services.iter().filter(|s| !s.commented() && !s.valid()) {
-                let mut f = Finding::new(
-                    "postfix.syntax",
-                    Severity::High,
-                    file,
-                    mf.source.line_of(s.span.start),
-                );
-                f.current = Some(
-                    String::from_utf8_lossy(s.lines[0].0.content.slice(&mf.source.bytes))
-                        .into_owned(),
-                );
-                f.reason =
-                    "a master.cf service needs 8 fields: Postfix stops with \"bad field count\""
-                        .into();
-                f.blocked = Some("fix this line by hand".into());
-                self.push(f, None);
-            }
-        }
-    }
-
-    fn has_certificate(&self) -> bool {
-        [
-            "smtpd_tls_chain_files",
-            "smtpd_tls_cert_file",
-            "smtpd_tls_eccert_file",
-        ]
-        .iter()
-        .any(|n| self.inst.raw(n).is_some_and(|v| !v.trim().is_empty()))
-    }
-
-    fn security_levels(&mut self) {
-        for (rule, name, legacy_use, legacy_enforce, min) in [
-            (
-                "postfix.smtpd-security-level",
-                "smtpd_tls_security_level",
-                "smtpd_use_tls",
-                "smtpd_enforce_tls",
-                1u8,
-            ),
-            (
-                "postfix.smtp-security-level",
-                "smtp_tls_security_level",
-                "smtp_use_tls",
-                "smtp_enforce_tls",
-                1u8,
-            ),
-        ] {
-            let b = self.main_bytes();
-            let (eff, _) = self.inst.main.1.lookup(b, name);
-            let yes = |n: &str| {
-                self.inst
-                    .effective(n, self.version)
-                    .is_some_and(|v| v.trim() == "yes")
-            };
-            let (current, entry) = match eff {
-                Some(e) => (self.eff_value(e), Some(e)),
-                None if yes(legacy_enforce) => ("encrypt".to_string(), None),
-                None if yes(legacy_use) => ("may".to_string(), None),
-                None => (
-                    self.inst.effective(name, self.version).unwrap_or_default(),
-                    None,
-                ),
-            };
-            if level_rank(&current).is_some_and(|r| r >= min) {
-                continue;
-            }
-            let (line, at_entry) = match entry {
-                Some(e) => (self.main_line(e.name.start), true),
-                None => (self.insert_line(), false),
-            };
-            let mut f = Finding::new(rule, Severity::High, self.main_file, line);
-            f.current = Some(format!(
-                "{name} = {}",
-                if current.is_empty() {
-                    "(empty: no TLS)"
-                } else {
-                    &current
-                }
-            ));
-            f.wanted = Some(format!("{name} = may"));
-            f.reason = if name.starts_with("smtpd") {
-                "the SMTP server offers no STARTTLS, so mail and logins arrive in clear text".into()
-            } else {
-                "the SMTP client never uses TLS, even when the receiving server offers it".into()
-            };
-            if name.starts_with("smtpd") && !self.has_certificate() {
-                f.blocked = Some("smtpd has no certificate (smtpd_tls_chain_files or smtpd_tls_cert_file/smtpd_tls_key_file): configure one first".into());
-                self.push(f, None);
-                continue;
-            }
-            let patches = match entry {
-                Some(e) if at_entry => self.set_entry(e, "may"),
-                _ => vec![self.insert_main(name, "may")],
-            };
-            let file = self.main_file;
-            let reason = format!("{name} = may: {}", f.reason);
-            self.push(
-                f,
-                Some(Change {
-                    ldap: None,
-                    rule,
-                    reason,
-                    edits: patches.into_iter().map(|p| (file, p)).collect(),
-                }),
-            );
-        }
-    }
-
     fn param(&mut self, p: &Param) {
         let b = self.main_bytes();
         let (eff, _) = self.inst.main.1.lookup(b, p.name);
         match eff {
             Some(e) => {
                 let current = self.eff_value(e);
+                if templated(&e.value(b)) || templated(&current) {
+                    let line = self.main_line(e.name.start);
+                    let file = self.main_file;
+                    self.templated_finding(
+                        p.rule,
+                        file,
+                        line,
+                        format!("{} = {}", p.name, e.value(b)),
+                    );
+                    return;
+                }
                 if (p.judge)(&current) {
                     return;
                 }
@@ -712,171 +344,36 @@ impl<'a> Ctx<'a> {
             }
         }
     }
-
-    fn shadowed(&mut self) {
-        let b = self.main_bytes();
-        let mut seen = std::collections::HashMap::new();
-        for e in self.inst.main.1.entries.iter().filter(|e| e.eq.is_some()) {
-            seen.insert(e.name.slice(b), e);
-        }
-        for e in self.inst.main.1.entries.iter().filter(|e| e.eq.is_some()) {
-            let last = seen[e.name.slice(b)];
-            if std::ptr::eq(last, e) {
-                continue;
-            }
-            let name = e.name_str(b);
-            let mut f = Finding::new(
-                "postfix.shadowed",
-                Severity::Info,
-                self.main_file,
-                self.main_line(e.name.start),
-            );
-            f.current = Some(format!("{name} = {}", e.value(b)));
-            f.reason = format!(
-                "overridden by the definition on line {} (the last one wins); tlsmend edits that one",
-                self.main_line(last.name.start)
-            );
-            f.blocked = Some("audit only: remove the earlier definition to avoid confusion".into());
-            self.push(f, None);
-        }
-    }
-
-    fn high_cipherlist(&mut self) {
-        let b = self.main_bytes();
-        if let (Some(e), _) = self.inst.main.1.lookup(b, "tls_high_cipherlist") {
-            let mut f = Finding::new(
-                "postfix.high-cipherlist",
-                Severity::Low,
-                self.main_file,
-                self.main_line(e.name.start),
-            );
-            f.current = Some(e.value(b));
-            f.reason = "Postfix advises leaving tls_high_cipherlist at its default (the 2017 article set it); tlsmend sets the mandatory grade and tls_medium_cipherlist instead".into();
-            f.blocked = Some("audit only: consider removing it".into());
-            self.push(f, None);
-        }
-    }
-
-    fn certificate(&mut self) {
-        let b = self.main_bytes();
-        let chain = self
-            .inst
-            .effective("smtpd_tls_chain_files", self.version)
-            .filter(|v| !v.trim().is_empty());
-        let cert = self
-            .inst
-            .effective("smtpd_tls_cert_file", self.version)
-            .filter(|v| !v.trim().is_empty());
-        let key = self
-            .inst
-            .effective("smtpd_tls_key_file", self.version)
-            .filter(|v| !v.trim().is_empty());
-        let (name, file) = match (&chain, &cert) {
-            (Some(c), _) => (
-                "smtpd_tls_chain_files",
-                c.split([',', ' '])
-                    .find(|s| !s.is_empty())
-                    .unwrap_or("")
-                    .to_string(),
-            ),
-            (None, Some(c)) => ("smtpd_tls_cert_file", c.clone()),
-            (None, None) => {
-                let mut f = Finding::new(
-                    "postfix.certificate",
-                    Severity::Medium,
-                    self.main_file,
-                    self.main_line(b.len()),
-                );
-                f.reason = "smtpd has no certificate (smtpd_tls_chain_files or smtpd_tls_cert_file and smtpd_tls_key_file): STARTTLS cannot work".into();
-                f.blocked = Some("audit only: configure a certificate and key".into());
-                self.push(f, None);
-                return;
-            }
-        };
-        let line = self
-            .inst
-            .main
-            .1
-            .lookup(b, name)
-            .0
-            .map_or(0, |e| self.main_line(e.name.start));
-        let host = self
-            .root
-            .resolve(Path::new(&file))
-            .map(|p| self.root.host(&p));
-        // With a separate key file, the key must be readable too.
-        if chain.is_none() && key.is_none() && cert.is_some() {
-            let mut f = Finding::new(
-                "postfix.certificate",
-                Severity::Medium,
-                self.main_file,
-                line,
-            );
-            f.current = Some(file.clone());
-            f.reason = "smtpd_tls_cert_file is set but smtpd_tls_key_file is not (unless the key is in the same file)".into();
-            f.blocked =
-                Some("audit only: set smtpd_tls_key_file, or use smtpd_tls_chain_files".into());
-            self.push(f, None);
-        }
-        match host.as_ref().map(|h| crate::target::cert::read(h)) {
-            Ok(Ok(info)) if info.is_weak() => {
-                let why = "a key this small can be factored; OpenSSL 3 refuses it at its default security level";
-                let f = crate::servers::weak_key(
-                    "postfix.weak-key",
-                    self.main_file,
-                    line,
-                    &file,
-                    &info,
-                    why,
-                );
-                self.push(f, None);
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                let mut f = Finding::new(
-                    "postfix.certificate",
-                    Severity::Medium,
-                    self.main_file,
-                    line,
-                );
-                f.current = Some(file.clone());
-                f.reason = format!("the certificate {file} cannot be used: {e}");
-                f.blocked = Some("audit only: install a valid certificate".into());
-                self.push(f, None);
-            }
-            Err(_) => {}
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::rule::PRIMARY_SOURCES;
 
     #[test]
-    fn protocol_values_follow_the_version() {
-        assert_eq!(
-            protocol_value(Version::Tls12, Some(PostfixVersion(3, 7))),
-            ">=TLSv1.2"
-        );
-        assert_eq!(
-            protocol_value(Version::Tls12, Some(PostfixVersion(3, 5))),
-            "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
-        );
-        assert_eq!(
-            protocol_value(Version::Tls12, None),
-            "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1"
-        );
-        assert_eq!(
-            protocol_value(Version::Tls13, None),
-            "!SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.2"
-        );
-    }
-
-    #[test]
-    fn security_levels_rank() {
-        assert_eq!(level_rank(""), Some(0));
-        assert_eq!(level_rank("dane"), Some(2));
-        assert_eq!(level_rank("bogus"), None);
+    fn every_rule_says_what_it_does_and_rests_on_a_primary_source() {
+        for r in RULES {
+            for (what, text) in [
+                ("summary", r.summary),
+                ("checks", r.checks),
+                ("writes", r.writes),
+                ("refuses", r.refuses),
+                ("versions", r.versions),
+            ] {
+                assert!(!text.trim().is_empty(), "{}: empty {what}", r.id);
+            }
+            let first = r.sources.first().expect("a source");
+            let url = first
+                .split_once('<')
+                .map(|(_, u)| u.trim_end_matches('>'))
+                .unwrap_or("");
+            assert!(
+                PRIMARY_SOURCES.iter().any(|p| url.starts_with(p)),
+                "{}: first source {first:?}",
+                r.id
+            );
+            assert!(r.id.starts_with("postfix."), "{}", r.id);
+        }
     }
 }

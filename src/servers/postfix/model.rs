@@ -209,6 +209,13 @@ pub fn default(
 
 /// The versions a Postfix protocol list enables; `None` for a list Postfix
 /// would reject ("Invalid TLS protocol list": it then disables TLS).
+///
+/// Read as postconf(5) describes it: names without regard to case,
+/// separators whitespace, commas or colons, `>=`/`<=` bounds (Postfix 3.6+)
+/// with a name or a hexadecimal version (`0x0304`, `0304`, `304`: TLS 1.3),
+/// `!` exclusions, and an empty list for every version. With exclusions the
+/// range is contiguous: a disabled version disables every version above it
+/// (`!SSLv2, !SSLv3, !TLSv1.1` leaves only TLS 1.0).
 pub fn protocols(list: &str) -> Option<Vec<Version>> {
     const ALL: [(&str, Version); 6] = [
         ("SSLv2", Version::Ssl2),
@@ -223,42 +230,76 @@ pub fn protocols(list: &str) -> Option<Vec<Version>> {
             .find(|(k, _)| k.eq_ignore_ascii_case(n))
             .map(|(_, v)| *v)
     };
+    // A bound: a name or a hexadecimal protocol number. A number above TLS
+    // 1.3 is unknown to OpenSSL: as an upper bound it sets nothing (Postfix
+    // logs a warning), as a lower bound tlsmend cannot vouch for it.
+    let bound = |n: &str, upper: bool| -> Option<Version> {
+        if let Some(v) = find(n) {
+            return Some(v);
+        }
+        let hex = n
+            .strip_prefix("0x")
+            .or_else(|| n.strip_prefix("0X"))
+            .unwrap_or(n);
+        let num = u16::from_str_radix(hex, 16).ok()?;
+        Some(match num {
+            0x0002 => Version::Ssl2,
+            0x0300 => Version::Ssl3,
+            0x0301 => Version::Tls10,
+            0x0302 => Version::Tls11,
+            0x0303 => Version::Tls12,
+            0x0304 => Version::Tls13,
+            n if n > 0x0304 && upper => Version::Tls13,
+            _ => return None,
+        })
+    };
     let mut include = Vec::new();
     let mut exclude = Vec::new();
     let (mut min, mut max) = (Version::Ssl2, Version::Tls13);
     let mut any = false;
-    for t in list.split([',', ':', ' ', '\t']).filter(|t| !t.is_empty()) {
+    for t in list
+        .split([',', ':', ' ', '\t', '\n', '\r'])
+        .filter(|t| !t.is_empty())
+    {
         any = true;
         if let Some(v) = t.strip_prefix(">=") {
-            min = find(v)?;
+            min = bound(v, false)?;
         } else if let Some(v) = t.strip_prefix("<=") {
-            max = find(v)?;
+            max = bound(v, true)?;
         } else if let Some(v) = t.strip_prefix('!') {
             exclude.push(find(v)?);
         } else {
             include.push(find(t)?);
         }
     }
+    if !any {
+        // An empty list means every protocol: Postfix's own minimum.
+        return Some(Version::ALL_TLS.to_vec());
+    }
     let base: Vec<Version> = if include.is_empty() {
         ALL.iter().map(|(_, v)| *v).collect()
     } else {
         include
     };
-    let mut set: Vec<Version> = base
-        .into_iter()
-        .filter(|v| !exclude.contains(v) && *v >= min && *v <= max)
-        .collect();
-    if !any {
-        // An empty list means Postfix's own minimum.
-        set = ALL
-            .iter()
-            .map(|(_, v)| *v)
-            .filter(|v| *v >= Version::Tls10)
-            .collect();
-    }
     // OpenSSL 3 no longer has SSLv2; SSLv3 only when explicitly built in.
-    set.retain(|v| *v != Version::Ssl2);
+    let enabled = |v: Version| {
+        v != Version::Ssl2 && base.contains(&v) && !exclude.contains(&v) && v >= min && v <= max
+    };
+    // The contiguous run from the lowest enabled version up.
+    let mut set = Vec::new();
+    for v in ALL.iter().map(|(_, v)| *v) {
+        if enabled(v) {
+            set.push(v);
+        } else if !set.is_empty() {
+            break;
+        }
+    }
     Some(set)
+}
+
+/// Whether a protocol list uses the `>=`/`<=` syntax of Postfix 3.6+.
+pub fn uses_bounds(list: &str) -> bool {
+    list.contains(">=") || list.contains("<=")
 }
 
 /// Where each distribution keeps the primary instance's `main.cf`.
@@ -331,6 +372,26 @@ mod tests {
         assert_eq!(protocols("TLSv1.3"), Some(vec![Tls13]));
         assert_eq!(protocols(">=TLSv1"), Some(vec![Tls10, Tls11, Tls12, Tls13]));
         assert_eq!(protocols("bogusproto"), None);
+        assert_eq!(protocols(""), Some(vec![Tls10, Tls11, Tls12, Tls13]));
+    }
+
+    #[test]
+    fn protocol_lists_as_postfix_reads_them() {
+        // Names ignore case; hexadecimal bounds (Postfix 3.6+).
+        assert_eq!(protocols(">=tlsv1.2"), Some(vec![Tls12, Tls13]));
+        assert_eq!(protocols(">=0x0304"), Some(vec![Tls13]));
+        assert_eq!(protocols(">=0304"), Some(vec![Tls13]));
+        assert_eq!(protocols(">=303"), Some(vec![Tls12, Tls13]));
+        assert_eq!(protocols("<=0x0303"), Some(vec![Ssl3, Tls10, Tls11, Tls12]));
+        assert_eq!(protocols(">=TLSv1.2, <=0305"), Some(vec![Tls12, Tls13]));
+        assert_eq!(protocols(">=0x0305"), None);
+        assert_eq!(protocols("!0x0301"), None);
+        // Exclusions leave a contiguous range.
+        assert_eq!(protocols("!SSLv2, !SSLv3, !TLSv1.1"), Some(vec![Tls10]));
+        assert_eq!(
+            protocols("!SSLv2:!SSLv3:!TLSv1:!TLSv1.1"),
+            Some(vec![Tls12, Tls13])
+        );
     }
 
     #[test]
