@@ -358,3 +358,86 @@ fn postfix_freebsd_layout_is_found_and_named() {
     assert!(diff.contains("--- usr/local/etc/postfix/main.cf"), "{diff}");
     assert!(diff.contains("+smtpd_tls_mandatory_protocols"), "{diff}");
 }
+
+fn templated(doc: &serde_json::Value, rule: &str, line: u64) -> bool {
+    doc["findings"].as_array().unwrap().iter().any(|x| {
+        x["rule"] == rule
+            && x["line"] == line
+            && x["fixable"] == false
+            && x["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("templated: fix the template")
+    })
+}
+
+// Item 6: a mail stack's main.cf rendered from a template (Jinja, ERB,
+// {VARS}): the markup is reported, never replaced; the literal lines
+// around it are still fixed.
+#[test]
+fn postfix_main_cf_templates_are_reported_not_replaced() {
+    let t = tempfile::tempdir().unwrap();
+    let main = "# Managed by Ansible: edits are overwritten\nmyhostname = {{ mail_hostname }}\nsmtpd_tls_chain_files = /etc/ssl/mail.pem\nsmtp_tls_security_level = {{ OUTBOUND_TLS_LEVEL|default('dane') }}\nsmtpd_tls_security_level = <%= @inbound_level %>\nsmtpd_tls_mandatory_protocols = {TLS_PROTOCOLS}\nsmtpd_tls_mandatory_ciphers = medium\n";
+    write(t.path(), "/etc/postfix/main.cf", main);
+    write(
+        t.path(),
+        "/etc/postfix/master.cf",
+        "smtp      inet  n       -       y       -       -       smtpd\n",
+    );
+    let args = ["--server", "postfix", "--postfix-version", "3.7"];
+    let doc = audit_json(t.path(), &args);
+    assert!(templated(&doc, "postfix.smtp-security-level", 4), "{doc}");
+    assert!(templated(&doc, "postfix.smtpd-security-level", 5), "{doc}");
+    assert!(templated(&doc, "postfix.mandatory-protocols", 6), "{doc}");
+    let (c, diff, err) = dry(t.path(), &args);
+    assert_eq!(c, 1, "{err}");
+    for kept in ["{{ OUTBOUND", "<%= @inbound", "{TLS_PROTOCOLS}"] {
+        assert!(
+            !diff.lines().any(|l| l.starts_with('-') && l.contains(kept)),
+            "{kept} replaced: {diff}"
+        );
+    }
+    assert!(
+        diff.contains("-smtpd_tls_mandatory_ciphers = medium"),
+        "{diff}"
+    );
+}
+
+// Item 6: Courier and OpenLDAP files rendered from templates.
+#[test]
+fn courier_and_openldap_templates_are_reported_not_replaced() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/etc/courier/imapd-ssl",
+        "COURIERTLS=/usr/bin/couriertls\nTLS_CERTFILE=/etc/courier/imapd.pem\nIMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED={{ imap_tls_required }}\nTLS_PRIORITY=\"<%= @priority %>\"\n",
+    );
+    write(t.path(), "/etc/courier/imapd.pem", "");
+    let doc = audit_json(t.path(), GNUTLS);
+    assert!(templated(&doc, "courier.tls-required", 4), "{doc}");
+    assert!(templated(&doc, "courier.priority", 5), "{doc}");
+    let (c, diff, err) = dry(t.path(), GNUTLS);
+    assert_eq!(c, 0, "nothing literal to fix: {diff}{err}");
+
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/etc/openldap/slapd.conf",
+        &SLAPD_BACKEND_FIRST.replace("TLSCipherSuite HIGH", "TLSCipherSuite {{ ldap_ciphers }}"),
+    );
+    write(
+        t.path(),
+        "/etc/openldap/ldap.conf",
+        "TLS_CACERT /etc/openldap/rsa2048.crt\nTLS_CIPHER_SUITE ${LDAP_CIPHERS}\n",
+    );
+    certs(t.path(), "/etc/openldap");
+    let args = ["--server", "openldap", "--tls-library", "openssl"];
+    let doc = audit_json(t.path(), &args);
+    assert!(templated(&doc, "openldap.cipher-suite", 5), "{doc}");
+    assert!(templated(&doc, "openldap.client-cipher-suite", 2), "{doc}");
+    let (_, diff, _) = dry(t.path(), &args);
+    assert!(
+        !diff.contains("-TLSCipherSuite") && !diff.contains("-TLS_CIPHER_SUITE"),
+        "{diff}"
+    );
+}

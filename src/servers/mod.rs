@@ -7,6 +7,7 @@ pub mod apache;
 pub mod courier;
 pub mod openldap;
 pub mod postfix;
+pub mod template;
 
 use crate::catalogue::profile::Profile;
 use crate::discover::{self, Root};

@@ -79,7 +79,7 @@ impl Ctx<'_> {
     pub(super) fn ignored(&mut self, name: &str, lib: &str, instead: &str) {
         for (f, a) in self.cfg.assignments(name) {
             let value = a.value_str(self.bytes(f));
-            if value.is_empty() || value.starts_with('$') || a.substitution(self.bytes(f)) {
+            if value.is_empty() || value.starts_with('$') || self.cfg.value_of(f, a).is_none() {
                 continue; // Debian's `TLS_STARTTLS_PROTOCOL="$TLS_PROTOCOL"` says nothing by itself
             }
             let mut finding = self.finding("courier.ignored", Severity::Low, f, a.name.start);

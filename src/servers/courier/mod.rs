@@ -130,12 +130,16 @@ impl CourierConfig {
         self.last_step(name).is_some_and(|s| s.value.is_none())
     }
 
-    /// The expanded value of one assignment (`None`: it runs a command).
+    /// The expanded value of one assignment (`None`: it runs a command or
+    /// is template markup).
     pub(crate) fn value_of(&self, f: usize, a: &Assignment) -> Option<String> {
+        self.step_of(f, a).and_then(|s| s.value.clone())
+    }
+
+    fn step_of(&self, f: usize, a: &Assignment) -> Option<&shell::Step> {
         self.steps
             .iter()
             .find(|s| s.file == f && s.assignment.name == a.name)
-            .and_then(|s| s.value.clone())
     }
 }
 
@@ -252,7 +256,7 @@ impl<'a> Ctx<'a> {
         let found = self.cfg.assignments(v.name);
         for &(f, a) in &found {
             let b = self.bytes(f);
-            if a.substitution(b) {
+            if self.cfg.value_of(f, a).is_none() {
                 self.unjudgeable(v.rule, v.severity, f, a);
                 continue;
             }
@@ -283,16 +287,26 @@ impl<'a> Ctx<'a> {
     }
 
     /// A value that runs a command (`$(...)`, backquotes): tlsmend would
-    /// have to run it to know it, and never does; nothing is planned.
+    /// have to run it to know it, and never does. Template markup: the
+    /// template is the source. Either way nothing is planned.
     fn unjudgeable(&mut self, rule: &'static str, severity: Severity, f: usize, a: &Assignment) {
         let b = self.bytes(f);
+        let templated = self.cfg.step_of(f, a).and_then(|s| s.templated);
         let mut finding = self.finding(rule, severity, f, a.name.start);
         finding.current = Some(String::from_utf8_lossy(a.value.slice(b)).into_owned());
-        finding.reason = format!(
-            "{} runs a command ($(...) or backquotes): its value cannot be judged without running it, and tlsmend never runs configuration",
-            a.name_str(b)
-        );
-        finding.blocked = Some("write the value literally, then run tlsmend again".into());
+        match templated {
+            Some(kind) => {
+                finding.reason = crate::servers::template::reason(kind, "Courier");
+                finding.blocked = Some(crate::servers::template::BLOCKED.into());
+            }
+            None => {
+                finding.reason = format!(
+                    "{} runs a command ($(...) or backquotes): its value cannot be judged without running it, and tlsmend never runs configuration",
+                    a.name_str(b)
+                );
+                finding.blocked = Some("write the value literally, then run tlsmend again".into());
+            }
+        }
         self.push(finding, None);
     }
 

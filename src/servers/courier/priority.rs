@@ -68,8 +68,9 @@ impl Ctx<'_> {
         // A wrong-dialect value is worse than weak: say so on its own.
         for (f, a) in self.cfg.assignments("TLS_PRIORITY") {
             let value = a.value_str(self.bytes(f));
-            // A command substitution is reported by `var` as impossible to judge.
-            if !a.substitution(self.bytes(f)) && read_priority(&value) == Priority::WrongDialect {
+            // A command substitution or template is reported by `var`.
+            if self.cfg.value_of(f, a).is_some() && read_priority(&value) == Priority::WrongDialect
+            {
                 let mut finding = self.finding("courier.priority", Severity::High, f, a.name.start);
                 finding.current = Some(value);
                 finding.wanted = Some(wanted.into());

@@ -6,6 +6,8 @@
 
 use crate::discover::{ConfigFile, Root};
 use crate::error::Result;
+use crate::servers::template::{Format, markup};
+use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::syntax::courier::{self, Assignment, Command, File};
 use std::collections::HashMap;
@@ -17,8 +19,11 @@ pub struct Step {
     /// Index into the loaded files.
     pub file: usize,
     pub assignment: Assignment,
-    /// The value after expansion; `None` when it runs a command.
+    /// The value after expansion; `None` when it runs a command or is
+    /// template markup.
     pub value: Option<String>,
+    /// The kind of template markup the value is, if it is.
+    pub templated: Option<&'static str>,
 }
 
 /// The files of one service, with every sourced file, and its steps.
@@ -80,7 +85,12 @@ fn walk(
         let line_no = source.line_of(line);
         match c {
             Command::Assign(a) => {
-                let value = if a.substitution(bytes) {
+                let raw = String::from_utf8_lossy(a.value.slice(bytes));
+                let templated = markup(&raw, Format::Shell);
+                let value = if templated.is_some() {
+                    env.remove(&a.name_str(bytes));
+                    None
+                } else if a.substitution(bytes) {
                     ev.notes.push(format!(
                         "{shown}:{line_no}: {} runs a command: its value cannot be judged, and tlsmend never runs it",
                         a.name_str(bytes)
@@ -96,6 +106,7 @@ fn walk(
                     file: index,
                     assignment: a,
                     value,
+                    templated,
                 });
             }
             // A sourced file's assignments take effect where its `.` line is.
@@ -117,7 +128,20 @@ fn walk(
                     walk(root, Path::new(&target), ev, env, depth + 1)?;
                 }
             }
-            Command::Opaque(_) => opaque.push(line_no.to_string()),
+            // `NAME={{ x }}` is no sh assignment (the blanks split it) but
+            // a template's: NAME is set by the template, not absent.
+            Command::Opaque(span) => match templated_assignment(bytes, span) {
+                Some((a, kind)) => {
+                    env.remove(&a.name_str(bytes));
+                    ev.steps.push(Step {
+                        file: index,
+                        assignment: a,
+                        value: None,
+                        templated: Some(kind),
+                    });
+                }
+                None => opaque.push(line_no.to_string()),
+            },
             Command::Export(_) => {}
         }
     }
@@ -128,6 +152,28 @@ fn walk(
         ));
     }
     Ok(())
+}
+
+/// An opaque command that is `NAME=` followed by template markup.
+fn templated_assignment(bytes: &[u8], span: Span) -> Option<(Assignment, &'static str)> {
+    let text = span.slice(bytes);
+    let n = text
+        .iter()
+        .take_while(|&&b| courier::is_name_byte(b))
+        .count();
+    if n == 0 || text[0].is_ascii_digit() || text.get(n) != Some(&b'=') {
+        return None;
+    }
+    let kind = markup(&String::from_utf8_lossy(&text[n + 1..]), Format::Shell)?;
+    let name = Span::new(span.start, span.start + n);
+    Some((
+        Assignment {
+            name,
+            value: Span::new(name.end + 1, span.end),
+            exported: false,
+        },
+        kind,
+    ))
 }
 
 /// `$NAME` and `${NAME}` replaced outside single quotes, quotes removed.

@@ -39,6 +39,7 @@ use crate::edit::Patch;
 use crate::error::Result;
 use crate::plan::{Finding, Report};
 use crate::servers::Options;
+use crate::servers::template;
 use crate::syntax::Syntax;
 use crate::syntax::ldif::{self, Ldif};
 use crate::syntax::openldap_conf::{self, Conf, Dialect, Kind};
@@ -219,14 +220,42 @@ fn server_rules(
     report: &mut Report,
 ) -> Vec<(Finding, Want)> {
     let mut planned = Vec::new();
-    let Some(cert_line) = certificate::server(s, root, report) else {
-        return planned;
+    // Template markup (issue 9, item 6) is reported, never judged or replaced.
+    let templ = |st: Setting| {
+        (s.get)(st).and_then(|(v, line)| {
+            template::markup(&v, template::Format::Ldap).map(|k| (k, v, line))
+        })
     };
-    dh_params::server(s, root, profile, report);
+    for (st, rule) in [
+        (CERT, "openldap.certificate"),
+        (KEY, "openldap.certificate"),
+        (CIPHER, "openldap.cipher-suite"),
+        (PROTO, "openldap.protocol-min"),
+        (DH, "openldap.dh-params"),
+    ] {
+        if let Some((kind, v, line)) = templ(st) {
+            let mut f = Finding::new(rule, crate::plan::Severity::Medium, s.file, line);
+            f.current = Some(format!("{} {v}", (s.name)(st)));
+            f.reason = template::reason(kind, "slapd");
+            f.blocked = Some(template::BLOCKED.into());
+            report.findings.push(f);
+        }
+    }
+    let cert_line = match templ(CERT).or(templ(KEY)) {
+        Some((_, _, line)) => line,
+        None => match certificate::server(s, root, report) {
+            Some(line) => line,
+            None => return planned,
+        },
+    };
+    if templ(DH).is_none() {
+        dh_params::server(s, root, profile, report);
+    }
     planned.extend(cipher_suite::server(
         s, lib, profile, versions, cert_line, report,
     ));
     planned.extend(protocol_min::server(s, lib, profile, cert_line, report));
+    planned.retain(|(_, w)| templ(w.setting).is_none());
     planned
 }
 
