@@ -7,12 +7,12 @@
 
 /// Courier's configuration directories, as each distribution installs them.
 pub const LAYOUTS: &[(&str, &str)] = &[
-    ("Debian, Ubuntu, Arch, Frugalware", "/etc/courier"),
+    ("Debian, Ubuntu, Frugalware", "/etc/courier"),
     (
         "upstream courier-mta (--prefix=/usr/lib/courier)",
         "/usr/lib/courier/etc",
     ),
-    ("Gentoo, RHEL/EPEL builds", "/etc/courier-imap"),
+    ("Gentoo", "/etc/courier-imap"),
     (
         "upstream courier-imap (--prefix=/usr/lib/courier-imap)",
         "/usr/lib/courier-imap/etc",
