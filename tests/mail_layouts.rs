@@ -441,3 +441,35 @@ fn courier_and_openldap_templates_are_reported_not_replaced() {
         "{diff}"
     );
 }
+
+// Issue 10: `apply --root IMAGE` used to source the image's Courier file on
+// the host to validate it, so this `$(...)` ran (as root). It must not.
+#[test]
+fn courier_validation_never_runs_the_image_s_shell() {
+    let t = tempfile::tempdir().unwrap();
+    let marker = t.path().join("ran");
+    write(
+        t.path(),
+        "/etc/courier/imapd-ssl",
+        &format!(
+            "COURIERTLS=/usr/bin/couriertls\nIMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=0\nTLS_TRUSTCERTS=$(touch${{IFS}}{})\n",
+            marker.display()
+        ),
+    );
+    let o = run(&[
+        "apply",
+        "--root",
+        t.path().to_str().unwrap(),
+        "--yes",
+        "--server",
+        "courier",
+        "--tls-library",
+        "gnutls",
+        "--only",
+        "courier.tls-required",
+    ]);
+    assert_eq!(code(&o), 0, "{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(!marker.exists(), "validation ran the file's $(...)");
+    let after = std::fs::read_to_string(t.path().join("etc/courier/imapd-ssl")).unwrap();
+    assert!(after.contains("IMAP_TLS_REQUIRED=1\n"), "{after}");
+}
