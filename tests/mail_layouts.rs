@@ -473,3 +473,42 @@ fn courier_validation_never_runs_the_image_s_shell() {
     let after = std::fs::read_to_string(t.path().join("etc/courier/imapd-ssl")).unwrap();
     assert!(after.contains("IMAP_TLS_REQUIRED=1\n"), "{after}");
 }
+
+// Items 4 and 2: imapd-ssl and pop3d-ssl sourcing one shared file: its weak
+// value is one finding and one edit, not two edits of the same bytes
+// (which would abort the run).
+#[test]
+fn courier_file_shared_by_imap_and_pop3_is_edited_once() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/etc/default/courier-tls",
+        "COURIERTLS=/usr/bin/couriertls\nTLS_PRIORITY=\"NORMAL\"\n",
+    );
+    for (f, p) in [("imapd-ssl", "IMAP"), ("pop3d-ssl", "POP3")] {
+        let (on, req) = if p == "IMAP" {
+            ("IMAPDSTARTTLS", "IMAP_TLS_REQUIRED")
+        } else {
+            ("POP3_STARTTLS", "POP3_TLS_REQUIRED")
+        };
+        write(
+            t.path(),
+            &format!("/etc/courier/{f}"),
+            &format!(
+                ". /etc/default/courier-tls\n{on}=YES\n{req}=1\nTLS_CERTFILE=/etc/courier/x.pem\n"
+            ),
+        );
+    }
+    write(t.path(), "/etc/courier/x.pem", "");
+    let (c, diff, err) = dry(t.path(), GNUTLS);
+    assert_eq!(c, 1, "{err}");
+    assert_eq!(diff.matches("+TLS_PRIORITY=").count(), 1, "{diff}");
+    let doc = audit_json(t.path(), GNUTLS);
+    let n = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["rule"] == "courier.priority")
+        .count();
+    assert_eq!(n, 1, "{doc}");
+}

@@ -232,6 +232,21 @@ impl<'a> Ctx<'a> {
     }
 
     fn push(&mut self, mut f: Finding, change: Option<Change>) {
+        // A file two services read (one both source, such as a shared
+        // /etc/default file) is judged by each: the same finding and the
+        // same edit are made once.
+        let dup_change = change.as_ref().is_some_and(|c| {
+            self.report
+                .changes
+                .iter()
+                .any(|o| o.rule == c.rule && o.edits == c.edits)
+        });
+        let dup_finding = self.report.findings.iter().any(|o| {
+            o.rule == f.rule && o.file == f.file && o.line == f.line && o.reason == f.reason
+        });
+        if dup_change || (change.is_none() && dup_finding) {
+            return;
+        }
         if let Some(c) = change {
             f.change = Some(self.report.add_change(c));
         }
