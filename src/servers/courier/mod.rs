@@ -207,6 +207,11 @@ pub fn audit(
     if std::ptr::eq(cfg.service, &layout::IMAP) {
         cx.imaps_off();
     }
+    // IMAP and POP3 share the library and its version: said once.
+    let mut seen = std::collections::HashSet::new();
+    report
+        .notes
+        .retain(|n| !n.starts_with("courier: ") || seen.insert(n.clone()));
 }
 
 /// Every Courier service found (IMAP, POP3), each from its own layout.
