@@ -512,3 +512,40 @@ fn courier_file_shared_by_imap_and_pop3_is_edited_once() {
         .count();
     assert_eq!(n, 1, "{doc}");
 }
+
+// Item 4: "edit the assignment that takes effect": imapd is read first and
+// imapd-ssl last; an overridden assignment in imapd is left as it is.
+#[test]
+fn courier_only_the_assignment_that_takes_effect_is_edited() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        t.path(),
+        "/etc/courier/imapd",
+        "IMAPDSTARTTLS=NO\nIMAP_TLS_REQUIRED=0\n",
+    );
+    write(
+        t.path(),
+        "/etc/courier/imapd-ssl",
+        "COURIERTLS=/usr/bin/couriertls\nTLS_CERTFILE=/etc/courier/imapd.pem\nIMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=0\n",
+    );
+    write(t.path(), "/etc/courier/imapd.pem", "");
+    let (c, diff, err) = dry(
+        t.path(),
+        &[
+            GNUTLS,
+            &[
+                "--only",
+                "courier.starttls",
+                "--only",
+                "courier.tls-required",
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(c, 1, "{err}");
+    assert!(!diff.contains("--- etc/courier/imapd\n"), "{diff}");
+    assert!(
+        diff.contains("-IMAP_TLS_REQUIRED=0\n+IMAP_TLS_REQUIRED=1\n"),
+        "{diff}"
+    );
+}

@@ -274,7 +274,9 @@ impl<'a> Ctx<'a> {
 
     fn var(&mut self, v: &Var) {
         let found = self.cfg.assignments(v.name);
-        for &(f, a) in &found {
+        // Only the assignment that takes effect (the last, in sourcing
+        // order) is judged and edited: an earlier one is overridden.
+        for &(f, a) in found.iter().rev().take(1) {
             let b = self.bytes(f);
             if self.cfg.value_of(f, a).is_none() {
                 self.unjudgeable(v.rule, v.severity, f, a);
