@@ -228,7 +228,7 @@ pub fn reload_hints(targets: &reload::Targets, root: &Root, r: &mut dyn Reporter
         r.say("reload Postfix to use them: postfix reload");
     }
     if targets.courier {
-        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)");
+        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl, pop3d and pop3d-ssl likewise, for the files that changed)");
     }
 }
 

@@ -1305,6 +1305,9 @@ fn courier_root(imapd_ssl: &str) -> tempfile::TempDir {
     let d = t.path().join("etc/courier");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("imapd-ssl"), imapd_ssl).unwrap();
+    // TLS set up, as every imapd-ssl Courier installs has it: without it
+    // tlsmend plans nothing (issue 9, item 5).
+    std::fs::write(d.join("imapd"), "COURIERTLS=/usr/bin/couriertls\n").unwrap();
     t
 }
 
@@ -1841,7 +1844,11 @@ fn courier_gnutls_root(status: &str) -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("etc/courier");
     std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join("imapd"), "IMAPDSTART=YES\n").unwrap();
+    std::fs::write(
+        d.join("imapd"),
+        "IMAPDSTART=YES\nCOURIERTLS=/usr/bin/couriertls\n",
+    )
+    .unwrap();
     std::fs::write(
         d.join("imapd-ssl"),
         "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PRIORITY=\"NORMAL\"\n",

@@ -169,7 +169,9 @@ fn a_hardened_server_says_what_was_found() {
     assert!(out.contains("TLS services: none configured"), "{out}");
     assert!(out.contains("httpd 2.4.62"), "{out}");
     assert!(
-        out.contains("not found: postfix (looked for /etc/postfix/main.cf)"),
+        out.contains(
+            "not found: postfix (looked for /etc/postfix/main.cf, /usr/local/etc/postfix/main.cf"
+        ),
         "{out}"
     );
 }

@@ -1,6 +1,7 @@
 //! The daemons' own checkers, run on a staging copy before anything in
 //! place is replaced: `apache2ctl -t` (or `httpd -t`), `postfix check` and
-//! `postconf -n`, `slaptest`, `sh -n` and a sourcing check for Courier, and
+//! `postconf -n`, `slaptest`, `sh -n` and tlsmend's own reading of Courier's sh (never
+//! sourced: nothing of a configuration is executed), and
 //! `gnutls-cli --priority ... -l` for every GnuTLS priority string written.
 //!
 //! Each checker runs twice, on the copy as it is and on the copy with the
@@ -14,7 +15,7 @@ use crate::catalogue::profile::{Priority, read_priority};
 use crate::discover::Root;
 use crate::plan::Report;
 use crate::syntax::Syntax;
-use crate::syntax::courier::{self, LineKind};
+use crate::syntax::courier;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -235,32 +236,43 @@ fn stage(
     Ok((t, to))
 }
 
-/// `sh -n` and sourcing in a clean environment: the stderr of each.
-fn check_courier(bytes: &[u8]) -> (bool, String) {
-    let Ok(mut t) = tempfile::Builder::new().prefix(&stage_prefix()).tempfile() else {
-        return (false, "cannot create a temporary file".into());
-    };
+/// A Courier file checked without running it: `sh -n` (which parses and
+/// executes nothing, in an empty environment) and tlsmend's own reading of
+/// its assignments. The file is never sourced: a `$(...)` or backquote in a
+/// value would run on this host, as root, so such values are reported as
+/// impossible to judge instead. `Err` says why the file is not valid;
+/// `Ok` carries the notes on values that cannot be judged.
+fn check_courier(path: &Path, bytes: &[u8]) -> Result<Vec<String>, String> {
+    let parsed = courier::parse(path, bytes).map_err(|e| e.to_string())?;
+    let mut t = tempfile::Builder::new()
+        .prefix(&stage_prefix())
+        .tempfile()
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
     use std::io::Write;
-    if t.write_all(bytes).is_err() {
-        return (false, "cannot write a temporary file".into());
-    }
-    let p = t.path().to_path_buf();
-    let (ok, out) = run(Command::new("sh").arg("-n").arg(&p));
+    t.write_all(bytes)
+        .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+    let (ok, out) = run(Command::new("env")
+        .arg("-i")
+        .arg("/bin/sh")
+        .arg("-n")
+        .arg(t.path())
+        .stdin(std::process::Stdio::null()));
     if !ok {
-        return (false, format!("sh -n: {out}"));
+        return Err(format!("sh -n: {out}"));
     }
-    let script = format!("set -a; . '{}'", p.display());
-    let o = Command::new("env")
-        .args(["-i", "/bin/sh", "-c", &script])
-        .output();
-    match o {
-        Ok(o) if o.stderr.is_empty() && o.status.success() => (true, String::new()),
-        Ok(o) => (
-            false,
-            format!("sourcing: {}", String::from_utf8_lossy(&o.stderr).trim()),
-        ),
-        Err(e) => (false, e.to_string()),
-    }
+    let source = crate::source::Source::new(path.to_path_buf(), bytes.to_vec());
+    Ok(parsed
+        .assignments()
+        .filter(|(_, a)| a.substitution(bytes))
+        .map(|(_, a)| {
+            format!(
+                "{}:{}: {} runs a command ($(...) or backquotes): its value cannot be judged, and tlsmend does not run it",
+                path.display(),
+                source.line_of(a.name.start),
+                a.name_str(bytes)
+            )
+        })
+        .collect())
 }
 
 /// GnuTLS priority strings that `bytes` (a rendered file) or an LDAP change
@@ -277,10 +289,8 @@ fn priorities_in(report: &Report, change: usize) -> Vec<String> {
             match file.syntax {
                 Syntax::Courier => {
                     if let Ok(p) = courier::parse(&file.source.path, &new) {
-                        for l in &p.lines {
-                            if let LineKind::Assignment(a) = &l.kind
-                                && a.name.slice(&new) == b"TLS_PRIORITY"
-                            {
+                        for (_, a) in p.assignments() {
+                            if a.name.slice(&new) == b"TLS_PRIORITY" {
                                 out.push(a.value_str(&new));
                             }
                         }
@@ -416,29 +426,32 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                 }
             }
             Scope::Courier(host) => {
-                let original = report
-                    .files
-                    .iter()
-                    .find(|f| f.host == host)
-                    .map(|f| f.source.bytes.clone())
-                    .unwrap_or_default();
-                if !check_courier(&original).0 {
-                    v.notes.push(format!(
-                        "{} already fails sh -n or sourcing as it is: not checked",
-                        host.display()
-                    ));
+                let Some(file) = report.files.iter().find(|f| f.host == host) else {
                     continue;
+                };
+                let path = file.source.path.clone();
+                match check_courier(&path, &file.source.bytes) {
+                    Err(e) => {
+                        v.notes.push(format!(
+                            "{} is not valid as it is, so its changes cannot be judged: {e}",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                    Ok(notes) => v.notes.extend(notes),
                 }
                 for c in changes {
-                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host) {
-                        let (ok, out) = check_courier(&bytes);
-                        if !ok {
-                            v.failures.push((c, "sh".into(), out));
-                        }
+                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host)
+                        && let Err(out) = check_courier(&path, &bytes)
+                    {
+                        v.failures
+                            .push((c, "sh -n and tlsmend's sh reading".into(), out));
                     }
                 }
-                v.passed
-                    .push(format!("sh -n and sourcing ({})", host.display()));
+                v.passed.push(format!(
+                    "sh -n and tlsmend's reading of the assignments, nothing run ({})",
+                    path.display()
+                ));
             }
         }
     }

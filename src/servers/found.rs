@@ -135,7 +135,7 @@ impl Summary {
 pub fn title(server: Server) -> &'static str {
     match server {
         Server::Apache => "Apache",
-        Server::Courier => "Courier IMAP",
+        Server::Courier => "Courier IMAP or POP3",
         Server::Postfix => "Postfix",
         Server::Openldap => "OpenLDAP",
     }

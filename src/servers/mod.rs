@@ -8,6 +8,7 @@ pub mod courier;
 pub mod found;
 pub mod openldap;
 pub mod postfix;
+pub mod template;
 
 use crate::catalogue::profile::Profile;
 use crate::discover::{self, Root};
@@ -222,29 +223,38 @@ fn audit_one(
             apache::audit(&tree, root, opts.profile, &opts.versions, report);
         }
         Server::Courier => {
-            let Some(cfg) = courier::CourierConfig::load(root)? else {
-                return Ok(Some(
-                    "imapd-ssl in /etc/courier, /usr/lib/courier/etc and /etc/courier-imap".into(),
-                ));
-            };
-            let lib = courier::detect_library(&cfg, root, opts.tls_library);
-            report
-                .summary
-                .found
-                .push(found::courier(&cfg, lib, &opts.versions));
-            courier::audit(
-                &cfg,
-                root,
-                opts.profile,
-                opts.tls_library,
-                &opts.versions,
-                report,
-            );
+            let services = courier::load_all(root)?;
+            if services.is_empty() {
+                return Ok(Some(format!(
+                    "imapd, imapd-ssl, pop3d and pop3d-ssl in {}",
+                    courier::layout::searched()
+                )));
+            }
+            for cfg in &services {
+                let lib = courier::detect_library(cfg, root, opts.tls_library);
+                report
+                    .summary
+                    .found
+                    .push(found::courier(cfg, lib, &opts.versions));
+                courier::audit(
+                    cfg,
+                    root,
+                    opts.profile,
+                    opts.tls_library,
+                    &opts.versions,
+                    report,
+                );
+            }
         }
         Server::Postfix => {
             let dirs = crate::servers::postfix::model::instance_dirs(root)?;
             if dirs.is_empty() {
-                return Ok(Some("/etc/postfix/main.cf".into()));
+                return Ok(Some(crate::servers::postfix::model::searched()));
+            }
+            if let Some((layout, dir)) = crate::servers::postfix::model::primary(root) {
+                report
+                    .notes
+                    .push(format!("postfix: main.cf in {} ({layout})", dir.display()));
             }
             let version =
                 crate::servers::postfix::model::detect_version(root, opts.postfix_version);
@@ -271,10 +281,10 @@ fn audit_one(
         }
         Server::Openldap => {
             let Some(o) = openldap::OpenLdap::load(root)? else {
-                return Ok(Some(
-                    "slapd.d/cn=config.ldif, slapd.conf and ldap.conf in /etc/ldap and /etc/openldap"
-                        .into(),
-                ));
+                return Ok(Some(format!(
+                    "slapd.d/cn=config.ldif, slapd.conf and ldap.conf in {}",
+                    openldap::searched()
+                )));
             };
             report.summary.found.push(found::openldap(&o));
             // A --root image is edited offline unless a server URI is named.
