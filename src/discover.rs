@@ -142,27 +142,26 @@ impl ConfigFile {
     }
 }
 
-/// The main Apache configuration file of the known layouts, first found.
-pub fn apache_main(root: &Root) -> Option<PathBuf> {
-    ["/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| root.exists(p))
+/// The Apache layout of the root (its main file found), first of the
+/// known layouts (`servers::apache::layout`).
+pub fn apache_main(root: &Root) -> Option<&'static crate::servers::apache::layout::Places> {
+    crate::servers::apache::layout::detect(|p| root.exists(p))
 }
 
-/// Courier IMAP's `imapd-ssl` and `imapd`, from the first layout that has them.
-pub fn courier_files(root: &Root) -> Vec<PathBuf> {
-    for dir in ["/etc/courier", "/usr/lib/courier/etc", "/etc/courier-imap"] {
-        let found: Vec<PathBuf> = ["imapd-ssl", "imapd"]
+/// One Courier service's files (`names`: base file, then `-ssl` file) from
+/// the first layout that has any of them, with the layout's name.
+pub fn courier_files(root: &Root, names: &[&str]) -> Option<(&'static str, Vec<PathBuf>)> {
+    for (layout, dir) in crate::servers::courier::layout::LAYOUTS {
+        let found: Vec<PathBuf> = names
             .iter()
             .map(|f| Path::new(dir).join(f))
             .filter(|p| root.exists(p))
             .collect();
         if !found.is_empty() {
-            return found;
+            return Some((layout, found));
         }
     }
-    Vec::new()
+    None
 }
 
 #[cfg(test)]

@@ -304,6 +304,9 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
         Format::Text => {
             let p = ui.painter();
             if !ui.quiet {
+                for l in report.summary.lines() {
+                    writeln!(out, "{}", output::escape::visible(&l))?;
+                }
                 for n in &report.notes {
                     writeln!(out, "note: {}", output::escape::visible(n))?;
                 }
@@ -325,7 +328,29 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
             )?;
         }
     }
-    Ok(if failing == 0 { 0 } else { 1 })
+    broken_servers(&report);
+    // A server that could not be read is an error whatever the findings:
+    // part of the machine was not judged.
+    Ok(if !report.summary.broken.is_empty() {
+        2
+    } else if failing == 0 {
+        0
+    } else {
+        1
+    })
+}
+
+/// The servers whose configuration could not be read, on stderr: the
+/// others were audited, and the run exits 2.
+fn broken_servers(report: &Report) {
+    for b in &report.summary.broken {
+        let line = format!(
+            "tlsmend: error: {} not audited: {}",
+            b.server.name(),
+            b.error
+        );
+        tell!("{}", output::escape::visible(&line));
+    }
 }
 
 /// How `apply` runs, from its flags.
@@ -394,10 +419,14 @@ impl session::Reporter for Console {
     }
 }
 
-/// Lines `-q` leaves out: notes, "not planned", which checkers ran.
+/// Lines `-q` leaves out: notes, the found summary, "not planned", which
+/// checkers ran.
 fn is_note(line: &str) -> bool {
     [
         "tlsmend: note:",
+        "tlsmend: found:",
+        "tlsmend: not found:",
+        "tlsmend:  ",
         "tlsmend: not planned:",
         "tlsmend: checked with",
     ]
@@ -435,13 +464,41 @@ fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
     };
     let mut console = Console::new(*ui);
     let report = session::plan(root, &opts, &mut console)?;
+    broken_servers(&report);
+    let broken = !report.summary.broken.is_empty();
     if json && how.dry_run {
         print_json(&output::json::plan(&report, root, target.profile.name()))?;
-        return Ok(if report.changes.is_empty() { 0 } else { 1 });
+        return Ok(if broken {
+            2
+        } else if report.changes.is_empty() {
+            0
+        } else {
+            1
+        });
+    }
+    // The servers that were read are planned (and shown by --dry-run), but
+    // nothing is written while part of the machine is unknown, in JSON too.
+    if broken && !how.dry_run {
+        tell!(
+            "tlsmend: nothing written: a server's configuration could not be read (above); fix it, or leave it out with --server"
+        );
+        return Ok(2);
     }
     if json {
         return apply_json(&report, root, &opts, how);
     }
+    let code = apply_planned(root, target, how, &opts, &report, &mut console)?;
+    Ok(if broken { 2 } else { code })
+}
+
+fn apply_planned(
+    root: &Root,
+    target: &Target,
+    how: &How,
+    opts: &Options,
+    report: &Report,
+    console: &mut Console,
+) -> Result<u8> {
     if report.changes.is_empty() {
         tell!(
             "tlsmend: nothing to change (profile {})",
@@ -450,7 +507,7 @@ fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
         return Ok(0);
     }
     if how.dry_run {
-        session::dry_run(&report, root, &mut console)?;
+        session::dry_run(report, root, console)?;
         tell!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
@@ -466,7 +523,7 @@ fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
             )
         })?;
         let painter = Painter::for_terminal(true);
-        match review::review(&report, root, painter, &mut tty)? {
+        match review::review(report, root, painter, &mut tty)? {
             Some(s) => s,
             None => {
                 say!("quit: nothing was written");
@@ -483,7 +540,7 @@ fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
         validate: how.validate,
         reload: how.reload,
     };
-    session::write_selected(&report, root, &opts, &settings, &selected, &mut console)?;
+    session::write_selected(report, root, opts, &settings, &selected, console)?;
     Ok(0)
 }
 
@@ -750,10 +807,10 @@ fn verify(
             Err(e) => {
                 problems += 1;
                 if json {
-                    services.push(output::json::verified(&e, "down", vec![]));
+                    services.push(output::json::down(&c.target(), &e));
                     continue;
                 }
-                writeln!(out, "{} {e}", p.paint("31;1", "DOWN"))?;
+                writeln!(out, "{} {}: {e}", p.paint("31;1", "DOWN"), c.target())?;
             }
         }
     }

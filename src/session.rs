@@ -54,6 +54,10 @@ pub fn plan(root: &Root, opts: &Options, r: &mut dyn Reporter) -> Result<Report>
     let report = servers::audit(root, opts);
     r.stage_done();
     let report = report?;
+    // What was read, on stderr: stdout of a dry run is the diff alone.
+    for l in report.summary.lines() {
+        r.warn(&crate::output::escape::visible(&format!("tlsmend: {l}")));
+    }
     // One line per rule and reason, with its first places: a tree of
     // thousands of sites says the same thing thousands of times.
     let mut groups: Vec<(&str, &str, Vec<String>)> = Vec::new();
@@ -228,7 +232,40 @@ pub fn to_reload(report: &Report, run: &Run, running: Option<reload::Targets>) -
 }
 
 /// Without `--reload`: how to make each daemon use the new files.
-pub fn reload_hints(targets: &reload::Targets, r: &mut dyn Reporter) {
+pub fn reload_hints(targets: &reload::Targets, root: &Root, r: &mut dyn Reporter) {
+    // Under --root the files are an image, not what the daemons here run:
+    // the hints name the image's files and commands.
+    if let Some(d) = root.dir() {
+        r.say(&format!(
+            "{} is an image, not this machine's live configuration: nothing to reload here",
+            d.display()
+        ));
+        if let Some(c) = &targets.apache_confdir {
+            // Debian's apache2ctl reads apache2.conf; SUSE and Alpine keep
+            // httpd.conf in the same directory.
+            if c.join("apache2.conf").exists() {
+                r.say(&format!(
+                    "check Apache's files there: APACHE_CONFDIR={} apache2ctl -t",
+                    c.display()
+                ));
+            } else {
+                r.say(&format!(
+                    "check Apache's files where the image runs: httpd -t -f {}",
+                    root.machine(&c.join("httpd.conf")).display()
+                ));
+            }
+        }
+        for p in &targets.postfix_dirs {
+            r.say(&format!(
+                "check Postfix's files there: postfix -c {} check",
+                p.display()
+            ));
+        }
+        if targets.courier {
+            r.say("Courier reads only the live /etc/courier: the image's files take effect where the image runs");
+        }
+        return;
+    }
     if targets.apache_confdir.is_some() {
         r.say("reload Apache to use them: apache2ctl -t && apache2ctl graceful (or run apply with --reload)");
     }
@@ -236,7 +273,7 @@ pub fn reload_hints(targets: &reload::Targets, r: &mut dyn Reporter) {
         r.say("reload Postfix to use them: postfix reload");
     }
     if targets.courier {
-        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)");
+        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl, pop3d and pop3d-ssl likewise, for the files that changed)");
     }
 }
 
@@ -323,7 +360,7 @@ pub fn write_selected(
     });
     let targets = to_reload(report, &run, running);
     if !settings.reload {
-        reload_hints(&targets, r);
+        reload_hints(&targets, root, r);
         return Ok(Some(run));
     }
     reload_and_verify(&targets, &run, root, opts, r)?;

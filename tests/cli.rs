@@ -41,7 +41,15 @@ fn audit_exit_codes_and_json() {
 
     let empty = tempfile::tempdir().unwrap();
     let o = run(&["audit", "--root", empty.path().to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "nothing found on a machine with no servers");
+    assert_eq!(
+        code(&o),
+        2,
+        "finding no configuration at all is an error, not all well"
+    );
+    assert!(
+        text(&o.stderr).contains("/etc/apache2/apache2.conf"),
+        "the places searched are named"
+    );
     let o = run(&[
         "audit",
         "--root",
@@ -1299,6 +1307,9 @@ fn courier_root(imapd_ssl: &str) -> tempfile::TempDir {
     let d = t.path().join("etc/courier");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("imapd-ssl"), imapd_ssl).unwrap();
+    // TLS set up, as every imapd-ssl Courier installs has it: without it
+    // tlsmend plans nothing (issue 9, item 5).
+    std::fs::write(d.join("imapd"), "COURIERTLS=/usr/bin/couriertls\n").unwrap();
     t
 }
 
@@ -1835,7 +1846,11 @@ fn courier_gnutls_root(status: &str) -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("etc/courier");
     std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join("imapd"), "IMAPDSTART=YES\n").unwrap();
+    std::fs::write(
+        d.join("imapd"),
+        "IMAPDSTART=YES\nCOURIERTLS=/usr/bin/couriertls\n",
+    )
+    .unwrap();
     std::fs::write(
         d.join("imapd-ssl"),
         "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PRIORITY=\"NORMAL\"\n",

@@ -62,20 +62,46 @@ fn object(v: Value) -> serde_json::Map<String, Value> {
     }
 }
 
+/// What was read: `found` (per server: files as the machine names them,
+/// layout, versions, TLS services, remarks), `not_found` (where each absent
+/// server was looked for) and `errors` (servers whose files could not be
+/// read: the run exits 2).
+fn found(report: &Report) -> serde_json::Map<String, Value> {
+    let s = &report.summary;
+    object(json!({
+        "found": s.found.iter().map(|f| json!({
+            "server": f.server.name(),
+            "files": f.files.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+            "layout": f.layout,
+            "version": f.version,
+            "tls_library": f.tls_library,
+            "services": f.services,
+            "remarks": f.remarks,
+        })).collect::<Vec<_>>(),
+        "not_found": s.missing.iter().map(|m| json!({
+            "server": m.server.name(),
+            "looked_for": m.searched,
+        })).collect::<Vec<_>>(),
+        "errors": s.broken.iter().map(|b| json!({
+            "server": b.server.name(),
+            "error": b.error,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
 /// `audit --format json`: `findings` carry their waiver (if any) as given by
 /// `extra`, which may add fields to each finding.
 pub fn audit(report: &Report, root: &Root, profile: &str, findings: Vec<Value>) -> Value {
     let fixable = report.fixable().count();
-    envelope(
-        "audit",
-        object(json!({
-            "profile": profile,
-            "findings": findings,
-            "notes": report.notes,
-            "summary": { "findings": report.findings.len(), "fixable": fixable },
-            "root": root.dir().map(absolute),
-        })),
-    )
+    let mut body = object(json!({
+        "profile": profile,
+        "findings": findings,
+        "notes": report.notes,
+        "summary": { "findings": report.findings.len(), "fixable": fixable },
+        "root": root.dir().map(absolute),
+    }));
+    body.extend(found(report));
+    envelope("audit", body)
 }
 
 /// The planned changes of `apply --dry-run --format json`: each with the
@@ -127,15 +153,14 @@ pub fn plan(report: &Report, root: &Root, profile: &str) -> Value {
         .iter()
         .map(|f| finding(report, root, f))
         .collect();
-    envelope(
-        "plan",
-        object(json!({
-            "profile": profile,
-            "changes": changes,
-            "findings": findings,
-            "notes": report.notes,
-        })),
-    )
+    let mut body = object(json!({
+        "profile": profile,
+        "changes": changes,
+        "findings": findings,
+        "notes": report.notes,
+    }));
+    body.extend(found(report));
+    envelope("plan", body)
 }
 
 /// One run of the backup dir, as `rollback --list` and apply's result show it.
@@ -235,6 +260,13 @@ pub fn verified(target: &str, status: &str, problems: Vec<(String, String, Vec<S
             "governed_by": governed_by,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// A service `verify` could not probe: where it looked, and why it failed.
+pub fn down(target: &str, error: &str) -> Value {
+    let mut v = verified(target, "down", vec![]);
+    v["error"] = json!(error);
+    v
 }
 
 /// `verify --format json`.
