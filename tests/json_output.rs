@@ -31,7 +31,32 @@ fn s(p: &Path) -> &str {
 #[test]
 fn the_validator_rejects_what_the_schema_forbids() {
     let (_t, root) = demo_copy();
-    let mut v = doc(&["audit", "--root", s(&root), "--format", "json"], 1);
+    let good = doc(&["audit", "--root", s(&root), "--format", "json"], 1);
+    // Each part of the found summary is checked, one breakage at a time.
+    type Break = fn(&mut Value);
+    let breaks: [(&str, Break); 4] = [
+        ("a server no one knows", |v| {
+            v["found"][0]["server"] = "nginx".into()
+        }),
+        ("a missing place searched", |v| {
+            v["not_found"][0]
+                .as_object_mut()
+                .unwrap()
+                .remove("looked_for");
+        }),
+        ("an error without its text", |v| {
+            v["errors"] = serde_json::json!([{ "server": "apache" }])
+        }),
+        ("no found summary", |v| {
+            v.as_object_mut().unwrap().remove("found");
+        }),
+    ];
+    for (what, f) in breaks {
+        let mut v = good.clone();
+        f(&mut v);
+        assert!(!schema().errors(&v).is_empty(), "{what} passed");
+    }
+    let mut v = good;
     v["findings"][0]["severity"] = "grave".into();
     v["findings"][1].as_object_mut().unwrap().remove("rule");
     v["findings"][2]["colour"] = "red".into();
@@ -195,6 +220,14 @@ fn verify_json_reports_a_service_that_is_down() {
     );
     assert_eq!(v["command"], "verify");
     assert_eq!(v["services"][0]["status"], "down");
+    assert_eq!(
+        v["services"][0]["target"], "127.0.0.1:1 (TLS)",
+        "the check, not the error"
+    );
+    assert!(
+        !v["services"][0]["error"].as_str().unwrap().is_empty(),
+        "{v}"
+    );
     assert_eq!(v["problems"], 1);
 }
 
@@ -232,4 +265,110 @@ fn audit_sarif_is_sarif_2_1_0() {
         assert!(loc["region"]["startLine"].as_u64().unwrap() >= 1);
         assert!(!r["message"]["text"].as_str().unwrap().is_empty());
     }
+}
+
+/// A root whose Apache cannot be parsed (an unclosed <VirtualHost>) next to
+/// a Postfix that can.
+fn broken_apache_root() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    for (p, body) in [
+        (
+            "etc/apache2/apache2.conf",
+            "<VirtualHost *:443>\nSSLEngine on\n",
+        ),
+        (
+            "etc/postfix/main.cf",
+            "smtpd_tls_cert_file = /etc/ssl/x.pem\nsmtpd_tls_protocols = !SSLv2\n",
+        ),
+    ] {
+        let host = t.path().join(p);
+        std::fs::create_dir_all(host.parent().unwrap()).unwrap();
+        std::fs::write(host, body).unwrap();
+    }
+    t
+}
+
+#[test]
+fn json_says_what_was_found_not_found_and_unreadable() {
+    let t = broken_apache_root();
+    let r = s(t.path());
+    // A broken server is exit 2 whatever the findings and --fail-on.
+    for fail_on in ["high", "info"] {
+        let v = doc(
+            &[
+                "audit",
+                "--root",
+                r,
+                "--postfix-version",
+                "3.7",
+                "--format",
+                "json",
+                "--fail-on",
+                fail_on,
+            ],
+            2,
+        );
+        assert_eq!(v["errors"][0]["server"], "apache", "{v}");
+        assert!(
+            v["errors"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("apache2.conf")
+        );
+        assert_eq!(v["found"][0]["server"], "postfix", "{v}");
+        assert_eq!(v["found"][0]["files"][0], "/etc/postfix/main.cf", "{v}");
+        let missing: Vec<_> = v["not_found"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["server"].clone())
+            .collect();
+        assert!(missing.contains(&"courier".into()), "{v}");
+        assert!(
+            v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["server"] == "postfix")
+        );
+    }
+    let v = doc(
+        &[
+            "apply",
+            "--root",
+            r,
+            "--postfix-version",
+            "3.7",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+        2,
+    );
+    assert_eq!(v["command"], "plan");
+    assert_eq!(v["errors"][0]["server"], "apache", "{v}");
+    assert_eq!(v["found"][0]["server"], "postfix", "{v}");
+    assert!(
+        !v["changes"].as_array().unwrap().is_empty(),
+        "the servers read are planned"
+    );
+}
+
+#[test]
+fn apply_json_writes_nothing_while_a_server_is_unreadable() {
+    let t = broken_apache_root();
+    let before = snapshot(t.path());
+    let o = apply_yes(
+        t.path(),
+        t.path(),
+        &["--postfix-version", "3.7", "--format", "json"],
+    );
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stderr).contains("nothing written"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(snapshot(t.path()), before, "a file was written");
 }
