@@ -235,7 +235,10 @@ if [ -n "$live" ]; then
             sed -i "/^\[fleet:vars\]$/i $name tlsmend_root=$work/$name/root tlsmend_backup_dir=$work/$name/backups tlsmend_binary=$work/$name/bin/tlsmend tlsmend_servers='[\"$servers\"]' tlsmend_live=$l $lib_var" "$work/inventory"
         done
     done
-    play "$pb/rolling.yml" && fail "the rolling run passed although the live host broke"
+    # The rolling playbook is README's "Fleets (Ansible)" example, run as written.
+    awk '/^## Fleets \(Ansible\)/{f=1} f&&/^```yaml$/{p=1;next} p&&/^```$/{exit} p' "$repo/README.md" >"$work/fleet.yml"
+    grep -q "serial: 1" "$work/fleet.yml" || { fail "no rolling playbook in README's Fleets (Ansible) section"; ok "-"; }
+    play "$work/fleet.yml" && fail "the rolling run passed although the live host broke"
     snap_all afterfail
     same web beforefail afterfail && fail "rolling: web (before the broken host) was not hardened"
     same live beforefail afterfail || fail "rolling: the live host was not rolled back byte for byte"

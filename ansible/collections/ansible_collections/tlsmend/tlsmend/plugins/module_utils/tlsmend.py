@@ -61,7 +61,7 @@ def target_args(module):
 def run_json(module, args, ok_codes=(0,), command=None):
     """Runs tlsmend, fails the task on an unexpected exit code or a document it cannot read.
 
-    Returns (rc, document, stderr).
+    Returns the document.
     """
     rc, out, err = module.run_command(args)
     if rc not in ok_codes:
@@ -83,7 +83,7 @@ def run_json(module, args, ok_codes=(0,), command=None):
             % (doc.get("schema_version"), doc.get("command"), SCHEMA_VERSION, command),
             cmd=args, rc=rc,
         )
-    return rc, doc, err
+    return doc
 
 
 def blocked(findings):

@@ -20,7 +20,7 @@ description:
   - A second run after a successful one plans nothing and reports C(changed=false).
 version_added: "0.1.0"
 author:
-  - tlsmend contributors
+  - tlsmend maintainers (!UNKNOWN)
 options:
   binary:
     description: The tlsmend executable, a path or a name looked up on E(PATH).
@@ -80,8 +80,10 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Runs the dry run only and reports what would change; writes nothing.
     support: full
   diff_mode:
+    description: Returns the unified diff of every file that changes (or would), one C(diff) entry per file.
     support: full
 seealso:
   - module: tlsmend.tlsmend.audit
@@ -206,7 +208,7 @@ def main():
     base = global_args(module) + ["apply"] + target_args(module) + selection
 
     # Exit 0: nothing to change; 1: changes pending.
-    rc, plan, _ = run_json(module, base + ["--dry-run", "--format", "json"], ok_codes=(0, 1), command="plan")
+    plan = run_json(module, base + ["--dry-run", "--format", "json"], ok_codes=(0, 1), command="plan")
     changes = plan["changes"]
     findings = plan["findings"]
     result = dict(

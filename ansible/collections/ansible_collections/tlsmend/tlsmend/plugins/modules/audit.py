@@ -14,7 +14,7 @@ description:
   - Fails the task only when a finding is at or above O(fail_on).
 version_added: "0.1.0"
 author:
-  - tlsmend contributors
+  - tlsmend maintainers (!UNKNOWN)
 options:
   binary:
     description: The tlsmend executable, a path or a name looked up on E(PATH).
@@ -55,8 +55,10 @@ options:
     choices: [never, info, low, medium, high]
 attributes:
   check_mode:
+    description: The audit is read-only; it runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is no diff.
     support: none
 seealso:
   - module: tlsmend.tlsmend.apply
@@ -121,7 +123,7 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     args = global_args(module) + ["audit"] + target_args(module) + ["--format", "json"]
     # Exit 0: nothing found; 1: findings; 2: error.
-    rc, doc, _ = run_json(module, args, ok_codes=(0, 1), command="audit")
+    doc = run_json(module, args, ok_codes=(0, 1), command="audit")
     findings = doc["findings"]
     fail_on = module.params["fail_on"]
     above = []

@@ -18,7 +18,7 @@ description:
   - Check mode reports whether a run would be restored and writes nothing.
 version_added: "0.1.0"
 author:
-  - tlsmend contributors
+  - tlsmend maintainers (!UNKNOWN)
 options:
   binary:
     description: The tlsmend executable, a path or a name looked up on E(PATH).
@@ -39,8 +39,10 @@ options:
     default: false
 attributes:
   check_mode:
+    description: Reports whether a run would be restored and writes nothing.
     support: full
   diff_mode:
+    description: No diff is returned; C(files) names what is restored.
     support: none
 seealso:
   - module: tlsmend.tlsmend.apply
@@ -116,8 +118,8 @@ def main():
     common = []
     if p["backup_dir"]:
         common += ["--backup-dir", p["backup_dir"]]
-    rc, doc, _ = run_json(module, global_args(module) + ["rollback", "--list", "--format", "json"] + common,
-                          command="runs")
+    listing = global_args(module) + ["rollback", "--list", "--format", "json"] + common
+    doc = run_json(module, listing, command="runs")
     runs = doc["runs"]
     if p["run"]:
         chosen = [r for r in runs if r["id"] == p["run"]]
