@@ -272,9 +272,12 @@ impl Loader<'_> {
     fn walk_file(&mut self, idx: usize, vhost: Option<usize>, per_dir: bool) -> Result<()> {
         let real = self.files[idx].0.real.clone();
         self.stack.push(real);
-        let nodes = self.files[idx].1.nodes.clone();
-
-        self.walk(idx, &nodes, vhost, per_dir, None)?;
+        // Taken out for the walk and put back, not cloned: a file never
+        // includes itself (the stack refuses a cycle).
+        let nodes = std::mem::take(&mut self.files[idx].1.nodes);
+        let walked = self.walk(idx, &nodes, vhost, per_dir, None);
+        self.files[idx].1.nodes = nodes;
+        walked?;
         self.stack.pop();
         Ok(())
     }
