@@ -295,8 +295,17 @@ impl Loader<'_> {
                 Node::Trivia(_) => {}
                 Node::Directive(d) => {
                     let bytes = &self.files[file].0.source.bytes;
-                    let name = String::from_utf8_lossy(d.name.slice(bytes)).to_ascii_lowercase();
-                    let args = d.arg_values(bytes);
+                    // Arguments are unquoted (an allocation each) only for
+                    // the few directives the loader itself acts on.
+                    let name = ["define", "serverroot", "include", "includeoptional"]
+                        .into_iter()
+                        .find(|n| d.name_is(bytes, n))
+                        .unwrap_or("");
+                    let args = if name.is_empty() {
+                        Vec::new()
+                    } else {
+                        d.arg_values(bytes)
+                    };
                     if name == "define" && !args.is_empty() {
                         self.defines
                             .insert(args[0].clone(), args.get(1).cloned().unwrap_or_default());
