@@ -112,7 +112,8 @@ for n in "${sizes[@]}"; do
     m=$t/m
     rm -rf "$m"
     mkdir -p "$m"
-    catcmd=(sh -c 'cd "$1" && cat apache2.conf mods-enabled/*.load ports.conf conf-enabled/*.conf sites-enabled/*.conf' sh "$d")
+    # The site files through xargs: 100,000 names exceed one argument list.
+    catcmd=(sh -c 'cd "$1" && cat apache2.conf mods-enabled/*.load ports.conf conf-enabled/*.conf && printf "%s\0" sites-enabled/*.conf | xargs -0 cat' sh "$d")
     audit=("$TLSMEND" audit --root "$t" --server apache)
     dry=("$TLSMEND" apply --root "$t" --server apache --dry-run)
     ap=("$apache" -d "$d" -f "$d/apache2.conf" -t)
@@ -129,7 +130,7 @@ for n in "${sizes[@]}"; do
         timed "$m/$o.dry" "${dry[@]}"
         [ -z "$apache" ] || timed "$m/$o.apache" "${ap[@]}"
     done
-    bytes=$(cd "$d" && cat apache2.conf mods-enabled/*.load ports.conf conf-enabled/*.conf sites-enabled/*.conf | wc -c)
+    bytes=$("${catcmd[@]}" | wc -c)
     col() { awk -v c="$2" '{print $c}' "$m/run.$1"; }
     ratio() { paste -d' ' <(col "$1" 1) <(col "$2" 1) | awk '{printf "%.3f\n", $1 / $2}' | median; }
     secs() { col "$1" 1 | median | awk '{printf "%.3f s", $1 / 1e9}'; }
