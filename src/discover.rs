@@ -11,17 +11,29 @@
 use crate::error::{Error, Result};
 use crate::source::Source;
 use crate::syntax::Syntax;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug)]
 pub struct Root {
     dir: Option<PathBuf>,
+    /// Directories already resolved: machine path as named → real machine
+    /// path. Shared by clones; a run does not turn a directory into a
+    /// symlink nor replace a symlink, so an entry stays true for the life
+    /// of the process.
+    dirs: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
+    /// Paths already resolved that exist, the same way.
+    files: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
 }
 
 impl Root {
     pub fn new(dir: Option<PathBuf>) -> Self {
-        Root { dir }
+        Root {
+            dir,
+            dirs: Arc::default(),
+            files: Arc::default(),
+        }
     }
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
@@ -53,22 +65,72 @@ impl Root {
         }
     }
     /// Follows symlinks, component by component, without leaving the root.
+    ///
+    /// The directory part is resolved once per directory and remembered
+    /// (only directories that exist), so a tree of thousands of files in a
+    /// few directories costs about one `lstat` per file, not one per
+    /// component of each path.
     pub fn resolve(&self, machine: &Path) -> Result<PathBuf> {
-        let mut done = PathBuf::from("/");
-        let mut todo: VecDeque<PathBuf> = machine
+        let comps: Vec<&std::ffi::OsStr> = machine
             .components()
             .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
-            .map(|c| PathBuf::from(c.as_os_str()))
+            .map(|c| c.as_os_str())
             .collect();
+        let Some((last, dir)) = comps.split_last() else {
+            return Ok(PathBuf::from("/"));
+        };
+        let key: PathBuf = std::iter::once(std::ffi::OsStr::new("/"))
+            .chain(comps.iter().copied())
+            .collect();
+        if let Some(hit) = self.files.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let done = self.resolve_dir(dir)?;
+        let (done, exists) = self.walk(done, VecDeque::from([PathBuf::from(last)]))?;
+        if exists && let Ok(mut c) = self.files.lock() {
+            c.insert(key, done.clone());
+        }
+        Ok(done)
+    }
+
+    /// The resolved directory of the components `dir`, from the cache or
+    /// resolved and then cached.
+    fn resolve_dir(&self, dir: &[&std::ffi::OsStr]) -> Result<PathBuf> {
+        let Some((last, parent)) = dir.split_last() else {
+            return Ok(PathBuf::from("/"));
+        };
+        let key: PathBuf = std::iter::once(std::ffi::OsStr::new("/"))
+            .chain(dir.iter().copied())
+            .collect();
+        if let Some(hit) = self.dirs.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let done = self.resolve_dir(parent)?;
+        let (done, _) = self.walk(done, VecDeque::from([PathBuf::from(last)]))?;
+        if self.host(&done).is_dir()
+            && let Ok(mut c) = self.dirs.lock()
+        {
+            c.insert(key, done.clone());
+        }
+        Ok(done)
+    }
+
+    /// Resolves the components `todo` from the resolved directory `done`;
+    /// also whether the last thing looked up exists.
+    fn walk(&self, mut done: PathBuf, mut todo: VecDeque<PathBuf>) -> Result<(PathBuf, bool)> {
         let mut hops = 0;
+        let mut exists = false;
         while let Some(c) = todo.pop_front() {
             if c == Path::new("..") {
                 done.pop();
+                exists = false;
                 continue;
             }
             let candidate = done.join(&c);
             let host = self.host(&candidate);
-            match std::fs::symlink_metadata(&host) {
+            let meta = std::fs::symlink_metadata(&host);
+            exists = meta.is_ok();
+            match meta {
                 Ok(m) if m.file_type().is_symlink() => {
                     hops += 1;
                     if hops > 40 {
@@ -96,7 +158,7 @@ impl Root {
                 _ => done = candidate,
             }
         }
-        Ok(done)
+        Ok((done, exists))
     }
     pub fn exists(&self, machine: &Path) -> bool {
         self.resolve(machine)

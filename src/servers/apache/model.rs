@@ -414,9 +414,12 @@ impl Loader<'_> {
     fn walk_file(&mut self, idx: usize, vhost: Option<usize>, per_dir: bool) -> Result<()> {
         let real = self.files[idx].0.real.clone();
         self.stack.push(real);
-        let nodes = self.files[idx].1.nodes.clone();
-
-        self.walk(idx, &nodes, vhost, per_dir, None)?;
+        // Taken out for the walk and put back, not cloned: a file never
+        // includes itself (the stack refuses a cycle).
+        let nodes = std::mem::take(&mut self.files[idx].1.nodes);
+        let walked = self.walk(idx, &nodes, vhost, per_dir, None);
+        self.files[idx].1.nodes = nodes;
+        walked?;
         self.stack.pop();
         Ok(())
     }
@@ -434,8 +437,24 @@ impl Loader<'_> {
                 Node::Trivia(_) => {}
                 Node::Directive(d) => {
                     let bytes = &self.files[file].0.source.bytes;
-                    let name = String::from_utf8_lossy(d.name.slice(bytes)).to_ascii_lowercase();
-                    let args = d.arg_values(bytes);
+                    // Arguments are unquoted (an allocation each) only for
+                    // the few directives the loader itself acts on.
+                    let name = [
+                        "define",
+                        "serverroot",
+                        "include",
+                        "includeoptional",
+                        "use",
+                        "undefmacro",
+                    ]
+                    .into_iter()
+                    .find(|n| d.name_is(bytes, n))
+                    .unwrap_or("");
+                    let args = if name.is_empty() {
+                        Vec::new()
+                    } else {
+                        d.arg_values(bytes)
+                    };
                     if name == "define" && !args.is_empty() {
                         self.defines
                             .insert(args[0].clone(), args.get(1).cloned().unwrap_or_default());
