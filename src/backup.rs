@@ -7,7 +7,7 @@
 //! Folders are 0700 and files 0600: backups of /etc are not world-readable.
 
 use crate::live::ldapmodify::{LdapChange, LdapMod};
-use crate::write::{Owner, write_atomic};
+use crate::write::{FsFlush, Owner, write_atomic};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -120,6 +120,12 @@ fn mkdir_private(p: &Path) -> std::io::Result<()> {
 }
 
 fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_private_unflushed(p, bytes)?.sync_all().map_err(at(p))
+}
+
+/// A new private file with `bytes`, left for the caller to flush (one
+/// `syncfs` for a whole run folder instead of an fsync per file).
+fn write_private_unflushed(p: &Path, bytes: &[u8]) -> std::io::Result<std::fs::File> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -128,7 +134,7 @@ fn write_private(p: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(p)
         .map_err(at(p))?;
     f.write_all(bytes).map_err(at(p))?;
-    f.sync_all().map_err(at(p))
+    Ok(f)
 }
 
 /// `2026-11-29T21-30-05Z`-style UTC timestamp, sortable as text.
@@ -216,6 +222,11 @@ fn create_run_at(
     // A run folder that cannot be completed (a full disk) does not stay.
     let made = (|| -> std::io::Result<_> {
         mkdir_private(&partial.join("files"))?;
+        // Every file of the folder is written, then all are flushed by one
+        // syncfs (opened first, so that it reports any write-back error of
+        // them) before the folder is renamed into place: a listed run, and
+        // its journal, is on disk whole (see crate::write).
+        let flush = FsFlush::open([partial.as_path()])?;
         let mut entries = Vec::new();
         for (i, f) in files.iter().enumerate() {
             let name = f
@@ -224,7 +235,7 @@ fn create_run_at(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let stored = format!("{i:04}-{name}");
-            write_private(&partial.join("files").join(&stored), f.original)?;
+            write_private_unflushed(&partial.join("files").join(&stored), f.original)?;
             entries.push(Entry {
                 path: std::fs::canonicalize(f.path)?,
                 shown: f.shown.to_path_buf(),
@@ -238,8 +249,8 @@ fn create_run_at(
         for (i, c) in ldap.iter().enumerate() {
             let applied = format!("ldap-{i:04}.ldif");
             let inverse = format!("ldap-{i:04}-inverse.ldif");
-            write_private(&partial.join(&applied), c.ldif().as_bytes())?;
-            write_private(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
+            write_private_unflushed(&partial.join(&applied), c.ldif().as_bytes())?;
+            write_private_unflushed(&partial.join(&inverse), c.inverse_ldif().as_bytes())?;
             records.push(LdapRecord {
                 change: (*c).clone(),
                 applied,
@@ -262,15 +273,16 @@ fn create_run_at(
                 "mods": r.change.mods.iter().map(|m| json!({"attr": m.attr, "old": m.old, "new": m.new})).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
-        write_private(
+        write_private_unflushed(
             &partial.join("manifest.json"),
             serde_json::to_string_pretty(&manifest)?.as_bytes(),
         )?;
         let pid = std::process::id();
-        write_private(
+        write_private_unflushed(
             &partial.join(JOURNAL),
             journal_json(&State::Writing { pid }).as_bytes(),
         )?;
+        flush.flush()?;
         std::fs::File::open(&partial)?.sync_all()?;
         let dir = backup_dir.join(&id);
         std::fs::rename(&partial, &dir)?;

@@ -4,8 +4,10 @@
 //! (tlsmend never writes what it could not read back), every original is
 //! checked to be unchanged on disk since it was read, and a complete backup
 //! run is made, with a journal that says it is writing. Then the files are
-//! written one by one, atomically, each only if its hash is still the one
-//! read (checked again just before its rename); if one write fails, the
+//! written atomically: all new files flushed together, then renamed one by
+//! one, each only if its hash is still the one read (checked again just
+//! before its rename), then their directories flushed ([`crate::write`]);
+//! if one write fails, the
 //! files already written are restored from the run and read back, and the
 //! run folder is removed only when every one is verified restored. The
 //! journal goes when the last write is done, so a run killed in between is
@@ -17,7 +19,7 @@ use crate::backup::{self, Pending, Run, sha256_hex};
 use crate::error::{Error, Result};
 use crate::live::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
-use crate::write::{write_atomic, write_atomic_if};
+use crate::write::{stage_all, sync_dirs, write_atomic};
 use std::path::Path;
 
 /// Writes the `selected` changes of `report` (and makes the changes to live
@@ -88,10 +90,28 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             backup_dir.display()
         ))
     })?;
-    for (k, p) in pending.iter().enumerate() {
+    // All new files are written and flushed together, then renamed one by
+    // one, then their directories flushed: see crate::write for why a crash
+    // at any point leaves each file old or new.
+    let files: Vec<_> = pending
+        .iter()
+        .zip(&run.entries)
+        .map(|(p, e)| (p.path, p.new, e.owner))
+        .collect();
+    test_pause("before-staging");
+    let staged = match stage_all(&files) {
+        Ok(s) => s,
+        Err(err) => {
+            return Err(Error::Other(format!(
+                "cannot write {err}; {}",
+                undo_outcome(&run, backup_dir, &[])
+            )));
+        }
+    };
+    for (k, (p, s)) in pending.iter().zip(staged).enumerate() {
         test_pause(&format!("before-write-{k}"));
         let e = &run.entries[k];
-        if let Err(err) = write_atomic_if(p.path, p.new, Some(e.owner), Some(&e.before)) {
+        if let Err(err) = s.replace_if(Some(&e.before)) {
             let undo = undo_files(&run, k + 1);
             return Err(Error::Other(format!(
                 "cannot write {}: {err}; {}",
@@ -99,6 +119,13 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
                 undo_outcome(&run, backup_dir, &undo)
             )));
         }
+    }
+    if let Err(err) = sync_dirs(pending.iter().map(|p| p.path)) {
+        let undo = undo_files(&run, pending.len());
+        return Err(Error::Other(format!(
+            "cannot flush {err}; {}",
+            undo_outcome(&run, backup_dir, &undo)
+        )));
     }
     for (k, c) in ldap.iter().enumerate() {
         if let Err(e) = run_ldapmodify(&c.uri, &c.ldif()) {
@@ -221,7 +248,9 @@ fn undo_outcome(run: &Run, backup_dir: &Path, errors: &[String]) -> String {
 }
 
 /// A test hook: with `TLSMEND_TEST_PAUSE=POINT:DIR`, the run stops at
-/// `POINT` (`before-write-K`: the backups are made and K files written),
+/// `POINT` (`before-staging`: the backups are made and no new file is
+/// written yet; `before-write-K`: every new file is on disk beside its
+/// original and K of them are renamed into place),
 /// creates `DIR/POINT.ready` holding its PID and waits (at most two
 /// minutes) until `DIR/POINT.go` exists. Tests use it to act at an exact
 /// moment of a commit (a second run, an edit, a signal, a failing disk).

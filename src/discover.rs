@@ -11,26 +11,43 @@
 use crate::error::{Error, Result};
 use crate::source::Source;
 use crate::syntax::Syntax;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Debug)]
 pub struct Root {
     dir: Option<PathBuf>,
     /// Planned bytes that stand in for files on disk (host path → bytes):
     /// how the planner plans again on its own result without writing it.
-    overlay: Option<std::sync::Arc<std::collections::HashMap<PathBuf, Vec<u8>>>>,
+    /// Only file contents change, never which paths exist nor where
+    /// symlinks lead, so an overlay root shares the caches below.
+    overlay: Option<Arc<HashMap<PathBuf, Vec<u8>>>>,
+    /// Directories already resolved: machine path as named → real machine
+    /// path. Shared by clones; a run does not turn a directory into a
+    /// symlink nor replace a symlink, so an entry stays true for the life
+    /// of the process.
+    dirs: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
+    /// Paths already resolved that exist, the same way.
+    files: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
 }
 
 impl Root {
     pub fn new(dir: Option<PathBuf>) -> Self {
-        Root { dir, overlay: None }
+        Root {
+            dir,
+            overlay: None,
+            dirs: Arc::default(),
+            files: Arc::default(),
+        }
     }
     /// The same root, with these host files read as the given bytes.
-    pub fn with_overlay(&self, files: std::collections::HashMap<PathBuf, Vec<u8>>) -> Root {
+    pub fn with_overlay(&self, files: HashMap<PathBuf, Vec<u8>>) -> Root {
         Root {
             dir: self.dir.clone(),
-            overlay: Some(std::sync::Arc::new(files)),
+            overlay: Some(Arc::new(files)),
+            dirs: self.dirs.clone(),
+            files: self.files.clone(),
         }
     }
     /// Whether this root shows planned bytes instead of the disk.
@@ -67,22 +84,72 @@ impl Root {
         }
     }
     /// Follows symlinks, component by component, without leaving the root.
+    ///
+    /// The directory part is resolved once per directory and remembered
+    /// (only directories that exist), so a tree of thousands of files in a
+    /// few directories costs about one `lstat` per file, not one per
+    /// component of each path.
     pub fn resolve(&self, machine: &Path) -> Result<PathBuf> {
-        let mut done = PathBuf::from("/");
-        let mut todo: VecDeque<PathBuf> = machine
+        let comps: Vec<&std::ffi::OsStr> = machine
             .components()
             .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
-            .map(|c| PathBuf::from(c.as_os_str()))
+            .map(|c| c.as_os_str())
             .collect();
+        let Some((last, dir)) = comps.split_last() else {
+            return Ok(PathBuf::from("/"));
+        };
+        let key: PathBuf = std::iter::once(std::ffi::OsStr::new("/"))
+            .chain(comps.iter().copied())
+            .collect();
+        if let Some(hit) = self.files.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let done = self.resolve_dir(dir)?;
+        let (done, exists) = self.walk(done, VecDeque::from([PathBuf::from(last)]))?;
+        if exists && let Ok(mut c) = self.files.lock() {
+            c.insert(key, done.clone());
+        }
+        Ok(done)
+    }
+
+    /// The resolved directory of the components `dir`, from the cache or
+    /// resolved and then cached.
+    fn resolve_dir(&self, dir: &[&std::ffi::OsStr]) -> Result<PathBuf> {
+        let Some((last, parent)) = dir.split_last() else {
+            return Ok(PathBuf::from("/"));
+        };
+        let key: PathBuf = std::iter::once(std::ffi::OsStr::new("/"))
+            .chain(dir.iter().copied())
+            .collect();
+        if let Some(hit) = self.dirs.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        let done = self.resolve_dir(parent)?;
+        let (done, _) = self.walk(done, VecDeque::from([PathBuf::from(last)]))?;
+        if self.host(&done).is_dir()
+            && let Ok(mut c) = self.dirs.lock()
+        {
+            c.insert(key, done.clone());
+        }
+        Ok(done)
+    }
+
+    /// Resolves the components `todo` from the resolved directory `done`;
+    /// also whether the last thing looked up exists.
+    fn walk(&self, mut done: PathBuf, mut todo: VecDeque<PathBuf>) -> Result<(PathBuf, bool)> {
         let mut hops = 0;
+        let mut exists = false;
         while let Some(c) = todo.pop_front() {
             if c == Path::new("..") {
                 done.pop();
+                exists = false;
                 continue;
             }
             let candidate = done.join(&c);
             let host = self.host(&candidate);
-            match std::fs::symlink_metadata(&host) {
+            let meta = std::fs::symlink_metadata(&host);
+            exists = meta.is_ok();
+            match meta {
                 Ok(m) if m.file_type().is_symlink() => {
                     hops += 1;
                     if hops > 40 {
@@ -110,7 +177,7 @@ impl Root {
                 _ => done = candidate,
             }
         }
-        Ok(done)
+        Ok((done, exists))
     }
     pub fn exists(&self, machine: &Path) -> bool {
         self.resolve(machine)
@@ -160,27 +227,26 @@ impl ConfigFile {
     }
 }
 
-/// The main Apache configuration file of the known layouts, first found.
-pub fn apache_main(root: &Root) -> Option<PathBuf> {
-    ["/etc/apache2/apache2.conf", "/etc/httpd/conf/httpd.conf"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| root.exists(p))
+/// The Apache layout of the root (its main file found), first of the
+/// known layouts (`servers::apache::layout`).
+pub fn apache_main(root: &Root) -> Option<&'static crate::servers::apache::layout::Places> {
+    crate::servers::apache::layout::detect(|p| root.exists(p))
 }
 
-/// Courier IMAP's `imapd-ssl` and `imapd`, from the first layout that has them.
-pub fn courier_files(root: &Root) -> Vec<PathBuf> {
-    for dir in ["/etc/courier", "/usr/lib/courier/etc", "/etc/courier-imap"] {
-        let found: Vec<PathBuf> = ["imapd-ssl", "imapd"]
+/// One Courier service's files (`names`: base file, then `-ssl` file) from
+/// the first layout that has any of them, with the layout's name.
+pub fn courier_files(root: &Root, names: &[&str]) -> Option<(&'static str, Vec<PathBuf>)> {
+    for (layout, dir) in crate::servers::courier::layout::LAYOUTS {
+        let found: Vec<PathBuf> = names
             .iter()
             .map(|f| Path::new(dir).join(f))
             .filter(|p| root.exists(p))
             .collect();
         if !found.is_empty() {
-            return found;
+            return Some((layout, found));
         }
     }
-    Vec::new()
+    None
 }
 
 #[cfg(test)]

@@ -3,18 +3,19 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use serde_json::json;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tlsmend::catalogue::profile::Profile;
-use tlsmend::cli::{Cli, Command, Format, Target};
+use tlsmend::cli::{Cli, ColorWhen, Command, Format, Target};
 use tlsmend::discover::Root;
+use tlsmend::output;
 use tlsmend::plan::Report;
-use tlsmend::review::{self, Painter, TermPrompt};
+use tlsmend::review::{self, Painter, TtyPrompt};
 use tlsmend::servers::{self, Options};
 use tlsmend::session;
 use tlsmend::syntax::Syntax;
+use tlsmend::waivers::Waivers;
 
 /// `println!` for which a closed stdout (`| head`, EPIPE) is an ordinary
 /// end: the line is dropped and the command goes on with what it still has
@@ -57,7 +58,31 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// The output settings every command shares.
+#[derive(Clone, Copy, Debug)]
+struct Ui {
+    color: anstream::ColorChoice,
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Ui {
+    fn painter(&self) -> Painter {
+        Painter::for_stdout(self.color)
+    }
+}
+
 fn run(cli: Cli) -> Result<u8> {
+    let ui = Ui {
+        color: match cli.color {
+            ColorWhen::Auto => anstream::ColorChoice::Auto,
+            ColorWhen::Always => anstream::ColorChoice::Always,
+            ColorWhen::Never => anstream::ColorChoice::Never,
+        },
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    ui.color.write_global();
     let root = Root::new(cli.root.clone());
     if let Some(d) = root.dir()
         && !d.is_dir()
@@ -65,7 +90,22 @@ fn run(cli: Cli) -> Result<u8> {
         bail!("--root {} is not a directory", d.display());
     }
     match cli.command {
-        Command::Audit { target, format } => audit(&root, &target, format),
+        Command::Audit {
+            target,
+            format,
+            only,
+            skip,
+            fail_on,
+            waivers,
+        } => {
+            let policy = Policy {
+                only,
+                skip,
+                fail_on: fail_on.severity(),
+                waivers,
+            };
+            audit(&root, &target, format, &policy, &ui)
+        }
         Command::Apply {
             target,
             dry_run,
@@ -75,6 +115,7 @@ fn run(cli: Cli) -> Result<u8> {
             skip,
             no_validate,
             reload,
+            format,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
             let how = How {
@@ -85,16 +126,22 @@ fn run(cli: Cli) -> Result<u8> {
                 skip,
                 validate: !no_validate,
                 reload,
+                format: not_sarif(format)?,
             };
-            apply(&root, &target, &how)
+            apply(&root, &target, &how, &ui)
         }
         Command::Rollback {
             run,
             backup_dir,
             force,
             list,
+            format,
         } => {
             let backup_dir = backup_dir.unwrap_or_else(|| default_backup_dir(&root));
+            let format = not_sarif(format)?;
+            if list && matches!(format, Format::Json) {
+                return list_json(&backup_dir);
+            }
             rollback(&root, &backup_dir, run.as_deref(), force, list)
         }
         Command::Roundtrip { syntax, files } => roundtrip(syntax, &files),
@@ -102,12 +149,54 @@ fn run(cli: Cli) -> Result<u8> {
             target,
             host,
             addresses,
-        } => verify(&root, &target, &host, &addresses),
-        Command::Rules { explain } => rules(explain.as_deref()),
+            format,
+        } => verify(&root, &target, &host, &addresses, not_sarif(format)?, &ui),
+        Command::Man => {
+            std::io::stdout().write_all(&tlsmend::cli::man_page()?)?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            std::io::stdout().write_all(&tlsmend::cli::completions(shell))?;
+            Ok(0)
+        }
+        Command::Rules { explain, format } => rules(explain.as_deref(), not_sarif(format)?),
     }
 }
 
-fn rules(explain: Option<&str>) -> Result<u8> {
+/// SARIF describes findings: only `audit` has them.
+fn not_sarif(f: Format) -> Result<Format> {
+    if matches!(f, Format::Sarif) {
+        bail!("--format sarif is for audit only; use --format json here");
+    }
+    Ok(f)
+}
+
+/// Prints one JSON document on stdout.
+fn print_json(doc: &serde_json::Value) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string_pretty(doc)?)?;
+    Ok(())
+}
+
+fn list_json(backup_dir: &Path) -> Result<u8> {
+    let runs = tlsmend::backup::list_runs(backup_dir).map_err(anyhow::Error::msg)?;
+    print_json(&output::json::runs(&runs, backup_dir))?;
+    Ok(0)
+}
+
+fn rules(explain: Option<&str>, format: Format) -> Result<u8> {
+    if matches!(format, Format::Json) {
+        let mut doc = output::json::rules();
+        if let Some(id) = explain {
+            servers::lookup(id)
+                .with_context(|| format!("no rule {id:?}; `tlsmend rules` lists them"))?;
+            if let Some(list) = doc["rules"].as_array_mut() {
+                list.retain(|r| r["id"] == id);
+            }
+        }
+        print_json(&doc)?;
+        return Ok(0);
+    }
     let mut out = std::io::stdout().lock();
     if let Some(id) = explain {
         let rule = servers::lookup(id)
@@ -155,91 +244,113 @@ fn options(target: &Target, only: &[String], skip: &[String]) -> Options {
     }
 }
 
-fn audit_report(root: &Root, target: &Target, only: &[String], skip: &[String]) -> Result<Report> {
+fn audit_report(
+    root: &Root,
+    target: &Target,
+    only: &[String],
+    skip: &[String],
+    ui: &Ui,
+) -> Result<Report> {
     let opts = options(target, only, skip);
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
-    Ok(servers::audit(root, &opts)?)
+    let mut console = Console::new(*ui);
+    session::Reporter::stage(&mut console, "reading and auditing the configuration");
+    let report = servers::audit(root, &opts);
+    session::Reporter::stage_done(&mut console);
+    Ok(report?)
 }
 
-fn audit(root: &Root, target: &Target, format: Format) -> Result<u8> {
-    for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
-        tell!("tlsmend: warning: {said}");
+/// What `audit` reports and what makes it fail.
+struct Policy {
+    only: Vec<String>,
+    skip: Vec<String>,
+    fail_on: tlsmend::plan::Severity,
+    waivers: Option<PathBuf>,
+}
+
+fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui) -> Result<u8> {
+    if !ui.quiet {
+        for said in tlsmend::journal::interrupted_notes(&default_backup_dir(root)) {
+            tell!("tlsmend: warning: {said}");
+        }
     }
-    let report = audit_report(root, target, &[], &[])?;
+    let report = audit_report(root, target, &policy.only, &policy.skip, ui)?;
+    let waivers = match &policy.waivers {
+        Some(f) => Waivers::load(f, false),
+        None => Waivers::load(&root.host(Path::new("/etc/tlsmend/waivers.toml")), true),
+    }
+    .map_err(anyhow::Error::msg)?;
+    let today = tlsmend::waivers::today();
+    let (shown, waived_of) = output::audit::shown(&report, root, &waivers, &today);
+    let waived = shown.iter().filter(|s| s.item.waived.is_some()).count();
+    let failing = shown
+        .iter()
+        .filter(|s| s.item.waived.is_none() && s.item.severity <= policy.fail_on)
+        .count();
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let findings: Vec<_> = report
-                .findings
-                .iter()
-                .map(|f| {
-                    json!({
-                        "rule": f.rule,
-                        "severity": f.severity.as_str(),
-                        "file": report.files[f.file].shown().to_string_lossy(),
-                        "line": f.line,
-                        "current": f.current,
-                        "wanted": f.wanted,
-                        "reason": f.reason,
-                        "fixable": f.change.is_some(),
-                        "blocked": f.blocked,
-                    })
-                })
-                .collect();
-            let doc = json!({ "profile": target.profile.name(), "findings": findings, "notes": report.notes });
+            let findings = shown.iter().map(|s| s.json.clone()).collect();
+            let mut doc = output::json::audit(&report, root, target.profile.name(), findings);
+            doc["summary"]["findings"] = shown.len().into();
+            doc["summary"]["waived"] = waived.into();
+            doc["summary"]["failing"] = failing.into();
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        }
+        Format::Sarif => {
+            let doc = output::sarif::audit(&report, root, &|i| waived_of[i].clone());
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         }
         Format::Text => {
-            let p = Painter::for_terminal(std::io::stdout().is_terminal());
-            for n in &report.notes {
-                writeln!(out, "note: {n}")?;
-            }
-            let mut order: Vec<_> = report.findings.iter().collect();
-            order.sort_by(|a, b| {
-                (a.severity, report.files[a.file].shown(), a.line).cmp(&(
-                    b.severity,
-                    report.files[b.file].shown(),
-                    b.line,
-                ))
-            });
-            for f in order {
-                let sev = match f.severity.as_str() {
-                    "high" => p.paint("31;1", "HIGH  "),
-                    "medium" => p.paint("33", "MEDIUM"),
-                    "low" => "LOW   ".to_string(),
-                    _ => "INFO  ".to_string(),
-                };
-                writeln!(
-                    out,
-                    "{sev} {} {}:{}",
-                    f.rule,
-                    report.files[f.file].shown().display(),
-                    f.line
-                )?;
-                if let Some(c) = &f.current {
-                    writeln!(out, "       current: {c}")?;
+            let p = ui.painter();
+            if !ui.quiet {
+                for l in report.summary.lines() {
+                    writeln!(out, "{}", output::escape::visible(&l))?;
                 }
-                if let Some(w) = &f.wanted {
-                    writeln!(out, "       wanted:  {w}")?;
+                for n in &report.notes {
+                    writeln!(out, "note: {}", output::escape::visible(n))?;
                 }
-                writeln!(out, "       why:     {}", f.reason)?;
-                match (&f.change, &f.blocked) {
-                    (Some(_), _) => writeln!(out, "       fix:     planned (tlsmend apply)")?,
-                    (None, Some(b)) => writeln!(out, "       fix:     not planned: {b}")?,
-                    (None, None) => {}
-                }
+                let items: Vec<_> = shown.iter().map(|s| s.item.clone()).collect();
+                write!(out, "{}", output::text::render(&items, p, ui.verbose))?;
             }
             let fixable = report.fixable().count();
+            let waived_note = if waived > 0 {
+                format!(", {waived} waived")
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "{} finding(s), {} fixable by `tlsmend apply` (profile {})",
-                report.findings.len(),
+                "{} finding(s), {} fixable by `tlsmend apply`{waived_note} (profile {})",
+                shown.len(),
                 fixable,
                 target.profile.name()
             )?;
         }
     }
-    Ok(if report.findings.is_empty() { 0 } else { 1 })
+    broken_servers(&report);
+    // A server that could not be read is an error whatever the findings:
+    // part of the machine was not judged.
+    Ok(if !report.summary.broken.is_empty() {
+        2
+    } else if failing == 0 {
+        0
+    } else {
+        1
+    })
+}
+
+/// The servers whose configuration could not be read, on stderr: the
+/// others were audited, and the run exits 2.
+fn broken_servers(report: &Report) {
+    for b in &report.summary.broken {
+        let line = format!(
+            "tlsmend: error: {} not audited: {}",
+            b.server.name(),
+            b.error
+        );
+        tell!("{}", output::escape::visible(&line));
+    }
 }
 
 /// How `apply` runs, from its flags.
@@ -251,6 +362,7 @@ struct How {
     skip: Vec<String>,
     validate: bool,
     reload: bool,
+    format: Format,
 }
 
 /// The terminal side of the pipeline's messages.
@@ -258,6 +370,19 @@ struct Console {
     /// Set when stdout is closed (`| head`): what must still be done
     /// (reload, probe, rollback) goes on; only the printing stops.
     stdout_closed: bool,
+    ui: Ui,
+    /// The spinner of the stage under way, on a terminal's stderr only.
+    progress: Option<indicatif::ProgressBar>,
+}
+
+impl Console {
+    fn new(ui: Ui) -> Console {
+        Console {
+            stdout_closed: false,
+            ui,
+            progress: None,
+        }
+    }
 }
 
 impl session::Reporter for Console {
@@ -267,16 +392,55 @@ impl session::Reporter for Console {
         }
     }
     fn warn(&mut self, line: &str) {
+        if self.ui.quiet && is_note(line) {
+            return;
+        }
         let _ = writeln!(std::io::stderr(), "{line}");
     }
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         std::io::stdout().write_all(bytes)
     }
+    fn verbose(&self) -> bool {
+        self.ui.verbose
+    }
+    fn stage(&mut self, what: &str) {
+        if self.ui.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!("{what}..."));
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        self.progress = Some(pb);
+    }
+    fn stage_done(&mut self) {
+        if let Some(pb) = self.progress.take() {
+            pb.finish_and_clear();
+        }
+    }
 }
 
-fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
+/// Lines `-q` leaves out: notes, the found summary, "not planned", which
+/// checkers ran.
+fn is_note(line: &str) -> bool {
+    [
+        "tlsmend: note:",
+        "tlsmend: found:",
+        "tlsmend: not found:",
+        "tlsmend:  ",
+        "tlsmend: not planned:",
+        "tlsmend: checked with",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
+}
+
+fn apply(root: &Root, target: &Target, how: &How, ui: &Ui) -> Result<u8> {
     let mut opts = options(target, &how.only, &how.skip);
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
+    let json = matches!(how.format, Format::Json);
+    if json && !how.dry_run && !how.yes {
+        bail!("--format json is for --dry-run and --yes; the interactive review is for a person");
+    }
     if !how.dry_run && !how.yes && !std::io::stdin().is_terminal() {
         bail!(
             "the interactive review needs a terminal; use --yes to apply every change or --dry-run to see them"
@@ -298,10 +462,43 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         }
         Some(l)
     };
-    let mut console = Console {
-        stdout_closed: false,
-    };
+    let mut console = Console::new(*ui);
     let report = session::plan(root, &opts, &mut console)?;
+    broken_servers(&report);
+    let broken = !report.summary.broken.is_empty();
+    if json && how.dry_run {
+        print_json(&output::json::plan(&report, root, target.profile.name()))?;
+        return Ok(if broken {
+            2
+        } else if report.changes.is_empty() {
+            0
+        } else {
+            1
+        });
+    }
+    // The servers that were read are planned (and shown by --dry-run), but
+    // nothing is written while part of the machine is unknown, in JSON too.
+    if broken && !how.dry_run {
+        tell!(
+            "tlsmend: nothing written: a server's configuration could not be read (above); fix it, or leave it out with --server"
+        );
+        return Ok(2);
+    }
+    if json {
+        return apply_json(&report, root, &opts, how);
+    }
+    let code = apply_planned(root, target, how, &opts, &report, &mut console)?;
+    Ok(if broken { 2 } else { code })
+}
+
+fn apply_planned(
+    root: &Root,
+    target: &Target,
+    how: &How,
+    opts: &Options,
+    report: &Report,
+    console: &mut Console,
+) -> Result<u8> {
     if report.changes.is_empty() {
         tell!(
             "tlsmend: nothing to change (profile {})",
@@ -310,7 +507,7 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         return Ok(0);
     }
     if how.dry_run {
-        session::dry_run(&report, root, &mut console)?;
+        session::dry_run(report, root, console)?;
         tell!(
             "tlsmend: {} change(s) pending; nothing written (dry run)",
             report.changes.len()
@@ -320,9 +517,13 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
     let selected = if how.yes {
         (0..report.changes.len()).collect()
     } else {
-        let term = dialoguer::console::Term::stdout();
+        let mut tty = TtyPrompt::open().map_err(|e| {
+            anyhow::anyhow!(
+                "the interactive review needs a terminal, and /dev/tty cannot be opened ({e}); use --yes to apply every change or --dry-run to see them"
+            )
+        })?;
         let painter = Painter::for_terminal(true);
-        match review::review(&report, root, painter, &mut TermPrompt(term))? {
+        match review::review(report, root, painter, &mut tty)? {
             Some(s) => s,
             None => {
                 say!("quit: nothing was written");
@@ -339,7 +540,63 @@ fn apply(root: &Root, target: &Target, how: &How) -> Result<u8> {
         validate: how.validate,
         reload: how.reload,
     };
-    session::write_selected(&report, root, &opts, &settings, &selected, &mut console)
+    session::write_selected(report, root, opts, &settings, &selected, console)?;
+    Ok(0)
+}
+
+/// Collects the pipeline's messages for apply's JSON result; warnings
+/// still go to stderr as they come.
+#[derive(Default)]
+struct Collector {
+    messages: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl session::Reporter for Collector {
+    fn say(&mut self, line: &str) {
+        self.messages.extend(line.lines().map(str::to_string));
+    }
+    fn warn(&mut self, line: &str) {
+        tell!("{line}");
+        self.warnings.push(line.to_string());
+    }
+    fn raw(&mut self, _bytes: &[u8]) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `apply --yes --format json`: every change, and one document saying what
+/// was written, where the originals are, and what was reloaded.
+fn apply_json(report: &Report, root: &Root, opts: &servers::Options, how: &How) -> Result<u8> {
+    let mut c = Collector::default();
+    let selected: Vec<usize> = (0..report.changes.len()).collect();
+    let run = if selected.is_empty() {
+        None
+    } else {
+        let settings = session::Settings {
+            backup_dir: how.backup_dir.clone(),
+            validate: how.validate,
+            reload: how.reload,
+        };
+        session::write_selected(report, root, opts, &settings, &selected, &mut c)?
+    };
+    let pick = |prefix: &str| -> Vec<String> {
+        c.messages
+            .iter()
+            .filter_map(|m| m.strip_prefix(prefix).map(str::to_string))
+            .collect()
+    };
+    let doc = output::json::applied(&output::json::Applied {
+        run: run.as_ref(),
+        selected: selected.len(),
+        backup_dir: &how.backup_dir,
+        reloaded: pick("reloaded: "),
+        probed: pick("probed: "),
+        messages: c.messages.clone(),
+        warnings: c.warnings.clone(),
+    });
+    print_json(&doc)?;
+    Ok(0)
 }
 
 /// The lock of a root (see `tlsmend::lock`), saying when it has to wait.
@@ -475,7 +732,14 @@ fn roundtrip(syntax: Option<Syntax>, files: &[PathBuf]) -> Result<u8> {
     Ok(if failed == 0 { 0 } else { 1 })
 }
 
-fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Result<u8> {
+fn verify(
+    root: &Root,
+    target: &Target,
+    host: &str,
+    addresses: &[String],
+    format: Format,
+    ui: &Ui,
+) -> Result<u8> {
     let opts = options(target, &[], &[]);
     let checks = if addresses.is_empty() {
         tlsmend::live::verify::declared(root, &opts, host)?
@@ -491,14 +755,32 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
     }
     // The audit says which configuration line governs each problem.
     let report = servers::audit(root, &opts).ok();
-    let p = Painter::for_terminal(std::io::stdout().is_terminal());
+    let p = ui.painter();
+    let json = matches!(format, Format::Json);
     let mut out = std::io::stdout().lock();
     let mut problems = 0;
+    let mut services = Vec::new();
     for c in &checks {
         match tlsmend::live::verify::run(c, target.profile) {
             Ok((seen, mut found)) => {
                 // An opt-in rule's problems count only when asked for (--with).
                 found.retain(|f| opts.wants(f.rule));
+                let places = |rule: &str| {
+                    report
+                        .as_ref()
+                        .map(|r| tlsmend::live::verify::governing(r, rule))
+                        .unwrap_or_default()
+                };
+                problems += found.len();
+                if json {
+                    let status = if found.is_empty() { "ok" } else { "fail" };
+                    let found = found
+                        .iter()
+                        .map(|f| (f.rule.to_string(), f.what.clone(), places(f.rule)))
+                        .collect();
+                    services.push(output::json::verified(&seen, status, found));
+                    continue;
+                }
                 writeln!(
                     out,
                     "{} {seen}",
@@ -509,12 +791,8 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
                     }
                 )?;
                 for f in found {
-                    problems += 1;
                     writeln!(out, "     {}: {}", f.rule, f.what)?;
-                    let places = report
-                        .as_ref()
-                        .map(|r| tlsmend::live::verify::governing(r, f.rule))
-                        .unwrap_or_default();
+                    let places = places(f.rule);
                     if places.is_empty() {
                         writeln!(
                             out,
@@ -528,9 +806,21 @@ fn verify(root: &Root, target: &Target, host: &str, addresses: &[String]) -> Res
             }
             Err(e) => {
                 problems += 1;
-                writeln!(out, "{} {e}", p.paint("31;1", "DOWN"))?;
+                if json {
+                    services.push(output::json::down(&c.target(), &e));
+                    continue;
+                }
+                writeln!(out, "{} {}: {e}", p.paint("31;1", "DOWN"), c.target())?;
             }
         }
+    }
+    drop(out);
+    if json {
+        print_json(&output::json::verify(
+            target.profile.name(),
+            services,
+            problems,
+        ))?;
     }
     Ok(if problems == 0 { 0 } else { 1 })
 }

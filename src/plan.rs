@@ -67,6 +67,9 @@ pub struct Report {
     /// Things the user should know that are not findings (a missing checker,
     /// an undetected TLS library).
     pub notes: Vec<String>,
+    /// What was found per server, what was looked for and not found, and
+    /// the servers whose files could not be read (`servers::found`).
+    pub summary: crate::servers::found::Summary,
     index: HashMap<PathBuf, usize>,
 }
 

@@ -26,7 +26,18 @@ pub trait Reporter {
     fn say(&mut self, line: &str);
     fn warn(&mut self, line: &str);
     fn raw(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    /// `--verbose`: every place of a grouped message.
+    fn verbose(&self) -> bool {
+        false
+    }
+    /// Long work starts (`what`: "auditing", "writing 3 files"): a terminal
+    /// may show progress until [`Reporter::stage_done`].
+    fn stage(&mut self, _what: &str) {}
+    fn stage_done(&mut self) {}
 }
+
+/// How many places a grouped "not planned" line names without `--verbose`.
+const PLACES: usize = 3;
 
 /// How `apply` runs, from its flags.
 #[derive(Clone, Debug)]
@@ -39,16 +50,44 @@ pub struct Settings {
 /// Stage 1: audit and plan. Reports the findings tlsmend will not fix.
 pub fn plan(root: &Root, opts: &Options, r: &mut dyn Reporter) -> Result<Report> {
     opts.check_rule_names().map_err(anyhow::Error::msg)?;
-    let report = servers::audit(root, opts)?;
+    r.stage("reading and auditing the configuration");
+    let report = servers::audit(root, opts);
+    r.stage_done();
+    let report = report?;
+    // What was read, on stderr: stdout of a dry run is the diff alone.
+    for l in report.summary.lines() {
+        r.warn(&crate::output::escape::visible(&format!("tlsmend: {l}")));
+    }
+    // One line per rule and reason, with its first places: a tree of
+    // thousands of sites says the same thing thousands of times.
+    let mut groups: Vec<(&str, &str, Vec<String>)> = Vec::new();
+    let mut at: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
     for f in report.findings.iter().filter(|f| f.change.is_none()) {
         if let Some(b) = &f.blocked {
-            r.warn(&format!(
-                "tlsmend: not planned: {} at {}:{}: {b}",
-                f.rule,
-                report.files[f.file].shown().display(),
-                f.line
+            let place = format!("{}:{}", report.files[f.file].shown().display(), f.line);
+            let k = *at.entry((f.rule, b.as_str())).or_insert_with(|| {
+                groups.push((f.rule, b.as_str(), Vec::new()));
+                groups.len() - 1
+            });
+            groups[k].2.push(place);
+        }
+    }
+    let limit = if r.verbose() { usize::MAX } else { PLACES };
+    for (rule, why, places) in groups {
+        let mut at = places
+            .iter()
+            .take(limit)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if places.len() > limit {
+            at.push_str(&format!(
+                " and {} more (--verbose lists them)",
+                places.len() - limit
             ));
         }
+        let line = format!("tlsmend: not planned: {rule} at {at}: {why}");
+        r.warn(&crate::output::escape::visible(&line));
     }
     Ok(report)
 }
@@ -78,7 +117,12 @@ pub fn dry_run(report: &Report, root: &Root, r: &mut dyn Reporter) -> Result<()>
 /// Stage 3: the daemons' own checkers on a staging copy. An error means
 /// nothing may be written.
 pub fn check(report: &Report, root: &Root, selected: &[usize], r: &mut dyn Reporter) -> Result<()> {
+    r.stage(&format!(
+        "checking {} change(s) with the daemons' own checkers",
+        selected.len()
+    ));
     let v = validate::validate(report, root, selected);
+    r.stage_done();
     for n in &v.notes {
         r.warn(&format!("tlsmend: note: {n}"));
     }
@@ -120,7 +164,12 @@ pub fn commit(
     backup_dir: &Path,
     r: &mut dyn Reporter,
 ) -> Result<Option<Run>> {
+    r.stage(&format!(
+        "writing {} change(s) with a backup",
+        selected.len()
+    ));
     let result = crate::commit::commit(report, selected, backup_dir);
+    r.stage_done();
     if let Some(sig) = signals::taken() {
         let what = match result {
             Ok(Some(run)) => {
@@ -183,7 +232,40 @@ pub fn to_reload(report: &Report, run: &Run, running: Option<reload::Targets>) -
 }
 
 /// Without `--reload`: how to make each daemon use the new files.
-pub fn reload_hints(targets: &reload::Targets, r: &mut dyn Reporter) {
+pub fn reload_hints(targets: &reload::Targets, root: &Root, r: &mut dyn Reporter) {
+    // Under --root the files are an image, not what the daemons here run:
+    // the hints name the image's files and commands.
+    if let Some(d) = root.dir() {
+        r.say(&format!(
+            "{} is an image, not this machine's live configuration: nothing to reload here",
+            d.display()
+        ));
+        if let Some(c) = &targets.apache_confdir {
+            // Debian's apache2ctl reads apache2.conf; SUSE and Alpine keep
+            // httpd.conf in the same directory.
+            if c.join("apache2.conf").exists() {
+                r.say(&format!(
+                    "check Apache's files there: APACHE_CONFDIR={} apache2ctl -t",
+                    c.display()
+                ));
+            } else {
+                r.say(&format!(
+                    "check Apache's files where the image runs: httpd -t -f {}",
+                    root.machine(&c.join("httpd.conf")).display()
+                ));
+            }
+        }
+        for p in &targets.postfix_dirs {
+            r.say(&format!(
+                "check Postfix's files there: postfix -c {} check",
+                p.display()
+            ));
+        }
+        if targets.courier {
+            r.say("Courier reads only the live /etc/courier: the image's files take effect where the image runs");
+        }
+        return;
+    }
     if targets.apache_confdir.is_some() {
         r.say("reload Apache to use them: apache2ctl -t && apache2ctl graceful (or run apply with --reload)");
     }
@@ -191,7 +273,7 @@ pub fn reload_hints(targets: &reload::Targets, r: &mut dyn Reporter) {
         r.say("reload Postfix to use them: postfix reload");
     }
     if targets.courier {
-        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl likewise)");
+        r.say("restart Courier to use them: /usr/sbin/imapd stop; /usr/sbin/imapd start (and imapd-ssl, pop3d and pop3d-ssl likewise, for the files that changed)");
     }
 }
 
@@ -250,7 +332,8 @@ pub fn reload_and_verify(
 }
 
 /// The whole pipeline after selection: validate, commit, then reload and
-/// verify (or print how to reload). Returns the exit code.
+/// verify (or print how to reload). Returns the run written, `None` when
+/// the changes left every file as it was.
 pub fn write_selected(
     report: &Report,
     root: &Root,
@@ -258,7 +341,7 @@ pub fn write_selected(
     settings: &Settings,
     selected: &[usize],
     r: &mut dyn Reporter,
-) -> Result<u8> {
+) -> Result<Option<Run>> {
     if settings.validate {
         check(report, root, selected, r)?;
     } else {
@@ -267,7 +350,7 @@ pub fn write_selected(
     let running = settings.reload.then(|| running_before(report, root, opts));
     let Some(run) = commit(report, selected, &settings.backup_dir, r)? else {
         r.say("the approved changes leave every file as it was: nothing was written");
-        return Ok(0);
+        return Ok(None);
     };
     let running = running.map(|(up, notes)| {
         for n in notes {
@@ -277,9 +360,9 @@ pub fn write_selected(
     });
     let targets = to_reload(report, &run, running);
     if !settings.reload {
-        reload_hints(&targets, r);
-        return Ok(0);
+        reload_hints(&targets, root, r);
+        return Ok(Some(run));
     }
     reload_and_verify(&targets, &run, root, opts, r)?;
-    Ok(0)
+    Ok(Some(run))
 }

@@ -146,12 +146,17 @@ impl fmt::Display for ParseError {
             self.column,
             self.message
         )?;
-        writeln!(f, "  | {}", self.excerpt)?;
+        // Control bytes of the file are shown escaped, and the caret still
+        // points under the right character.
+        writeln!(f, "  | {}", crate::output::escape::visible(&self.excerpt))?;
         let pad: String = self
             .excerpt
             .chars()
             .take(self.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .map(|c| match c {
+                '\t' => "\t".to_string(),
+                c => " ".repeat(crate::output::escape::char_shown(c).chars().count()),
+            })
             .collect();
         write!(f, "  | {pad}^")
     }
@@ -187,5 +192,18 @@ mod tests {
         let shown = e.to_string();
         assert!(shown.starts_with("f.conf:2:3: bad"), "{shown}");
         assert!(shown.ends_with("  |   ^"), "{shown}");
+    }
+
+    #[test]
+    fn error_excerpt_escapes_control_bytes() {
+        // Issue 12: an ESC in a configuration line must not reach the terminal.
+        let e = ParseError::at(Path::new("f.conf"), b"a\x1b[2Jb x\n", 7, "bad");
+        let shown = e.to_string();
+        assert!(!shown.contains('\x1b'), "{shown:?}");
+        assert!(shown.contains("  | a\\x1b[2Jb x\n"), "{shown}");
+        assert!(
+            shown.ends_with("  |           ^"),
+            "the caret under x: {shown:?}"
+        );
     }
 }

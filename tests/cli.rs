@@ -34,12 +34,22 @@ fn audit_exit_codes_and_json() {
     assert!(
         findings
             .iter()
-            .all(|f| f["file"].as_str().unwrap().starts_with(r) && f["line"].as_u64().unwrap() > 0)
+            .all(|f| f["path"].as_str().unwrap().starts_with(r)
+                && f["file"].as_str().unwrap().starts_with("etc/")
+                && f["line"].as_u64().unwrap() > 0)
     );
 
     let empty = tempfile::tempdir().unwrap();
     let o = run(&["audit", "--root", empty.path().to_str().unwrap()]);
-    assert_eq!(code(&o), 0, "nothing found on a machine with no servers");
+    assert_eq!(
+        code(&o),
+        2,
+        "finding no configuration at all is an error, not all well"
+    );
+    assert!(
+        text(&o.stderr).contains("/etc/apache2/apache2.conf"),
+        "the places searched are named"
+    );
     let o = run(&[
         "audit",
         "--root",
@@ -1297,6 +1307,9 @@ fn courier_root(imapd_ssl: &str) -> tempfile::TempDir {
     let d = t.path().join("etc/courier");
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(d.join("imapd-ssl"), imapd_ssl).unwrap();
+    // TLS set up, as every imapd-ssl Courier installs has it: without it
+    // tlsmend plans nothing (issue 9, item 5).
+    std::fs::write(d.join("imapd"), "COURIERTLS=/usr/bin/couriertls\n").unwrap();
     t
 }
 
@@ -1833,7 +1846,11 @@ fn courier_gnutls_root(status: &str) -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     let d = t.path().join("etc/courier");
     std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join("imapd"), "IMAPDSTART=YES\n").unwrap();
+    std::fs::write(
+        d.join("imapd"),
+        "IMAPDSTART=YES\nCOURIERTLS=/usr/bin/couriertls\n",
+    )
+    .unwrap();
     std::fs::write(
         d.join("imapd-ssl"),
         "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=1\nTLS_PRIORITY=\"NORMAL\"\n",

@@ -843,7 +843,7 @@ fn apply_reports_the_checkers_it_ran() {
     for checker in [
         "apache2 -t",
         "postfix check",
-        "sh -n and sourcing",
+        "sh -n and tlsmend's reading of the assignments",
         "gnutls-cli",
     ] {
         assert!(

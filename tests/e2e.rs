@@ -255,6 +255,7 @@ fn apache_weak_then_hardened_then_rolled_back_then_a_failed_reload_is_undone() {
         b.to_str().unwrap(),
     ]);
     pty.answer(1, "a");
+    pty.confirm("y");
     let (c, screen) = pty.finish();
     assert_eq!(c, 0, "{screen}");
     assert!(screen.contains("reloaded: apache2ctl graceful"), "{screen}");
@@ -391,8 +392,12 @@ fn apply_without_reload_says_how_to_reload() {
         t.path().join("b").to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // Under --root the hint names the image's files, not the host's daemon.
     assert!(
-        text(&o.stdout).contains("apache2ctl -t && apache2ctl graceful"),
+        text(&o.stdout).contains(&format!(
+            "APACHE_CONFDIR={}/etc/apache2 apache2ctl -t",
+            root.display()
+        )) && !text(&o.stdout).contains("apache2ctl graceful"),
         "{}",
         text(&o.stdout)
     );
@@ -467,6 +472,45 @@ impl Drop for Postfix {
     }
 }
 
+/// A stand-in for Dovecot's auth socket at Postfix's `private/auth`: it
+/// answers the server handshake (PLAIN only), so that smtpd on submission
+/// can list its SASL mechanisms. Without it every EHLO there ends in "fatal:
+/// no SASL authentication mechanisms", and master throttles the service,
+/// so a probe of 587 can time out on a busy machine.
+struct FakeDovecotAuth {
+    path: PathBuf,
+}
+
+impl FakeDovecotAuth {
+    fn start() -> FakeDovecotAuth {
+        use std::io::{Read, Write};
+        use std::os::unix::fs::PermissionsExt;
+        let path = PathBuf::from("/var/spool/postfix/private/auth");
+        let _ = std::fs::remove_file(&path);
+        let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { break };
+                std::thread::spawn(move || {
+                    let _ = conn.write_all(
+                        b"VERSION\t1\t2\nMECH\tPLAIN\tplaintext\nSPID\t1\nCUID\t1\nCOOKIE\t0123456789abcdef0123456789abcdef\nDONE\n",
+                    );
+                    let mut sink = [0u8; 512];
+                    while matches!(conn.read(&mut sink), Ok(n) if n > 0) {}
+                });
+            }
+        });
+        FakeDovecotAuth { path }
+    }
+}
+
+impl Drop for FakeDovecotAuth {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 #[test]
 fn postfix_weak_then_hardened_then_rolled_back() {
     if !have("postfix") || !have("postconf") {
@@ -485,6 +529,7 @@ fn postfix_weak_then_hardened_then_rolled_back() {
     );
     cf.push_str("smtpd_sasl_type = dovecot\nsmtpd_sasl_path = private/auth\n");
     std::fs::write(&main, cf).unwrap();
+    let _auth = FakeDovecotAuth::start();
     let original = snapshot(&root);
     let (ok, out) = p.cmd("start");
     assert!(ok, "postfix start: {out}");

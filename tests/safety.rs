@@ -644,7 +644,7 @@ fn an_immutable_file_fails_the_run_and_earlier_writes_are_undone() {
 }
 
 #[test]
-fn a_full_disk_fails_the_run_and_earlier_writes_are_undone() {
+fn a_full_disk_fails_the_run_before_anything_is_replaced() {
     if !is_root() {
         eprintln!("SKIPPED: mount needs root");
         return;
@@ -657,7 +657,9 @@ fn a_full_disk_fails_the_run_and_earlier_writes_are_undone() {
     };
     // The root on the small file system; the second file is big, so that
     // once the disk is nearly full its new version does not fit while the
-    // first file's original still does.
+    // first file's does. Every new file is written (and flushed) before the
+    // first one replaces its original, so the full disk stops the run with
+    // nothing replaced.
     let (_t2, model) = small_root();
     let root = t.path().join("fs/root");
     copy_tree(&model, &root);
@@ -669,7 +671,7 @@ fn a_full_disk_fails_the_run_and_earlier_writes_are_undone() {
     std::fs::write(&big, &b).unwrap();
     let before = snapshot(&root);
     let backups = t.path().join("b");
-    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let p = Paused::start(&apply_args(&root, &backups), "before-staging");
     fill(&t.path().join("fs"), 64 * 1024);
     let o = p.finish();
     let err = text(&o.stderr);
@@ -684,7 +686,7 @@ fn a_full_disk_fails_the_run_and_earlier_writes_are_undone() {
     assert_eq!(
         snapshot(&root),
         before,
-        "earlier writes were undone, no temporary file"
+        "nothing replaced, no temporary file"
     );
     assert!(no_runs(&backups));
 }

@@ -27,6 +27,8 @@ pub struct Targets {
 
 pub fn targets(report: &Report, written: &[PathBuf]) -> Targets {
     let mut t = Targets::default();
+    // A set: thousands of files written, each looked up once.
+    let written: std::collections::HashSet<&PathBuf> = written.iter().collect();
     for f in report.files.iter().filter(|f| written.contains(&f.host)) {
         match f.syntax {
             Syntax::Apache => {

@@ -1,8 +1,10 @@
 //! The daemons' own checkers, run on a staging copy before anything in
 //! place is replaced, each through [`runner`] (clean environment, no stdin,
 //! a time limit, no network): `apache2 -t` with the variables of `envvars`
-//! read as data, never sourced (or `httpd -t`), `postfix check` and
-//! `postconf -n`, `slaptest`, `sh -n` and a sourcing check for Courier, and
+//! read as data, never sourced (or `httpd -t -f` for other layouts),
+//! `postfix check` and `postconf -n`, `slaptest`, `sh -n` and tlsmend's own
+//! reading of Courier's sh (never sourced: nothing of a configuration is
+//! executed), and
 //! `gnutls-cli --priority ... -l` for every GnuTLS priority string written.
 //!
 //! Each checker runs twice, on the copy as it is and on the copy with the
@@ -18,7 +20,7 @@ use crate::live::apache_env;
 use crate::live::runner::{self, Sandbox};
 use crate::plan::Report;
 use crate::syntax::Syntax;
-use crate::syntax::courier::{self, LineKind};
+use crate::syntax::courier;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,34 +60,24 @@ fn tool(name: &str) -> bool {
         .any(|d| Path::new(d).join(name).exists())
 }
 
-fn run(cmd: &mut Command) -> (bool, String) {
-    match cmd.output() {
-        // Checkers quote configuration lines: secrets stay out of the report.
-        Ok(o) => (
-            o.status.success(),
-            crate::redact::text(
-                format!(
-                    "{}{}",
-                    String::from_utf8_lossy(&o.stdout),
-                    String::from_utf8_lossy(&o.stderr)
-                )
-                .trim(),
-            ),
-        ),
-        Err(e) => (false, e.to_string()),
-    }
-}
-
 /// Which scope a file of the report belongs to.
 fn scope_of(report: &Report, root: &Root, f: usize) -> Option<Scope> {
     let file = &report.files[f];
     let real = &file.real;
     let host_dir = |p: &str| root.host(Path::new(p));
     match file.syntax {
-        Syntax::Apache if real.starts_with("/etc/apache2") => {
+        // Debian's apache2ctl reads apache2.conf: SUSE's and Alpine's
+        // /etc/apache2 (httpd.conf) are not its to judge.
+        Syntax::Apache
+            if real.starts_with("/etc/apache2")
+                && root.exists(Path::new("/etc/apache2/apache2.conf")) =>
+        {
             Some(Scope::Dir(host_dir("/etc/apache2"), Checker::ApacheDebian))
         }
-        Syntax::Apache if real.starts_with("/etc/httpd") => {
+        Syntax::Apache
+            if real.starts_with("/etc/httpd")
+                && root.exists(Path::new("/etc/httpd/conf/httpd.conf")) =>
+        {
             Some(Scope::Dir(host_dir("/etc/httpd"), Checker::ApacheRedhat))
         }
         Syntax::PostfixMain | Syntax::PostfixMaster => Some(Scope::Dir(
@@ -188,12 +180,33 @@ fn check_dir(c: Checker, dir: &Path) -> (bool, String) {
     }
 }
 
-/// The line of a checker's output that says what is wrong.
-fn key_line(out: &str) -> &str {
-    out.lines()
-        .find(|l| l.contains("rror") || l.contains("nvalid") || l.contains("fatal"))
-        .or_else(|| out.lines().next())
-        .unwrap_or("")
+/// What a checker's output says is wrong: its error line and the line
+/// that explains it (httpd prints `AH00526: Syntax error on line N of F:`
+/// then the reason on stderr, and `Action '-t' failed.` and a pointer to
+/// the error log on stdout), with the staging copy's paths named as the
+/// configuration's own.
+fn real_error(out: &str, staged: &Path, dir: &Path) -> String {
+    let noise = |l: &str| {
+        let l = l.trim();
+        l.is_empty()
+            || (l.starts_with("Action '") && l.ends_with("' failed."))
+            || l.starts_with("The Apache error log may have more information")
+    };
+    let lines: Vec<&str> = out.lines().filter(|l| !noise(l)).collect();
+    let start = lines
+        .iter()
+        .position(|l| {
+            l.contains("AH0") || l.contains("rror") || l.contains("nvalid") || l.contains("fatal")
+        })
+        .unwrap_or(0);
+    let text = lines
+        .iter()
+        .skip(start)
+        .take(3)
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    text.replace(&staged.display().to_string(), &dir.display().to_string())
 }
 
 /// The name of this process's staging copies in the temporary directory:
@@ -237,32 +250,39 @@ fn stage(
     Ok((t, to))
 }
 
-/// `sh -n` and sourcing in a clean environment: the stderr of each.
-fn check_courier(bytes: &[u8]) -> (bool, String) {
-    let Ok(mut t) = tempfile::Builder::new().prefix(&stage_prefix()).tempfile() else {
-        return (false, "cannot create a temporary file".into());
-    };
+/// A Courier file checked without running it: `sh -n` (which parses and
+/// executes nothing; through [`runner`], in an empty environment) and tlsmend's own reading of
+/// its assignments. The file is never sourced: a `$(...)` or backquote in a
+/// value would run on this host, as root, so such values are reported as
+/// impossible to judge instead. `Err` says why the file is not valid;
+/// `Ok` carries the notes on values that cannot be judged.
+fn check_courier(path: &Path, bytes: &[u8]) -> Result<Vec<String>, String> {
+    let parsed = courier::parse(path, bytes).map_err(|e| e.to_string())?;
+    let mut t = tempfile::Builder::new()
+        .prefix(&stage_prefix())
+        .tempfile()
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
     use std::io::Write;
-    if t.write_all(bytes).is_err() {
-        return (false, "cannot write a temporary file".into());
-    }
-    let p = t.path().to_path_buf();
-    let (ok, out) = run(Command::new("sh").arg("-n").arg(&p));
+    t.write_all(bytes)
+        .map_err(|e| format!("cannot write a temporary file: {e}"))?;
+    // The runner's environment is already empty (what `env -i` gave).
+    let (ok, out) = sandboxed("/bin/sh", &["-n".as_ref(), t.path().as_os_str()], &[]);
     if !ok {
-        return (false, format!("sh -n: {out}"));
+        return Err(format!("sh -n: {out}"));
     }
-    let script = format!("set -a; . '{}'", p.display());
-    let o = Command::new("env")
-        .args(["-i", "/bin/sh", "-c", &script])
-        .output();
-    match o {
-        Ok(o) if o.stderr.is_empty() && o.status.success() => (true, String::new()),
-        Ok(o) => (
-            false,
-            format!("sourcing: {}", String::from_utf8_lossy(&o.stderr).trim()),
-        ),
-        Err(e) => (false, e.to_string()),
-    }
+    let source = crate::source::Source::new(path.to_path_buf(), bytes.to_vec());
+    Ok(parsed
+        .assignments()
+        .filter(|(_, a)| a.substitution(bytes))
+        .map(|(_, a)| {
+            format!(
+                "{}:{}: {} runs a command ($(...) or backquotes): its value cannot be judged, and tlsmend does not run it",
+                path.display(),
+                source.line_of(a.name.start),
+                a.name_str(bytes)
+            )
+        })
+        .collect())
 }
 
 /// GnuTLS priority strings that `bytes` (a rendered file) or an LDAP change
@@ -279,10 +299,8 @@ fn priorities_in(report: &Report, change: usize) -> Vec<String> {
             match file.syntax {
                 Syntax::Courier => {
                     if let Ok(p) = courier::parse(&file.source.path, &new) {
-                        for l in &p.lines {
-                            if let LineKind::Assignment(a) = &l.kind
-                                && a.name.slice(&new) == b"TLS_PRIORITY"
-                            {
+                        for (_, a) in p.assignments() {
+                            if a.name.slice(&new) == b"TLS_PRIORITY" {
                                 out.push(a.value_str(&new));
                             }
                         }
@@ -336,6 +354,27 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
             }
         }
     }
+    // Apache files of a layout this machine has no checker for (SUSE,
+    // Alpine, FreeBSD, or a file outside the configuration directory).
+    let mut unchecked: Vec<String> = Vec::new();
+    for &c in selected {
+        for (f, _) in &report.changes[c].edits {
+            let file = &report.files[*f];
+            let shown = file.shown().display().to_string();
+            if file.syntax == Syntax::Apache
+                && scope_of(report, root, *f).is_none()
+                && !unchecked.contains(&shown)
+            {
+                unchecked.push(shown);
+            }
+        }
+    }
+    if !unchecked.is_empty() {
+        v.notes.push(format!(
+            "no httpd checker here for {}: run `httpd -t` (or `apachectl -t`) where this configuration runs",
+            unchecked.join(", ")
+        ));
+    }
     let rendered = |changes: &[usize]| -> Vec<(PathBuf, Vec<u8>)> {
         report
             .render(changes)
@@ -372,9 +411,9 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                 let (base_ok, base_out) = check_dir(checker, &base);
                 if !base_ok {
                     v.notes.push(format!(
-                        "{name} already fails on {} as it is, so it cannot judge tlsmend's changes: {}",
+                        "{name} already fails on {} as it is: {}; the result cannot be judged by it (tlsmend's changes were not checked with {name})",
                         dir.display(),
-                        key_line(&base_out)
+                        real_error(&base_out, &base, &dir)
                     ));
                     continue;
                 }
@@ -403,29 +442,32 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                 }
             }
             Scope::Courier(host) => {
-                let original = report
-                    .files
-                    .iter()
-                    .find(|f| f.host == host)
-                    .map(|f| f.source.bytes.clone())
-                    .unwrap_or_default();
-                if !check_courier(&original).0 {
-                    v.notes.push(format!(
-                        "{} already fails sh -n or sourcing as it is: not checked",
-                        host.display()
-                    ));
+                let Some(file) = report.files.iter().find(|f| f.host == host) else {
                     continue;
+                };
+                let path = file.source.path.clone();
+                match check_courier(&path, &file.source.bytes) {
+                    Err(e) => {
+                        v.notes.push(format!(
+                            "{} is not valid as it is, so its changes cannot be judged: {e}",
+                            path.display()
+                        ));
+                        continue;
+                    }
+                    Ok(notes) => v.notes.extend(notes),
                 }
                 for c in changes {
-                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host) {
-                        let (ok, out) = check_courier(&bytes);
-                        if !ok {
-                            v.failures.push((c, "sh".into(), out));
-                        }
+                    if let Some((_, bytes)) = rendered(&[c]).into_iter().find(|(h, _)| *h == host)
+                        && let Err(out) = check_courier(&path, &bytes)
+                    {
+                        v.failures
+                            .push((c, "sh -n and tlsmend's sh reading".into(), out));
                     }
                 }
-                v.passed
-                    .push(format!("sh -n and sourcing ({})", host.display()));
+                v.passed.push(format!(
+                    "sh -n and tlsmend's reading of the assignments, nothing run ({})",
+                    path.display()
+                ));
             }
         }
     }

@@ -33,6 +33,20 @@ pub enum Check {
 }
 
 impl Check {
+    /// Where the check probes, as `DOWN` lines name it.
+    pub fn target(&self) -> String {
+        match self {
+            Check::Tls { endpoint, .. } => endpoint.to_string(),
+            Check::Redirect { host, port, name } => format!("{host}:{port} (HTTP, Host: {name})"),
+            Check::ImapLogin { host, port } => {
+                format!("{host}:{port} (IMAP, LOGIN before STARTTLS)")
+            }
+            Check::Submission { host, port } => {
+                format!("{host}:{port} (SMTP submission, AUTH before STARTTLS)")
+            }
+        }
+    }
+
     fn tls(
         server: Server,
         host: impl Into<String>,
@@ -83,7 +97,7 @@ pub fn declared(root: &Root, opts: &Options, host: &str) -> crate::error::Result
     if wants(Server::Apache)
         && let Some(main) = discover::apache_main(root)
     {
-        let tree = ApacheTree::load(root, &main)?;
+        let tree = ApacheTree::load(root, main)?;
         let mut ports: Vec<(u16, bool)> = Vec::new();
         for i in tree.server_items().filter(|i| tree.is(i, "Listen")) {
             let args = tree.args(i);

@@ -5,8 +5,10 @@
 
 pub mod apache;
 pub mod courier;
+pub mod found;
 pub mod openldap;
 pub mod postfix;
+pub mod template;
 
 use crate::catalogue::profile::Profile;
 use crate::discover::{self, Root};
@@ -138,6 +140,10 @@ fn opt_in_ids() -> Vec<&'static str> {
         .collect()
 }
 
+/// Audits every server asked for. A server whose files cannot be read or
+/// parsed is reported in `report.summary.broken` and the others are still
+/// audited; finding no configuration at all is an error naming the places
+/// searched, and so is a server named by `--server` that is absent.
 pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     // The target's versions, read once: the overrides, else the root.
     let resolved = Options {
@@ -147,90 +153,52 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     let opts = &resolved;
     let mut report = Report::default();
     let wants = |s: Server| opts.servers.is_empty() || opts.servers.contains(&s);
+    for server in [
+        Server::Apache,
+        Server::Courier,
+        Server::Postfix,
+        Server::Openldap,
+    ] {
+        if !wants(server) {
+            continue;
+        }
+        match audit_one(server, root, opts, &mut report) {
+            Ok(None) => {}
+            Ok(Some(searched)) => report
+                .summary
+                .missing
+                .push(found::Missing { server, searched }),
+            // A parse error may quote the offending line.
+            Err(e) => report.summary.broken.push(found::Broken {
+                server,
+                error: crate::redact::text(&e.to_string()),
+            }),
+        }
+    }
     let where_ = root
         .dir()
         .map(|d| format!(" under {}", d.display()))
         .unwrap_or_default();
-    if wants(Server::Apache) {
-        match discover::apache_main(root) {
-            Some(main) => {
-                let tree = ApacheTree::load(root, &main)?;
-                apache::audit(&tree, root, opts.profile, &opts.versions, &mut report);
-            }
-            None if opts.servers.contains(&Server::Apache) => {
-                return Err(Error::Other(format!(
-                    "no Apache configuration found{where_} (looked for /etc/apache2/apache2.conf and /etc/httpd/conf/httpd.conf)"
-                )));
-            }
-            None => {}
-        }
-    }
-    if wants(Server::Courier) {
-        match courier::CourierConfig::load(root)? {
-            Some(cfg) => courier::audit(
-                &cfg,
-                root,
-                opts.profile,
-                opts.tls_library,
-                &opts.versions,
-                &mut report,
-            ),
-            None if opts.servers.contains(&Server::Courier) => {
-                return Err(Error::Other(format!(
-                    "no Courier IMAP configuration found{where_} (looked for imapd-ssl in /etc/courier, /usr/lib/courier/etc and /etc/courier-imap)"
-                )));
-            }
-            None => {}
-        }
-    }
-    if wants(Server::Postfix) {
-        let dirs = crate::servers::postfix::model::instance_dirs(root)?;
-        if dirs.is_empty() && opts.servers.contains(&Server::Postfix) {
+    for m in &report.summary.missing {
+        if opts.servers.contains(&m.server) {
             return Err(Error::Other(format!(
-                "no Postfix configuration found{where_} (looked for /etc/postfix/main.cf)"
+                "no {} configuration found{where_} (looked for {})",
+                found::title(m.server),
+                m.searched
             )));
         }
-        if !dirs.is_empty() {
-            let version =
-                crate::servers::postfix::model::detect_version(root, opts.postfix_version);
-            match &version {
-                Some((v, how)) => report.notes.push(format!("postfix: version {v} (from {how})")),
-                None => report.notes.push(
-                    "postfix: version unknown (pass --postfix-version): writing only syntax every Postfix 3.x accepts".into(),
-                ),
-            }
-            for d in dirs {
-                let inst = crate::servers::postfix::model::Instance::load(root, &d)?;
-                postfix::audit(
-                    &inst,
-                    root,
-                    opts.profile,
-                    version.as_ref().map(|v| v.0),
-                    &mut report,
-                );
-            }
-        }
     }
-    if wants(Server::Openldap) {
-        match openldap::OpenLdap::load(root)? {
-            Some(o) => {
-                // A --root image is edited offline unless a server URI is named.
-                let mode = if opts.offline || (root.dir().is_some() && opts.ldap_uri.is_none()) {
-                    openldap::Mode::Offline
-                } else {
-                    openldap::Mode::Online {
-                        uri: opts.ldap_uri.clone().unwrap_or_else(|| "ldapi:///".into()),
-                    }
-                };
-                openldap::audit(&o, root, opts, &mode, &mut report);
-            }
-            None if opts.servers.contains(&Server::Openldap) => {
-                return Err(Error::Other(format!(
-                    "no OpenLDAP configuration found{where_} (looked for slapd.d/cn=config.ldif, slapd.conf and ldap.conf in /etc/ldap and /etc/openldap)"
-                )));
-            }
-            None => {}
-        }
+    if report.summary.nothing() {
+        let places: Vec<String> = report
+            .summary
+            .missing
+            .iter()
+            .map(|m| format!("  {}: {}", m.server.name(), m.searched))
+            .collect();
+        return Err(Error::Other(format!(
+            "no configuration found{where_}; looked for:\n{}\n(is --root the directory that stands for / ?)",
+            places.join("\n")
+        )));
     }
     report.filter_rules(|rule| opts.wants(rule));
     // Planning again on the planned result (an overlay root) is the check
@@ -245,6 +213,104 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// Audits one server into `report`: `Ok(Some(places))` when it is absent.
+fn audit_one(
+    server: Server,
+    root: &Root,
+    opts: &Options,
+    report: &mut Report,
+) -> Result<Option<String>> {
+    match server {
+        Server::Apache => {
+            let Some(places) = discover::apache_main(root) else {
+                return Ok(Some(apache::layout::searched()));
+            };
+            let tree = ApacheTree::load(root, places)?;
+            report
+                .summary
+                .found
+                .push(found::apache(&tree, &opts.versions));
+            apache::audit(&tree, root, opts.profile, &opts.versions, report);
+        }
+        Server::Courier => {
+            let services = courier::load_all(root)?;
+            if services.is_empty() {
+                return Ok(Some(format!(
+                    "imapd, imapd-ssl, pop3d and pop3d-ssl in {}",
+                    courier::layout::searched()
+                )));
+            }
+            for cfg in &services {
+                let lib = courier::detect_library(cfg, root, opts.tls_library);
+                report
+                    .summary
+                    .found
+                    .push(found::courier(cfg, lib, &opts.versions));
+                courier::audit(
+                    cfg,
+                    root,
+                    opts.profile,
+                    opts.tls_library,
+                    &opts.versions,
+                    report,
+                );
+            }
+        }
+        Server::Postfix => {
+            let dirs = crate::servers::postfix::model::instance_dirs(root)?;
+            if dirs.is_empty() {
+                return Ok(Some(crate::servers::postfix::model::searched()));
+            }
+            if let Some((layout, dir)) = crate::servers::postfix::model::primary(root) {
+                report
+                    .notes
+                    .push(format!("postfix: main.cf in {} ({layout})", dir.display()));
+            }
+            let version =
+                crate::servers::postfix::model::detect_version(root, opts.postfix_version);
+            match &version {
+                Some((v, how)) => report.notes.push(format!("postfix: version {v} (from {how})")),
+                None => report.notes.push(
+                    "postfix: version unknown (pass --postfix-version): writing only syntax every Postfix 3.x accepts".into(),
+                ),
+            }
+            for d in dirs {
+                let inst = crate::servers::postfix::model::Instance::load(root, &d)?;
+                report
+                    .summary
+                    .found
+                    .push(found::postfix(&inst, version.as_ref(), &opts.versions));
+                postfix::audit(
+                    &inst,
+                    root,
+                    opts.profile,
+                    version.as_ref().map(|v| v.0),
+                    report,
+                );
+            }
+        }
+        Server::Openldap => {
+            let Some(o) = openldap::OpenLdap::load(root)? else {
+                return Ok(Some(format!(
+                    "slapd.d/cn=config.ldif, slapd.conf and ldap.conf in {}",
+                    openldap::searched()
+                )));
+            };
+            report.summary.found.push(found::openldap(&o));
+            // A --root image is edited offline unless a server URI is named.
+            let mode = if opts.offline || (root.dir().is_some() && opts.ldap_uri.is_none()) {
+                openldap::Mode::Offline
+            } else {
+                openldap::Mode::Online {
+                    uri: opts.ldap_uri.clone().unwrap_or_else(|| "ldapi:///".into()),
+                }
+            };
+            openldap::audit(&o, root, opts, &mode, report);
+        }
+    }
+    Ok(None)
 }
 
 /// The rule list as `tlsmend audit --help` shows it.

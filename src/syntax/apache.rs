@@ -248,6 +248,9 @@ fn arguments(bytes: &[u8], region: Span) -> Vec<Arg> {
         });
         at += len;
     }
+    // Exact size: a tree of 10,000 sites holds hundreds of thousands of
+    // these, and a growing Vec keeps room for four.
+    args.shrink_to_fit();
     args
 }
 
@@ -330,6 +333,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                     Span::empty(line.span.end)
                 };
                 first = false;
+                let mut children = children;
+                children.shrink_to_fit();
                 let section = Node::Section(Section {
                     open,
                     children,
@@ -405,6 +410,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
             format!("<{name}> is never closed: add a </{name}> line after its contents"),
         ));
     }
+    top.shrink_to_fit();
     Ok(Config { nodes: top })
 }
 

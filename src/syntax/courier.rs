@@ -1,15 +1,24 @@
 //! Lossless parser for Courier's shell-style configuration files
-//! (`imapd`, `imapd-ssl`, `pop3d-ssl`, `authdaemonrc`, ...).
+//! (`imapd`, `imapd-ssl`, `pop3d`, `pop3d-ssl`, `esmtpd`, `esmtpd-ssl`,
+//! `esmtpd-msa`, `authdaemonrc`, ...).
 //!
 //! Grammar: `grammars/courier.ebnf`. The files are POSIX sh fragments that
-//! Courier's start scripts source, so the accepted language is the subset of
-//! sh they are written in: `NAME=value` assignments whose value is a shell
-//! word (double- or single-quoted parts, bare parts, backslash escapes; a
-//! quoted part may run over several lines), comments, blank lines, and
-//! `@placeholder@` lines of the `.dist.in` templates. `##NAME: X:0` headers are
-//! kept apart because Courier's sysconftool merges upgrades by them, and
-//! `#NAME=value` lines are recognised as commented-out assignments so that they
-//! can be uncommented. Anything else is an error, not a guess.
+//! Courier's start scripts source, and real ones use more of sh than plain
+//! `NAME=value`: `export NAME=value`, `A=1; B=2`, `. /etc/default/courier`,
+//! `NAME=value # comment`. Each line is read as what it is: a list of
+//! commands separated by `;`, each an assignment (exported or not), an
+//! `export NAME` without a value, a sourcing (`.` or `source`), or an
+//! *opaque* command kept byte for byte and never evaluated. A line joined by
+//! `&&`, `||`, `|` or `&` is opaque as a whole: its assignments happen only
+//! sometimes, or in a subshell. Nothing is ever executed: a value holding a
+//! command substitution (`$(...)` or backquotes) is marked as such so that
+//! the rules can say it cannot be judged.
+//!
+//! `##NAME: X:0` headers are kept apart because Courier's sysconftool merges
+//! upgrades by them, `#NAME=value` lines are recognised as commented-out
+//! assignments so that they can be uncommented, and `@placeholder@` lines of
+//! the `.dist.in` templates are accepted. The only errors are quotes and
+//! substitutions that are never closed.
 
 use super::lex::{hspace, is_hspace};
 use crate::source::{ParseError, Span};
@@ -22,7 +31,8 @@ pub struct File {
     pub lines: Vec<Line>,
 }
 
-/// One statement: usually one physical line, more when a quoted value runs on.
+/// One statement line: usually one physical line, more when a quoted value
+/// or a backslash-newline runs on.
 #[derive(Debug, Clone)]
 pub struct Line {
     /// Everything, line ending included.
@@ -38,7 +48,8 @@ pub enum LineKind {
     Header {
         name: Span,
     },
-    Assignment(Assignment),
+    /// Commands separated by `;`, perhaps followed by a `# comment`.
+    Commands(Vec<Command>),
     /// `#NAME=value`: `hash` is the span of the `#`.
     Commented {
         hash: Span,
@@ -48,13 +59,27 @@ pub enum LineKind {
     Placeholder,
 }
 
+/// One simple command of a line.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// `NAME=word`, or one `NAME=word` of `export A=1 B=2`.
+    Assign(Assignment),
+    /// `export NAME` (or one name of `export A B`): marks an earlier or later
+    /// assignment for the environment; no value of its own.
+    Export(Span),
+    /// `. FILE` or `source FILE`: `path` is the word as written.
+    Source { path: Span },
+    /// Anything else, as written: never evaluated, never edited.
+    Opaque(Span),
+}
+
 #[derive(Debug, Clone)]
 pub struct Assignment {
     pub name: Span,
     /// The value as written, quotes included; empty for `NAME=`.
     pub value: Span,
-    /// End of the statement before its line ending (after any trailing comment).
-    pub end: Span,
+    /// Written as `export NAME=value`.
+    pub exported: bool,
 }
 
 impl Assignment {
@@ -73,6 +98,35 @@ impl Assignment {
             _ => None,
         }
     }
+    /// Whether the value runs a command (`$(...)` or backquotes outside
+    /// single quotes): its value is known only by running it, which tlsmend
+    /// never does.
+    pub fn substitution(&self, bytes: &[u8]) -> bool {
+        has_substitution(self.value.slice(bytes))
+    }
+}
+
+/// `$(...)` or a backquote outside single quotes.
+pub fn has_substitution(raw: &[u8]) -> bool {
+    let mut i = 0;
+    let mut in_double = false;
+    while i < raw.len() {
+        match raw[i] {
+            b'\\' => i += 1,
+            b'"' => in_double = !in_double,
+            b'\'' if !in_double => {
+                i += raw[i + 1..]
+                    .iter()
+                    .position(|&b| b == b'\'')
+                    .map_or(raw.len(), |p| p + 1);
+            }
+            b'`' => return true,
+            b'$' if raw.get(i + 1) == Some(&b'(') => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 fn unquote(raw: &[u8]) -> Vec<u8> {
@@ -139,14 +193,63 @@ struct WordError {
     message: &'static str,
 }
 
+/// Where the closing byte `close` of a `$(`, `${` or backquote opened at
+/// `open` is, skipping quoted parts and nested openings.
+fn closing(bytes: &[u8], open: usize, mut at: usize, limit: usize) -> Result<usize, WordError> {
+    let close = match bytes[open] {
+        b'`' => b'`',
+        _ if bytes[open + 1] == b'{' => b'}',
+        _ => b')',
+    };
+    let opener = if close == b')' { Some(b'(') } else { None };
+    let mut depth = 0usize;
+    while at < limit {
+        match bytes[at] {
+            b'\\' => at += 2,
+            b'\'' if close != b'`' => {
+                at += bytes[at + 1..limit]
+                    .iter()
+                    .position(|&b| b == b'\'')
+                    .map_or(limit - at, |p| p + 2);
+            }
+            b if Some(b) == opener => {
+                depth += 1;
+                at += 1;
+            }
+            b if b == close => {
+                if depth == 0 {
+                    return Ok(at + 1);
+                }
+                depth -= 1;
+                at += 1;
+            }
+            _ => at += 1,
+        }
+    }
+    Err(WordError {
+        at: open,
+        message: "this command substitution or expansion is never closed",
+    })
+}
+
+/// The end of the line's content: before `\r\n`, `\n` or the end.
+fn content_limit(bytes: &[u8], at: usize) -> usize {
+    let nl = bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |p| at + p);
+    if nl > at && nl < bytes.len() && bytes[nl - 1] == b'\r' {
+        nl - 1
+    } else {
+        nl
+    }
+}
+
 /// Reads a shell word starting at `at`; returns its end. `single_line`
-/// stops at the line's end (for commented-out assignments).
+/// stops at the line's content end (for commented-out assignments).
 fn word_end(bytes: &[u8], mut at: usize, single_line: bool) -> Result<usize, WordError> {
     let limit = if single_line {
-        bytes[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |p| at + p)
+        content_limit(bytes, at)
     } else {
         bytes.len()
     };
@@ -168,6 +271,10 @@ fn word_end(bytes: &[u8], mut at: usize, single_line: bool) -> Result<usize, Wor
                             at += 1;
                             break;
                         }
+                        b'`' => at = closing(bytes, at, at + 1, limit)?,
+                        b'$' if at + 1 < limit && matches!(bytes[at + 1], b'(' | b'{') => {
+                            at = closing(bytes, at, at + 2, limit)?
+                        }
                         _ => at += 1,
                     }
                 }
@@ -183,6 +290,10 @@ fn word_end(bytes: &[u8], mut at: usize, single_line: bool) -> Result<usize, Wor
                         });
                     }
                 }
+            }
+            b'`' => at = closing(bytes, at, at + 1, limit)?,
+            b'$' if at + 1 < limit && matches!(bytes[at + 1], b'(' | b'{') => {
+                at = closing(bytes, at, at + 2, limit)?
             }
             b'\\' => at = (at + 2).min(limit),
             b if is_hspace(b)
@@ -200,53 +311,157 @@ fn word_end(bytes: &[u8], mut at: usize, single_line: bool) -> Result<usize, Wor
     Ok(at.min(limit))
 }
 
-/// Parses `name=word` at `at`; returns the assignment and where it stops
-/// (before trailing blanks, comment and line ending).
-fn assignment_at(
-    bytes: &[u8],
-    at: usize,
-    single_line: bool,
-) -> Result<Option<(Span, Span)>, WordError> {
-    let Ok((rest, n)) = name(&bytes[at..]) else {
-        return Ok(None);
-    };
+/// `NAME=...` in the word `w`: the name's and the value's spans.
+fn split_assignment(bytes: &[u8], w: Span) -> Option<(Span, Span)> {
+    let (rest, n) = name(w.slice(bytes)).ok()?;
     if rest.first() != Some(&b'=') {
-        return Ok(None);
+        return None;
     }
-    let name_span = Span::new(at, at + n.len());
-    let value_start = name_span.end + 1;
-    let value_end = word_end(bytes, value_start, single_line)?;
-    Ok(Some((name_span, Span::new(value_start, value_end))))
+    let name = Span::new(w.start, w.start + n.len());
+    Some((name, Span::new(name.end + 1, w.end)))
 }
 
-fn line_end(bytes: &[u8], at: usize) -> (usize, usize) {
-    let nl = bytes[at..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(bytes.len(), |p| at + p);
-    let content_end = if nl > at && bytes[nl - 1] == b'\r' && nl < bytes.len() {
-        nl - 1
-    } else {
-        nl
-    };
-    (content_end, (nl + 1).min(bytes.len()))
+/// Skips blanks and backslash-newlines (a line continued).
+fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
+    loop {
+        if at < bytes.len() && is_hspace(bytes[at]) {
+            at += 1;
+        } else if bytes[at..].starts_with(b"\\\n") {
+            at += 2;
+        } else if bytes[at..].starts_with(b"\\\r\n") {
+            at += 3;
+        } else {
+            return at;
+        }
+    }
+}
+
+fn at_line_end(bytes: &[u8], at: usize) -> bool {
+    at >= bytes.len() || bytes[at] == b'\n' || bytes[at..].starts_with(b"\r\n")
+}
+
+/// Words that open and close compound commands: assignments between them
+/// happen only sometimes, so they are opaque.
+const OPENERS: &[&[u8]] = &[b"if", b"case", b"for", b"while", b"until", b"{", b"("];
+const CLOSERS: &[&[u8]] = &[b"fi", b"esac", b"done", b"}", b")"];
+
+/// What one simple command (its words) is.
+fn classify(bytes: &[u8], words: &[Span], depth: &mut usize) -> Vec<Command> {
+    let whole = Span::new(words[0].start, words[words.len() - 1].end);
+    let first = words[0].slice(bytes);
+    if OPENERS.contains(&first) {
+        *depth += 1;
+    } else if CLOSERS.contains(&first) {
+        *depth = depth.saturating_sub(1);
+    }
+    if *depth > 0 || OPENERS.contains(&first) || CLOSERS.contains(&first) {
+        return vec![Command::Opaque(whole)];
+    }
+    let opaque = vec![Command::Opaque(whole)];
+    match first {
+        b"export" if words.len() > 1 => {
+            let mut out = Vec::new();
+            for &w in &words[1..] {
+                if let Some((name, value)) = split_assignment(bytes, w) {
+                    out.push(Command::Assign(Assignment {
+                        name,
+                        value,
+                        exported: true,
+                    }));
+                } else if name(w.slice(bytes)).is_ok_and(|(rest, _)| rest.is_empty()) {
+                    out.push(Command::Export(w));
+                } else {
+                    return opaque;
+                }
+            }
+            out
+        }
+        b"." | b"source" if words.len() == 2 => vec![Command::Source { path: words[1] }],
+        _ => {
+            let mut out = Vec::new();
+            for &w in words {
+                match split_assignment(bytes, w) {
+                    Some((name, value)) => out.push(Command::Assign(Assignment {
+                        name,
+                        value,
+                        exported: false,
+                    })),
+                    // `A=1 cmd`: A is set for cmd only.
+                    None => return opaque,
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Reads the commands of one statement line from `at`; returns them and
+/// where the line's comment or ending starts.
+fn commands(
+    bytes: &[u8],
+    mut at: usize,
+    depth: &mut usize,
+) -> Result<(Vec<Command>, usize), WordError> {
+    let mut out = Vec::new();
+    let mut joined = false;
+    let mut first_start = None;
+    let mut last_end = at;
+    loop {
+        at = skip_blanks(bytes, at);
+        if at_line_end(bytes, at) || bytes[at] == b'#' {
+            break;
+        }
+        let mut words = Vec::new();
+        loop {
+            at = skip_blanks(bytes, at);
+            if at_line_end(bytes, at) || b"#;&|".contains(&bytes[at]) {
+                break;
+            }
+            let end = word_end(bytes, at, false)?.max(at + 1);
+            words.push(Span::new(at, end));
+            at = end;
+        }
+        if let (Some(w0), Some(wn)) = (words.first(), words.last()) {
+            first_start.get_or_insert(w0.start);
+            last_end = wn.end;
+            out.extend(classify(bytes, &words, depth));
+        }
+        if at < bytes.len() && b";&|".contains(&bytes[at]) {
+            joined |= bytes[at] != b';';
+            at += 1;
+            last_end = at;
+        } else {
+            break;
+        }
+    }
+    if joined && let Some(s) = first_start {
+        out = vec![Command::Opaque(Span::new(s, last_end))];
+    }
+    Ok((out, at))
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<File, ParseError> {
-    let err = |at: usize, msg: &str| ParseError::at(path, bytes, at, msg);
+    let err = |e: WordError| ParseError::at(path, bytes, e.at, e.message);
     let mut lines = Vec::new();
+    let mut depth = 0;
     let mut at = 0;
     while at < bytes.len() {
         let start = at;
         let (_, ind) = hspace(&bytes[at..]).expect("hspace");
         let text = start + ind.len();
-        let (content_end, next) = line_end(bytes, text);
+        let content_end = content_limit(bytes, text);
+        let next_line = |from: usize| {
+            bytes[from..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |p| from + p + 1)
+        };
         let content = &bytes[text..content_end];
         let kind = if content.is_empty() {
-            at = next;
+            at = next_line(text);
             LineKind::Blank
         } else if content.starts_with(b"##NAME:") {
-            at = next;
+            at = next_line(text);
             let after = 7 + hspace(&content[7..]).expect("hspace").1.len();
             let n = content[after..]
                 .iter()
@@ -256,49 +471,21 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<File, ParseError> {
                 name: Span::new(text + after, text + after + n),
             }
         } else if content[0] == b'#' {
-            at = next;
-            match assignment_at(bytes, text + 1, true) {
-                Ok(Some((name, value))) if trailing_ok(bytes, value.end, content_end) => {
-                    LineKind::Commented {
-                        hash: Span::new(text, text + 1),
-                        assignment: Assignment {
-                            name,
-                            value,
-                            end: Span::empty(content_end),
-                        },
-                    }
-                }
-                _ => LineKind::Comment,
+            at = next_line(text);
+            match commented(bytes, text, content_end) {
+                Some(assignment) => LineKind::Commented {
+                    hash: Span::new(text, text + 1),
+                    assignment,
+                },
+                None => LineKind::Comment,
             }
         } else if content[0] == b'@' && content.len() > 1 && trim(content).ends_with(b"@") {
-            at = next;
+            at = next_line(text);
             LineKind::Placeholder
         } else {
-            match assignment_at(bytes, text, false) {
-                Err(e) => return Err(err(e.at, e.message)),
-                Ok(None) => {
-                    return Err(err(
-                        text,
-                        "expected NAME=value, a comment or a blank line (tlsmend reads Courier files as plain sh assignments)",
-                    ));
-                }
-                Ok(Some((name, value))) => {
-                    let (content_end, next) = line_end(bytes, value.end);
-                    if !trailing_ok(bytes, value.end, content_end) {
-                        let (_, sp) = hspace(&bytes[value.end..]).expect("hspace");
-                        return Err(err(
-                            value.end + sp.len(),
-                            "unexpected text after the value: quote the value if it contains spaces",
-                        ));
-                    }
-                    at = next;
-                    LineKind::Assignment(Assignment {
-                        name,
-                        value,
-                        end: Span::empty(content_end),
-                    })
-                }
-            }
+            let (cmds, stop) = commands(bytes, text, &mut depth).map_err(err)?;
+            at = next_line(stop);
+            LineKind::Commands(cmds)
         };
         lines.push(Line {
             span: Span::new(start, at),
@@ -308,13 +495,30 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<File, ParseError> {
     Ok(File { lines })
 }
 
+/// `#NAME=value` with only blanks and a `# comment` after the value.
+fn commented(bytes: &[u8], hash: usize, content_end: usize) -> Option<Assignment> {
+    let (rest, n) = name(&bytes[hash + 1..content_end]).ok()?;
+    if rest.first() != Some(&b'=') {
+        return None;
+    }
+    let name = Span::new(hash + 1, hash + 1 + n.len());
+    let end = word_end(bytes, name.end + 1, true).ok()?;
+    if end > content_end || !trailing_ok(&bytes[end..content_end]) {
+        return None;
+    }
+    Some(Assignment {
+        name,
+        value: Span::new(name.end + 1, end),
+        exported: false,
+    })
+}
+
 fn trim(s: &[u8]) -> &[u8] {
     super::lex::trim_end(s)
 }
 
 /// After a value only blanks and a `# comment` may follow on that line.
-fn trailing_ok(bytes: &[u8], from: usize, content_end: usize) -> bool {
-    let rest = &bytes[from..content_end];
+fn trailing_ok(rest: &[u8]) -> bool {
     let (after, sp) = hspace(rest).expect("hspace");
     after.is_empty() || (!sp.is_empty() && after[0] == b'#')
 }
@@ -325,11 +529,24 @@ impl File {
         super::lex::check_spans(self.lines.iter().map(|l| l.span), len)
     }
 
-    pub fn assignments<'a>(&'a self) -> impl Iterator<Item = (&'a Line, &'a Assignment)> + 'a {
-        self.lines.iter().filter_map(|l| match &l.kind {
-            LineKind::Assignment(a) => Some((l, a)),
+    fn commands(&self) -> impl Iterator<Item = (&Line, &Command)> {
+        self.lines.iter().flat_map(|l| match &l.kind {
+            LineKind::Commands(c) => c.iter().map(move |c| (l, c)).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// Every assignment, in file order.
+    pub fn assignments(&self) -> impl Iterator<Item = (&Line, &Assignment)> {
+        self.commands().filter_map(|(l, c)| match c {
+            Command::Assign(a) => Some((l, a)),
             _ => None,
         })
+    }
+
+    /// Every command, in file order, for callers that follow sourcing.
+    pub fn all_commands(&self) -> impl Iterator<Item = &Command> {
+        self.commands().map(|(_, c)| c)
     }
 }
 
@@ -339,13 +556,20 @@ mod tests {
 
     fn p(s: &str) -> File {
         let f = parse(Path::new("imapd-ssl"), s.as_bytes()).unwrap();
-        let mut at = 0;
-        for l in &f.lines {
-            assert_eq!(l.span.start, at);
-            at = l.span.end;
-        }
-        assert_eq!(at, s.len());
+        f.check_tiling(s.len()).unwrap();
         f
+    }
+
+    fn names(f: &File, s: &str) -> Vec<(String, String, bool)> {
+        f.assignments()
+            .map(|(_, a)| {
+                (
+                    a.name_str(s.as_bytes()),
+                    a.value_str(s.as_bytes()),
+                    a.exported,
+                )
+            })
+            .collect()
     }
 
     #[test]
@@ -360,16 +584,11 @@ mod tests {
         assert!(
             matches!(&f.lines[2].kind, LineKind::Commented { assignment, .. } if assignment.value_str(b) == "YES")
         );
-        let LineKind::Assignment(a) = &f.lines[3].kind else {
-            panic!()
-        };
-        assert_eq!(a.value_str(b), "x y");
-        assert!(matches!(f.lines[5].kind, LineKind::Assignment(_)));
         assert!(matches!(f.lines[6].kind, LineKind::Placeholder));
-        let LineKind::Assignment(c) = &f.lines[7].kind else {
-            panic!()
-        };
-        assert_eq!(c.value_str(b), "$A");
+        let got = names(&f, s);
+        assert_eq!(got[0].1, "x y");
+        assert_eq!(got[1].1, "q");
+        assert_eq!(got[2].1, "$A");
     }
 
     #[test]
@@ -378,13 +597,71 @@ mod tests {
         assert_eq!(f.lines.len(), 2);
     }
 
+    // Issue 9, item 4: the sh that real Courier files are written in.
+    #[test]
+    fn sh_statements_are_read_as_what_they_are() {
+        let s = "export TLS_CERTFILE=/a.pem\nA=1; B=\"2 3\" ; export A\n. /etc/default/courier\nsource x\nC=v # why\nD=1 E=2\n";
+        let f = p(s);
+        assert_eq!(
+            names(&f, s),
+            [
+                ("TLS_CERTFILE".into(), "/a.pem".into(), true),
+                ("A".into(), "1".into(), false),
+                ("B".into(), "2 3".into(), false),
+                ("C".into(), "v".into(), false),
+                ("D".into(), "1".into(), false),
+                ("E".into(), "2".into(), false),
+            ]
+        );
+        let sources: Vec<&[u8]> = f
+            .all_commands()
+            .filter_map(|c| match c {
+                Command::Source { path } => Some(path.slice(s.as_bytes())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(sources, [&b"/etc/default/courier"[..], b"x"]);
+    }
+
+    #[test]
+    fn other_shell_is_opaque_and_kept() {
+        let s = "A=1 2\nA = 1\n[ -f x ] && B=1\nif true; then\n  C=1\nfi\nD=`hostname` E=$(cat /x \"y z\")\necho a|tr a b\n";
+        let f = p(s);
+        let got = names(&f, s);
+        assert_eq!(got.len(), 2, "{got:?}");
+        let b = s.as_bytes();
+        let subs: Vec<bool> = f.assignments().map(|(_, a)| a.substitution(b)).collect();
+        assert_eq!(subs, [true, true]);
+        let opaque = f
+            .all_commands()
+            .filter(|c| matches!(c, Command::Opaque(_)))
+            .count();
+        assert_eq!(opaque, 8);
+    }
+
+    #[test]
+    fn substitution_is_seen_outside_single_quotes_only() {
+        assert!(has_substitution(b"\"$(id)\""));
+        assert!(has_substitution(b"a`id`"));
+        assert!(!has_substitution(b"'$(id)'"));
+        assert!(!has_substitution(b"\\$(id)"));
+        assert!(!has_substitution(b"${HOME}/x"));
+    }
+
+    // Issue 10: found by fuzzing, a CRLF comment whose value ends in a
+    // backslash ("slice index starts at 5 but ends at 4").
+    #[test]
+    fn crlf_comment_ending_in_a_backslash_does_not_panic() {
+        p("#A=\\\r\n");
+        p("A=\\\r\n");
+        p("#A=\"\\\r\n");
+    }
+
     #[test]
     fn errors_point_at_the_problem() {
         let e = parse(Path::new("f"), b"A=1\nB=\"open\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 3));
-        let e = parse(Path::new("f"), b"A = 1\n").unwrap_err();
-        assert_eq!((e.line, e.column), (1, 1));
-        let e = parse(Path::new("f"), b"A=1 2\n").unwrap_err();
-        assert_eq!((e.line, e.column), (1, 5));
+        let e = parse(Path::new("f"), b"A=$(open\n").unwrap_err();
+        assert_eq!((e.line, e.column), (1, 3));
     }
 }

@@ -181,12 +181,14 @@ impl Conf {
         super::lex::check_spans(self.stmts.iter().map(|s| s.span), len)
     }
 
-    /// slapd.conf: the statements before the first `database` or `backend`
-    /// line (the global part, where TLS directives belong).
+    /// slapd.conf: the statements before the first `database` line (the
+    /// global part, where TLS directives belong). A `backend` line does not
+    /// end it: slapd reads TLS directives after it as global ones (slaptest
+    /// puts them in cn=config), so only `database` starts a section.
     pub fn global_end(&self, bytes: &[u8]) -> usize {
         self.stmts
             .iter()
-            .position(|s| s.is(bytes, "database") || s.is(bytes, "backend"))
+            .position(|s| s.is(bytes, "database"))
             .unwrap_or(self.stmts.len())
     }
 }
@@ -205,6 +207,10 @@ mod tests {
         assert_eq!(c.stmts[2].args(b), vec!["NORMAL"]);
         assert_eq!(c.stmts[3].args(b), vec!["to", "*", "by", "*", "read"]);
         assert_eq!(c.global_end(b), 5);
+        // Issue 9, item 7: `backend` does not start a section.
+        let s = "backend mdb\nTLSCertificateFile /c.pem\ndatabase mdb\nsuffix x\n";
+        let c = parse(Path::new("slapd.conf"), s.as_bytes(), Dialect::SlapdConf).unwrap();
+        assert_eq!(c.global_end(s.as_bytes()), 2);
         let e = parse(
             Path::new("slapd.conf"),
             b"a b\n\n  \nc d\n",

@@ -23,7 +23,30 @@ unsafe extern "C" {
 
 /// The TLS 1.2-and-below suites (OpenSSL names) that `list` enables, in
 /// OpenSSL's order; `Err` when OpenSSL rejects the whole list.
+///
+/// Remembered per list for the life of the process: a hosting tree repeats
+/// the same few lists in thousands of virtual hosts, and a fresh OpenSSL
+/// context for each costs more than reading the whole tree.
 pub fn expand(list: &str) -> Result<Vec<String>, String> {
+    static SEEN: std::sync::Mutex<Option<ExpandCache>> = std::sync::Mutex::new(None);
+    if let Some(hit) = SEEN
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref().and_then(|c| c.get(list).cloned()))
+    {
+        return hit;
+    }
+    let got = expand_uncached(list);
+    if let Ok(mut c) = SEEN.lock() {
+        c.get_or_insert_with(Default::default)
+            .insert(list.to_string(), got.clone());
+    }
+    got
+}
+
+type ExpandCache = std::collections::HashMap<String, Result<Vec<String>, String>>;
+
+fn expand_uncached(list: &str) -> Result<Vec<String>, String> {
     let err = |e: openssl::error::ErrorStack| e.to_string();
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(err)?;
     b.set_max_proto_version(Some(SslVersion::TLS1_2))
@@ -59,7 +82,7 @@ pub fn expand(list: &str) -> Result<Vec<String>, String> {
 }
 
 /// How an OpenSSL cipher list (TLS 1.2 and below) compares with a profile.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// Every suite it enables is one the profile accepts.
     Meets,
@@ -81,6 +104,26 @@ pub fn is_system_policy(list: &str) -> bool {
 
 /// Judges `list` against `profile`'s acceptable suites by its expansion.
 pub fn judge(list: &str, profile: Profile) -> Verdict {
+    // Remembered like `expand`: thousands of virtual hosts, a few lists.
+    type Judged = std::collections::HashMap<(String, Profile), Verdict>;
+    static SEEN: std::sync::Mutex<Option<Judged>> = std::sync::Mutex::new(None);
+    let key = (list.to_string(), profile);
+    if let Some(hit) = SEEN
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref().and_then(|c| c.get(&key).cloned()))
+    {
+        return hit;
+    }
+    let got = judge_uncached(list, profile);
+    if let Ok(mut c) = SEEN.lock() {
+        c.get_or_insert_with(Default::default)
+            .insert(key, got.clone());
+    }
+    got
+}
+
+fn judge_uncached(list: &str, profile: Profile) -> Verdict {
     if is_system_policy(list) {
         return Verdict::SystemPolicy;
     }

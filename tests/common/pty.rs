@@ -8,9 +8,13 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-pub const PROMPT: &str = "Apply this change [y,n,a,q,?]?";
+pub const PROMPT: &str = "Apply this change [y,n,a,f,d,r,s,k,q,?]?";
 /// The question for an opt-in rule's change (default answer no).
-pub const OPT_IN_PROMPT: &str = "Apply this change [y,N,q,?]?";
+pub const OPT_IN_PROMPT: &str = "Apply this change [y,N,r,s,k,q,?]?";
+/// The question for a whole rule, in a large plan.
+pub const GROUP_PROMPT: &str = "Apply the changes of this rule [y,n,o,k,q,?]?";
+/// The last question, after the summary of what will be written.
+pub const CONFIRM: &str = "Write them? [y/N]";
 
 pub struct Pty {
     master: std::fs::File,
@@ -23,6 +27,24 @@ pub fn spawn(args: &[&str]) -> Pty {
 }
 
 pub fn spawn_env(args: &[&str], no_color: Option<&str>) -> Pty {
+    match no_color {
+        Some(v) => spawn_with(args, &[("NO_COLOR", v)]),
+        None => spawn_with(args, &[]),
+    }
+}
+
+/// Spawns in a pty with TERM=xterm and `env` on top.
+pub fn spawn_with(args: &[&str], env: &[(&str, &str)]) -> Pty {
+    spawn_full(args, env, None)
+}
+
+/// Spawns in a pty with stdout redirected to `stdout` (the review must
+/// still be shown on the terminal).
+pub fn spawn_redirected(args: &[&str], stdout: std::fs::File) -> Pty {
+    spawn_full(args, &[], Some(stdout))
+}
+
+fn spawn_full(args: &[&str], env: &[(&str, &str)], stdout: Option<std::fs::File>) -> Pty {
     let (mut master, mut slave) = (0, 0);
     let ws = libc::winsize {
         ws_row: 50,
@@ -45,13 +67,17 @@ pub fn spawn_env(args: &[&str], no_color: Option<&str>) -> Pty {
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
     let master = unsafe { std::fs::File::from_raw_fd(master) };
     let mut cmd = bin();
-    if let Some(v) = no_color {
-        cmd.env("NO_COLOR", v);
+    cmd.env("TERM", "xterm").env_remove("CLICOLOR_FORCE");
+    for (k, v) in env {
+        cmd.env(k, v);
     }
+    let out = match stdout {
+        Some(f) => Stdio::from(f),
+        None => Stdio::from(slave.try_clone().unwrap()),
+    };
     cmd.args(args)
-        .env("TERM", "xterm")
         .stdin(Stdio::from(slave.try_clone().unwrap()))
-        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(out)
         .stderr(Stdio::from(slave));
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
@@ -95,7 +121,12 @@ impl Pty {
     pub fn answer_opt_in(&mut self, n: usize, key: &str) {
         self.answer_to(OPT_IN_PROMPT, n, key);
     }
-    fn answer_to(&mut self, prompt: &str, n: usize, key: &str) {
+    /// Answers the summary's last question.
+    pub fn confirm(&mut self, key: &str) {
+        self.answer_to(CONFIRM, 1, key);
+    }
+    /// Waits until `prompt` has been shown `n` times, then presses `key`.
+    pub fn answer_to(&mut self, prompt: &str, n: usize, key: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.screen().matches(prompt).count() < n {
             assert!(

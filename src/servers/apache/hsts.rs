@@ -221,16 +221,20 @@ impl<'a> Ctx<'a> {
             self.check_hsts_directive(item, h, false);
         }
         let mut unset_reported: HashSet<(usize, usize)> = HashSet::new();
-        for v in 0..tree.vhosts.len() {
+        // Each virtual host's headers, per-directory ones included, in one
+        // pass over the items (not one pass per virtual host).
+        let mut by_vhost: Vec<Vec<(&'a Item, Header)>> = vec![Vec::new(); tree.vhosts.len()];
+        for i in &tree.items {
+            if let Some(v) = i.vhost
+                && let Some(h) = self.hsts_header(i)
+            {
+                by_vhost[v].push((i, h));
+            }
+        }
+        for (v, own) in by_vhost.into_iter().enumerate() {
             if !tree.vhost_is_tls(v) {
                 continue;
             }
-            let own: Vec<(&'a Item, Header)> = tree
-                .items
-                .iter()
-                .filter(|i| i.vhost == Some(v))
-                .filter_map(|i| Some((i, self.hsts_header(i)?)))
-                .collect();
             // The last word on the header: a deliberate `unset` is kept.
             if let Some((item, h)) = own.last().or(global.last())
                 && h.action == "unset"

@@ -13,10 +13,12 @@
 
 mod certificates;
 mod hsts;
+pub mod layout;
 pub mod model;
 mod openssl_conf;
 mod redirect;
 mod settings;
+mod shared;
 mod stapling;
 
 pub use redirect::redirect_refusal;
@@ -75,6 +77,7 @@ pub fn audit(
             .notes
             .push(format!("apache: no TLSv1.3 is written: {why}"));
     }
+    let (first_finding, first_change) = (report.findings.len(), report.changes.len());
     let mut cx = Ctx {
         tree,
         root,
@@ -91,6 +94,7 @@ pub fn audit(
     cx.redirect();
     cx.certificates();
     cx.stapling();
+    shared::merge(tree, report, first_finding, first_change);
 }
 
 fn eol_of(span_bytes: &[u8]) -> usize {

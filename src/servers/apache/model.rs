@@ -29,6 +29,41 @@ pub struct Item {
     /// The span of the innermost enclosing section in `file`, `None` at the
     /// top level of the file (for finding commented-out siblings).
     pub parent: Option<Span>,
+    /// Inside a `<Macro>` body expanded by `Use`: its parameters and the
+    /// values this `Use` gave them, applied by [`ApacheTree::args`].
+    pub subst: Option<Subst>,
+}
+
+/// A macro's parameters and one `Use`'s values, longest name first (so
+/// that `$domain_alias` is not read as `$domain` followed by `_alias`).
+pub type Subst = std::sync::Arc<Vec<(String, String)>>;
+
+/// Replaces every parameter name in `s` by its value, as mod_macro does.
+pub fn substitute(s: &str, subst: &[(String, String)]) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    'outer: while !rest.is_empty() {
+        for (name, value) in subst {
+            if let Some(tail) = rest.strip_prefix(name.as_str()) {
+                out.push_str(value);
+                rest = tail;
+                continue 'outer;
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// A `<Macro>` as defined: where its body is and its parameter names.
+#[derive(Debug, Clone)]
+struct MacroDef {
+    file: usize,
+    span: Span,
+    params: Vec<String>,
+    nodes: Vec<Node>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,11 +76,8 @@ pub struct VHost {
     pub addresses: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
-    Debian,
-    Redhat,
-}
+pub use super::layout::Layout;
+use super::layout::Places;
 
 #[derive(Debug)]
 pub struct ApacheTree {
@@ -54,6 +86,12 @@ pub struct ApacheTree {
     pub vhosts: Vec<VHost>,
     pub layout: Layout,
     pub server_root: PathBuf,
+    /// What the found summary must say about this tree (virtual hosts made
+    /// by `Use` of a macro, which are not audited).
+    pub remarks: Vec<String>,
+    /// Each `<Macro>` body that was expanded: its file, span and how many
+    /// `Use`s expanded it (a fix there must suit every one).
+    pub macro_bodies: Vec<(usize, Span, usize)>,
     /// Indices of the items of each virtual host, and of the server config,
     /// outside per-directory sections: built once so that rules stay linear.
     by_vhost: Vec<Vec<usize>>,
@@ -83,31 +121,35 @@ struct Loader<'r> {
     server_root: PathBuf,
     defines: HashMap<String, String>,
     stack: Vec<PathBuf>,
+    /// `<Macro>` definitions by lowercased name, as far as read.
+    macros: HashMap<String, MacroDef>,
+    /// The parameters of the macro body being walked.
+    subst: Option<Subst>,
+    remarks: Vec<String>,
+    macro_bodies: Vec<(usize, Span, usize)>,
 }
 
 impl ApacheTree {
-    pub fn load(root: &Root, main: &Path) -> Result<ApacheTree> {
-        let layout = if main.starts_with("/etc/apache2") {
-            Layout::Debian
-        } else {
-            Layout::Redhat
-        };
+    /// Reads the tree of a layout from its main file; relative Includes
+    /// resolve against the layout's compiled-in ServerRoot until a
+    /// `ServerRoot` directive names another.
+    pub fn load(root: &Root, places: &Places) -> Result<ApacheTree> {
+        let layout = places.layout;
+        let main = Path::new(places.main);
         let mut l = Loader {
             root,
             files: Vec::new(),
             by_real: HashMap::new(),
             items: Vec::new(),
             vhosts: Vec::new(),
-            server_root: main
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|| PathBuf::from("/")),
+            server_root: PathBuf::from(places.server_root),
             defines: HashMap::new(),
             stack: Vec::new(),
+            macros: HashMap::new(),
+            subst: None,
+            remarks: Vec::new(),
+            macro_bodies: Vec::new(),
         };
-        if layout == Layout::Redhat {
-            l.server_root = PathBuf::from("/etc/httpd");
-        }
         let idx = l.include_file(main, None)?;
         l.walk_file(idx, None, false)?;
         let mut tree = ApacheTree {
@@ -116,6 +158,8 @@ impl ApacheTree {
             vhosts: l.vhosts,
             layout,
             server_root: l.server_root,
+            remarks: l.remarks,
+            macro_bodies: l.macro_bodies,
             by_vhost: Vec::new(),
             server: Vec::new(),
             global_tls: false,
@@ -144,8 +188,23 @@ impl ApacheTree {
         item.directive.name_is(self.bytes(item.file), name)
     }
 
+    /// The arguments as httpd sees them: a macro body's parameters
+    /// replaced by the values of the `Use` that expanded it.
     pub fn args(&self, item: &Item) -> Vec<String> {
-        item.directive.arg_values(self.bytes(item.file))
+        let raw = item.directive.arg_values(self.bytes(item.file));
+        match &item.subst {
+            None => raw,
+            Some(s) => raw.iter().map(|a| substitute(a, s)).collect(),
+        }
+    }
+
+    /// Whether the item's arguments name a macro parameter (an edit there
+    /// would replace the parameter for every `Use`).
+    pub fn from_parameter(&self, item: &Item) -> bool {
+        item.subst.as_ref().is_some_and(|s| {
+            let raw = item.directive.arg_values(self.bytes(item.file));
+            raw.iter().any(|a| substitute(a, s) != *a)
+        })
     }
 
     pub fn line(&self, item: &Item) -> usize {
@@ -234,7 +293,90 @@ impl ApacheTree {
     }
 }
 
+/// Whether a macro body has a `<VirtualHost>` section, at any depth.
+fn defines_vhost(nodes: &[Node], bytes: &[u8]) -> bool {
+    nodes.iter().any(|n| match n {
+        Node::Section(s) => {
+            s.open
+                .name
+                .slice(bytes)
+                .eq_ignore_ascii_case(b"virtualhost")
+                || defines_vhost(&s.children, bytes)
+        }
+        _ => false,
+    })
+}
+
 impl Loader<'_> {
+    /// `Use NAME args...`: the macro's body walked where the `Use` stands,
+    /// its parameters bound to the arguments (as mod_macro expands it).
+    fn use_macro(
+        &mut self,
+        file: usize,
+        d: &Directive,
+        args: &[String],
+        vhost: Option<usize>,
+    ) -> Result<()> {
+        let Some(m) = self.macros.get(&args[0].to_ascii_lowercase()).cloned() else {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!(
+                    "Use {}: no <Macro {}> is defined before this line",
+                    args[0], args[0]
+                ),
+            ));
+        };
+        let values = &args[1..];
+        if values.len() != m.params.len() {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!(
+                    "Use {} gives {} argument(s), the macro takes {}",
+                    args[0],
+                    values.len(),
+                    m.params.len()
+                ),
+            ));
+        }
+        if self.stack.len() > 64 {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!("Use {}: macros nested too deeply", args[0]),
+            ));
+        }
+        let mut pairs: Vec<(String, String)> = m
+            .params
+            .iter()
+            .cloned()
+            .zip(values.iter().cloned())
+            .collect();
+        pairs.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        if defines_vhost(&m.nodes, &self.files[m.file].0.source.bytes) {
+            let src = &self.files[file].0;
+            self.remarks.push(format!(
+                "{}:{}: `Use {}` makes a virtual host from <Macro {}>: audited as expanded; a fix goes to the macro body only when every Use agrees",
+                src.path.display(),
+                src.source.line_of(d.name.start),
+                args[0],
+                args[0]
+            ));
+        }
+        match self
+            .macro_bodies
+            .iter_mut()
+            .find(|(f, sp, _)| *f == m.file && *sp == m.span)
+        {
+            Some(b) => b.2 += 1,
+            None => self.macro_bodies.push((m.file, m.span, 1)),
+        }
+        let saved = self.subst.replace(std::sync::Arc::new(pairs));
+        let here = self.files[m.file].0.real.clone();
+        self.stack.push(here);
+        let r = self.walk(m.file, &m.nodes, vhost, false, Some(m.span));
+        self.stack.pop();
+        self.subst = saved;
+        r
+    }
     fn include_file(&mut self, machine: &Path, from: Option<(usize, &Directive)>) -> Result<usize> {
         let real = self.root.resolve(machine)?;
         if self.stack.contains(&real) {
@@ -272,9 +414,12 @@ impl Loader<'_> {
     fn walk_file(&mut self, idx: usize, vhost: Option<usize>, per_dir: bool) -> Result<()> {
         let real = self.files[idx].0.real.clone();
         self.stack.push(real);
-        let nodes = self.files[idx].1.nodes.clone();
-
-        self.walk(idx, &nodes, vhost, per_dir, None)?;
+        // Taken out for the walk and put back, not cloned: a file never
+        // includes itself (the stack refuses a cycle).
+        let nodes = std::mem::take(&mut self.files[idx].1.nodes);
+        let walked = self.walk(idx, &nodes, vhost, per_dir, None);
+        self.files[idx].1.nodes = nodes;
+        walked?;
         self.stack.pop();
         Ok(())
     }
@@ -292,14 +437,41 @@ impl Loader<'_> {
                 Node::Trivia(_) => {}
                 Node::Directive(d) => {
                     let bytes = &self.files[file].0.source.bytes;
-                    let name = String::from_utf8_lossy(d.name.slice(bytes)).to_ascii_lowercase();
-                    let args = d.arg_values(bytes);
+                    // Arguments are unquoted (an allocation each) only for
+                    // the few directives the loader itself acts on.
+                    let name = [
+                        "define",
+                        "serverroot",
+                        "include",
+                        "includeoptional",
+                        "use",
+                        "undefmacro",
+                    ]
+                    .into_iter()
+                    .find(|n| d.name_is(bytes, n))
+                    .unwrap_or("");
+                    let args = if name.is_empty() {
+                        Vec::new()
+                    } else {
+                        d.arg_values(bytes)
+                    };
                     if name == "define" && !args.is_empty() {
                         self.defines
                             .insert(args[0].clone(), args.get(1).cloned().unwrap_or_default());
                     }
-                    if name == "serverroot" && !args.is_empty() && self.items.is_empty() {
+                    // httpd applies ServerRoot as it reads it: the Includes
+                    // after it resolve against it.
+                    if name == "serverroot" && !args.is_empty() && vhost.is_none() && !per_dir {
                         self.server_root = PathBuf::from(&args[0]);
+                    }
+                    let args = match &self.subst {
+                        Some(s) => args.iter().map(|a| substitute(a, s)).collect(),
+                        None => args,
+                    };
+                    if name == "undefmacro"
+                        && let Some(m) = args.first()
+                    {
+                        self.macros.remove(&m.to_ascii_lowercase());
                     }
                     self.items.push(Item {
                         file,
@@ -307,7 +479,11 @@ impl Loader<'_> {
                         vhost,
                         per_dir,
                         parent,
+                        subst: self.subst.clone(),
                     });
+                    if name == "use" && !args.is_empty() && !per_dir {
+                        self.use_macro(file, d, &args, vhost)?;
+                    }
                     if (name == "include" || name == "includeoptional")
                         && !args.is_empty()
                         && !per_dir
@@ -321,10 +497,26 @@ impl Loader<'_> {
                         String::from_utf8_lossy(s.open.name.slice(bytes)).to_ascii_lowercase();
                     let span = node.span();
                     if name == "macro" {
-                        continue; // a template, not configuration until Use'd
+                        // A template, not configuration until Use'd.
+                        let mut a = s.open.arg_values(bytes).into_iter();
+                        if let Some(m) = a.next() {
+                            self.macros.insert(
+                                m.to_ascii_lowercase(),
+                                MacroDef {
+                                    file,
+                                    span,
+                                    params: a.collect(),
+                                    nodes: s.children.clone(),
+                                },
+                            );
+                        }
+                        continue;
                     }
                     if name == "virtualhost" && vhost.is_none() && !per_dir {
-                        let addresses = s.open.arg_values(bytes);
+                        let mut addresses = s.open.arg_values(bytes);
+                        if let Some(sub) = &self.subst {
+                            addresses = addresses.iter().map(|a| substitute(a, sub)).collect();
+                        }
                         let child_indent = s.children.iter().find_map(|c| match c {
                             Node::Directive(d) => Some(d.indent),
                             Node::Section(s) => Some(s.open.indent),
@@ -394,7 +586,37 @@ impl Loader<'_> {
         let wildcard = pattern.contains(['*', '?', '[']);
         let mut targets: Vec<PathBuf> = Vec::new();
         if wildcard {
-            let host_pattern = self.root.host(&machine_pattern);
+            // The directories before the first wildcard are followed inside
+            // the root (a link such as Gentoo's /usr/lib64/apache2/modules.d
+            // -> /etc/apache2/modules.d must not reach the host's /etc).
+            let mut fixed = PathBuf::from("/");
+            let mut rest = PathBuf::new();
+            for c in machine_pattern.components().skip(1) {
+                let part = c.as_os_str().to_string_lossy();
+                if rest.as_os_str().is_empty() && !part.contains(['*', '?', '[']) {
+                    fixed.push(c);
+                } else {
+                    rest.push(c);
+                }
+            }
+            let fixed = match fixed.parent() {
+                // The last fixed component may be a file name prefix; only
+                // directories are resolved.
+                Some(p)
+                    if !self
+                        .root
+                        .resolve(&fixed)
+                        .is_ok_and(|r| self.root.host(&r).is_dir()) =>
+                {
+                    rest = Path::new(fixed.file_name().unwrap_or_default()).join(&rest);
+                    p.to_path_buf()
+                }
+                _ => fixed,
+            };
+            let resolved = self.root.resolve(&fixed).map_err(|e| {
+                self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}"))
+            })?;
+            let host_pattern = self.root.host(&resolved.join(&rest));
             let matches = glob::glob(&host_pattern.to_string_lossy())
                 .map_err(|e| self.error_at(Some((file, d)), format!("bad Include pattern: {e}")))?;
             for m in matches.flatten() {
@@ -407,6 +629,9 @@ impl Loader<'_> {
                     format!("Include {pattern} matches no file (httpd refuses this; use IncludeOptional if that is intended)"),
                 ));
             }
+        } else if let Err(e) = self.root.resolve(&machine_pattern) {
+            // A symlink loop: name the line that includes it.
+            return Err(self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}")));
         } else if self.root.exists(&machine_pattern) {
             targets.push(machine_pattern.clone());
         } else if !optional {

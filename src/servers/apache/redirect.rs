@@ -3,10 +3,11 @@
 
 use super::Ctx;
 use super::certificates::vhost_certificate;
-use super::model::ApacheTree;
+use super::model::{ApacheTree, Item};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::Root;
 use crate::plan::{Change, Severity};
+use std::collections::HashMap;
 
 pub const REDIRECT: Rule = Rule {
     id: "apache.redirect",
@@ -28,12 +29,29 @@ pub const REDIRECT: Rule = Rule {
 impl Ctx<'_> {
     pub(super) fn redirect(&mut self) {
         let tree = self.tree;
-        let tls_names: std::collections::HashSet<String> = (0..tree.vhosts.len())
-            .filter(|&v| tree.vhost_is_tls(v))
-            .flat_map(|v| tree.vhost_names(v))
-            .collect();
+        // Built once, so that the work stays linear in the number of
+        // virtual hosts: the TLS virtual hosts serving each name, and the
+        // items of each virtual host (per-directory ones included).
+        let mut tls_names: HashMap<String, Vec<usize>> = HashMap::new();
+        for v in (0..tree.vhosts.len()).filter(|&v| tree.vhost_is_tls(v)) {
+            for n in tree.vhost_names(v) {
+                let twins = tls_names.entry(n).or_default();
+                if twins.last() != Some(&v) {
+                    twins.push(v);
+                }
+            }
+        }
+        let mut items: Vec<Vec<&Item>> = vec![Vec::new(); tree.vhosts.len()];
+        let mut server: Vec<&Item> = Vec::new();
+        for i in &tree.items {
+            match i.vhost {
+                Some(v) => items[v].push(i),
+                None => server.push(i),
+            }
+        }
+        let acme_in_server = self.answers_acme(&server);
         let alias_ok = tree.has_module("alias_module");
-        for v in 0..tree.vhosts.len() {
+        for (v, own_items) in items.iter().enumerate() {
             if tree.vhost_port(v) != Some(80) || tree.vhost_is_tls(v) {
                 continue;
             }
@@ -48,9 +66,9 @@ impl Ctx<'_> {
                 .next()
                 .unwrap_or("")
                 .to_ascii_lowercase();
-            if !tls_names.contains(&host) {
+            let Some(twins) = tls_names.get(&host) else {
                 continue; // never redirect a site that has no TLS twin
-            }
+            };
             let redirects = tree.vhost_items(v).any(|i| {
                 let args = tree.args(i);
                 let to_https = args
@@ -66,7 +84,8 @@ impl Ctx<'_> {
                 continue;
             }
             let vh = &tree.vhosts[v];
-            let acme = self.serves_acme_challenge(v, &host);
+            let acme =
+                acme_in_server || self.answers_acme(own_items) || self.renews_by_webroot(&host);
             let text = if acme {
                 format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
             } else {
@@ -85,7 +104,9 @@ impl Ctx<'_> {
             if acme {
                 f.reason.push_str("; /.well-known/acme-challenge/ stays on http, since mod_alias runs Redirect before Alias and certificate renewals would follow the redirect");
             }
-            let blocked = if let Some(why) = redirect_refusal(tree, self.root, v, &host) {
+            let blocked = if let Some(why) =
+                refusal_with_twins(tree, self.root, v, &host, twins.iter().copied())
+            {
                 Some(why)
             } else if !alias_ok {
                 Some(
@@ -122,32 +143,30 @@ impl Ctx<'_> {
         }
     }
 
-    /// Whether port-80 virtual host `v` answers ACME http-01 challenges: an
-    /// Alias or a section for `/.well-known/acme-challenge/` in it or in the
-    /// server config (certbot's and acme clients' set-ups), or a certbot
-    /// renewal configuration for `host` that uses the webroot plugin.
-    fn serves_acme_challenge(&self, v: usize, host: &str) -> bool {
+    /// Whether `items` answer ACME http-01 challenges: an Alias or a
+    /// section for `/.well-known/acme-challenge/` (certbot's and acme
+    /// clients' set-ups). A port-80 virtual host answers them when its items
+    /// or the server config's do, or when [`Ctx::renews_by_webroot`].
+    fn answers_acme(&self, items: &[&Item]) -> bool {
         let tree = self.tree;
-        let in_config = tree
-            .items
-            .iter()
-            .filter(|i| i.vhost.is_none() || i.vhost == Some(v))
-            .any(|i| {
-                let aliased = (tree.is(i, "Alias") || tree.is(i, "AliasMatch"))
-                    && tree
-                        .args(i)
-                        .first()
-                        .is_some_and(|a| a.contains("acme-challenge"));
-                let in_section = i.parent.is_some_and(|p| {
-                    let b = p.slice(self.bytes(i.file));
-                    let open = b.split(|&c| c == b'\n').next().unwrap_or(b);
-                    open.windows(14).any(|w| w == b"acme-challenge")
-                });
-                aliased || in_section
+        items.iter().any(|i| {
+            let aliased = (tree.is(i, "Alias") || tree.is(i, "AliasMatch"))
+                && tree
+                    .args(i)
+                    .first()
+                    .is_some_and(|a| a.contains("acme-challenge"));
+            let in_section = i.parent.is_some_and(|p| {
+                let b = p.slice(self.bytes(i.file));
+                let open = b.split(|&c| c == b'\n').next().unwrap_or(b);
+                open.windows(14).any(|w| w == b"acme-challenge")
             });
-        if in_config {
-            return true;
-        }
+            aliased || in_section
+        })
+    }
+
+    /// Whether a certbot renewal configuration for `host` uses the webroot
+    /// plugin.
+    fn renews_by_webroot(&self, host: &str) -> bool {
         let renewal = std::path::PathBuf::from(format!("/etc/letsencrypt/renewal/{host}.conf"));
         std::fs::read_to_string(self.root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
     }
@@ -158,19 +177,30 @@ impl Ctx<'_> {
 /// then expects no redirect): a TLS twin with a self-signed or snakeoil
 /// certificate, or other ports on the same virtual host.
 pub fn redirect_refusal(tree: &ApacheTree, root: &Root, v: usize, host: &str) -> Option<String> {
-    let twin = (0..tree.vhosts.len())
-        .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host))
-        .find_map(|t| {
-            let (_, raw, path) = vhost_certificate(tree, root, t)?;
-            if raw.to_ascii_lowercase().contains("snakeoil") {
-                return Some(format!(
-                    "https://{host}/ serves the snakeoil certificate {raw}"
-                ));
-            }
-            let info = crate::target::cert::read(&path).ok()?;
-            info.self_signed
-                .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
-        });
+    let twins = (0..tree.vhosts.len())
+        .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host));
+    refusal_with_twins(tree, root, v, host, twins)
+}
+
+/// [`redirect_refusal`], given the TLS virtual hosts serving `host`, in order.
+fn refusal_with_twins(
+    tree: &ApacheTree,
+    root: &Root,
+    v: usize,
+    host: &str,
+    mut twins: impl Iterator<Item = usize>,
+) -> Option<String> {
+    let twin = twins.find_map(|t| {
+        let (_, raw, path) = vhost_certificate(tree, root, t)?;
+        if raw.to_ascii_lowercase().contains("snakeoil") {
+            return Some(format!(
+                "https://{host}/ serves the snakeoil certificate {raw}"
+            ));
+        }
+        let info = crate::target::cert::read(&path).ok()?;
+        info.self_signed
+            .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
+    });
     if let Some(why) = twin {
         return Some(format!(
             "{why}: browsers cache a permanent redirect and would then land on a certificate error; install a certificate from a CA and run tlsmend again"

@@ -169,6 +169,16 @@ fn tls12_list(args: &[String]) -> Option<&str> {
     }
 }
 
+/// The settings a missing one is written next to.
+const RELATED: &[&str] = &[
+    "SSLProtocol",
+    "SSLCipherSuite",
+    "SSLHonorCipherOrder",
+    "SSLCompression",
+    "SSLSessionTickets",
+    "SSLOpenSSLConfCmd",
+];
+
 pub(super) fn on_off(args: &[String], want_on: bool) -> bool {
     args.len() == 1 && args[0].eq_ignore_ascii_case(if want_on { "on" } else { "off" })
 }
@@ -373,13 +383,18 @@ impl Ctx<'_> {
             self.push(f, None);
             return;
         }
+        // After its closest relative: the protocol and cipher settings,
+        // else any SSL directive but the stapling pair (never between
+        // SSLUseStapling and its cache).
+        let ssl = |i: &&Item| {
+            let n = tree.name_of(i).to_ascii_uppercase();
+            n.starts_with("SSL") && !n.starts_with("SSLSTAPLING") && n != "SSLUSESTAPLING"
+        };
         let anchor = tree
             .server_items()
-            .filter(|i| {
-                tree.name_of(i).to_ascii_uppercase().starts_with("SSL")
-                    && !tree.is(i, "SSLStaplingCache")
-            })
-            .last();
+            .filter(|i| RELATED.iter().any(|r| tree.is(i, r)))
+            .last()
+            .or_else(|| tree.server_items().filter(ssl).last());
         match anchor {
             Some(anchor) => {
                 let text = format!(

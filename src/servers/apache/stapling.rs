@@ -2,7 +2,6 @@
 //! certificate names an OCSP responder, with the one `SSLStaplingCache` it
 //! needs in the server config (and never inside a virtual host).
 
-use super::model::Layout;
 use super::settings::on_off;
 use super::{Ctx, comment_out};
 use crate::catalogue::rule::{Activation, Rule, Server};
@@ -17,7 +16,7 @@ pub const STAPLING: Rule = Rule {
     activation: Activation::Default,
     summary: "OCSP stapling for certificates that name an OCSP responder, cache in the server config",
     checks: "Each TLS virtual host whose certificate (SSLCertificateFile, read from the target) names an OCSP responder in its Authority Information Access extension and is not self-signed: SSLUseStapling must be on (its own or the server config's). SSLStaplingCache must be in the server config: httpd refuses it inside <VirtualHost>, and SSLUseStapling on with no cache anywhere makes httpd exit at start (AH01958) although `apache2ctl -t` says Syntax OK.",
-    writes: "`SSLUseStapling on` next to the certificate (set in place when it is off), and once `SSLStaplingCache \"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"` (Debian) or `\"shmcb:/run/httpd/ssl_stapling(128000)\"` (RHEL) before the virtual host, in the server config; an SSLStaplingCache inside a virtual host is commented out. All parts are one change, approved together.",
+    writes: "`SSLUseStapling on` after the certificate directives (set in place when it is off, a `#SSLUseStapling` line there uncommented), and once `SSLStaplingCache` with the layout's path (Debian `\"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"`, RHEL and Arch `\"shmcb:/run/httpd/ssl_stapling(128000)\"`, ...) in mod_ssl's global file (Debian mods-available/ssl.conf, RHEL conf.d/ssl.conf, FreeBSD and Arch extra/httpd-ssl.conf, SUSE ssl-global.conf, Alpine conf.d/ssl.conf), reusing a `#SSLStaplingCache` line there, else after SSLSessionCache; at the end of the main file when the tree has no such file, never in a site file that a2dissite can switch off. `SSLUseStapling on` with no cache anywhere is a high finding fixed the same way. An SSLStaplingCache inside a virtual host is commented out. All parts are one change, approved together.",
     refuses: "A certificate without an OCSP responder (several CAs, Let's Encrypt among them, ended OCSP in 2025: stapling gains nothing and logs errors) or self-signed: no finding. No issuer certificate configured (not in the file, no SSLCertificateChainFile/SSLCACertificateFile/Path): reported, not written, as mod_ssl cannot build the OCSP request (AH02217).",
     versions: "Apache httpd 2.4 with mod_ssl and OpenSSL with OCSP support (2.3.3+).",
     sources: &[
@@ -27,7 +26,101 @@ pub const STAPLING: Rule = Rule {
     ],
 };
 
+/// The certificate directives a new `SSLUseStapling` follows.
+const CERT_GROUP: &[&str] = &[
+    "SSLCertificateFile",
+    "SSLCertificateKeyFile",
+    "SSLCertificateChainFile",
+    "SSLCACertificateFile",
+    "SSLCACertificatePath",
+];
+
+/// What a new `SSLStaplingCache` follows in mod_ssl's global file, closest first.
+const CACHE_NEIGHBOURS: &[&str] = &[
+    "SSLStaplingStandardCacheTimeout",
+    "SSLSessionCacheTimeout",
+    "SSLSessionCache",
+    "SSLRandomSeed",
+    "SSLPassPhraseDialog",
+];
+
 impl Ctx<'_> {
+    /// The edit that adds `SSLStaplingCache`: in mod_ssl's global file of
+    /// the layout when the tree reads it (a site file can be switched off by
+    /// a2dissite, leaving stapling without a cache), reusing a commented
+    /// `#SSLStaplingCache` there, else after its closest related directive;
+    /// without that file, at the end of the main file; never in a virtual host.
+    fn stapling_cache(&mut self) -> (usize, Patch) {
+        let tree = self.tree;
+        let places = tree.layout.places();
+        let cache = places.stapling_cache;
+        let global = places.ssl_global.iter().find_map(|g| {
+            tree.files.iter().position(|(c, _)| {
+                c.real == std::path::Path::new(g) || c.path == std::path::Path::new(g)
+            })
+        });
+        let sample = |f: usize| {
+            tree.server_items()
+                .find(|i| i.file == f)
+                .map(|i| i.directive.name.slice(self.bytes(f)).to_vec())
+                .unwrap_or_else(|| b"SSLStaplingCache".to_vec())
+        };
+        if let Some(g) = global {
+            let text = format!(
+                "{} {cache}",
+                style::name_case("SSLStaplingCache", &sample(g))
+            );
+            // The server-config items of that file, outside virtual hosts.
+            let in_file: Vec<&super::model::Item> =
+                tree.server_items().filter(|i| i.file == g).collect();
+            let parents = in_file.iter().map(|i| i.parent).chain([None]);
+            let mut seen = Vec::new();
+            for p in parents {
+                if seen.contains(&p) {
+                    continue;
+                }
+                seen.push(p);
+                if let Some((body, _)) = self.commented(g, p, "SSLStaplingCache") {
+                    return (self.file_id(g), Patch::replace(body, text));
+                }
+            }
+            let anchor = CACHE_NEIGHBOURS
+                .iter()
+                .find_map(|n| in_file.iter().rfind(|i| tree.is(i, n)))
+                .or_else(|| {
+                    in_file
+                        .iter()
+                        .rfind(|i| tree.name_of(i).to_ascii_uppercase().starts_with("SSL"))
+                })
+                .or(in_file.last());
+            if let Some(a) = anchor {
+                let indent = a.directive.indent.slice(self.bytes(g)).to_vec();
+                return (self.file_id(g), self.insert_after(a, &indent, &text));
+            }
+            let b = self.bytes(g);
+            let mut line = Vec::new();
+            if !b.is_empty() && !b.ends_with(b"\n") {
+                line.extend_from_slice(self.eol(g));
+            }
+            line.extend(style::line(b"", &text, self.eol(g)));
+            return (self.file_id(g), Patch::insert(b.len(), line));
+        }
+        // No module file in the tree: the main file, which no a2dissite
+        // switches off, at its end, guarded as mod_ssl's own files are (a
+        // bare SSL directive stops httpd when the module is not loaded).
+        let name = style::name_case("SSLStaplingCache", &sample(0));
+        let eol = self.eol(0);
+        let b = self.bytes(0);
+        let mut lines = Vec::new();
+        if !b.is_empty() && !b.ends_with(b"\n") {
+            lines.extend_from_slice(eol);
+        }
+        lines.extend(style::line(b"", "<IfModule mod_ssl.c>", eol));
+        lines.extend(style::line(b"    ", &format!("{name} {cache}"), eol));
+        lines.extend(style::line(b"", "</IfModule>", eol));
+        (self.file_id(0), Patch::insert(b.len(), lines))
+    }
+
     pub(super) fn stapling(&mut self) {
         let tree = self.tree;
         let global_stapling = tree
@@ -117,36 +210,70 @@ impl Ctx<'_> {
                 continue;
             }
             let file = f.file;
-            let patch = match own_stapling {
-                Some(i) => self.set_args(i, "on"),
+            let (patch_file, patch) = match own_stapling {
+                Some(i) => (file, self.set_args(i, "on")),
                 None => {
                     let b = self.bytes(item.file);
-                    let indent = item.directive.indent.slice(b).to_vec();
                     let text = format!(
                         "{} on",
                         style::name_case("SSLUseStapling", item.directive.name.slice(b))
                     );
-                    if item.vhost == Some(v) {
-                        self.insert_after(item, &indent, &text)
+                    let reused = (item.vhost == Some(v))
+                        .then(|| self.commented(item.file, item.parent, "SSLUseStapling"))
+                        .flatten();
+                    if let Some((body, _)) = reused {
+                        // `#SSLUseStapling On` in the virtual host: uncommented.
+                        (self.file_id(item.file), Patch::replace(body, text))
+                    } else if item.vhost == Some(v) {
+                        // After the certificate group, not inside it.
+                        let anchor = tree
+                            .vhost_items(v)
+                            .filter(|i| {
+                                i.file == item.file
+                                    && i.parent == item.parent
+                                    && CERT_GROUP.iter().any(|n| tree.is(i, n))
+                            })
+                            .last()
+                            .unwrap_or(item);
+                        let indent = anchor.directive.indent.slice(b).to_vec();
+                        (
+                            self.file_id(item.file),
+                            self.insert_after(anchor, &indent, &text),
+                        )
                     } else {
-                        self.insert_in_vhost(v, &text)
+                        (file, self.insert_in_vhost(v, &text))
                     }
                 }
             };
-            stapling_edits.push((file, patch));
+            stapling_edits.push((patch_file, patch));
             if !cache_planned {
                 cache_planned = true;
-                let b = self.bytes(vh.file);
-                let cache = match tree.layout {
-                    Layout::Debian => "\"shmcb:${APACHE_RUN_DIR}/ssl_stapling(128000)\"",
-                    Layout::Redhat => "\"shmcb:/run/httpd/ssl_stapling(128000)\"",
-                };
-                let text = format!(
-                    "{} {cache}",
-                    style::name_case("SSLStaplingCache", vh.open.name.slice(b))
-                );
-                let line = style::line(vh.open.indent.slice(b), &text, self.eol(vh.file));
-                stapling_edits.push((file, Patch::insert(vh.open.span.start, line)));
+                stapling_edits.push(self.stapling_cache());
+            }
+            stapling_findings.push(f);
+        }
+        // SSLUseStapling on with no cache anywhere: httpd exits at start.
+        if !cache_in_server
+            && let Some(on) = tree
+                .items
+                .iter()
+                .filter(|i| !i.per_dir && tree.is(i, "SSLUseStapling"))
+                .find(|i| on_off(&tree.args(i), true))
+        {
+            let mut f = self.finding(
+                "apache.stapling",
+                Severity::High,
+                on.file,
+                on.directive.name.start,
+            );
+            f.current = Some("SSLUseStapling on, no SSLStaplingCache".into());
+            f.wanted = Some(format!(
+                "SSLStaplingCache {} in the server config",
+                tree.layout.places().stapling_cache
+            ));
+            f.reason = "SSLUseStapling on needs an SSLStaplingCache in the server config: without one httpd exits at start (AH01958) although `apachectl -t` says Syntax OK".into();
+            if !cache_planned {
+                stapling_edits.push(self.stapling_cache());
             }
             stapling_findings.push(f);
         }

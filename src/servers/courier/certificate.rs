@@ -48,12 +48,20 @@ impl Ctx<'_> {
                 "the trusted CA certificates (needed to verify client certificates)",
             ),
         ] {
-            let last = self.cfg.files.len() - 1;
+            let last = self.cfg.last;
             let found = self
                 .cfg
                 .assignments(name)
                 .last()
-                .map(|&(f, a)| (f, a.name.start, a.value_str(self.bytes(f))));
+                .map(|&(f, a)| (f, a, self.cfg.value_of(f, a)));
+            let found = match found {
+                Some((f, a, None)) => {
+                    self.unjudgeable("courier.certificate", Severity::Medium, f, a);
+                    continue;
+                }
+                Some((f, a, Some(v))) => Some((f, a.name.start, v)),
+                None => None,
+            };
             let Some((f, at, value)) = found else {
                 let mut finding = self.finding("courier.certificate", Severity::Medium, last, 0);
                 finding.reason = format!("{name} is not set: couriertls lacks {rule_reason}");

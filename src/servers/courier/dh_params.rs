@@ -32,7 +32,7 @@ impl Ctx<'_> {
             .cfg
             .assignments("TLS_DHPARAMS")
             .last()
-            .map(|&(f, a)| (f, a.name.start, a.value_str(self.bytes(f))))
+            .and_then(|&(f, a)| Some((f, a.name.start, self.cfg.value_of(f, a)?)))
         else {
             return;
         };

@@ -69,7 +69,7 @@ pub fn detect_library(
 
 impl Ctx<'_> {
     pub(super) fn unknown_library(&mut self) {
-        let last = self.cfg.files.len() - 1;
+        let last = self.cfg.last;
         let mut f = self.finding("courier.tls-library", Severity::Medium, last, 0);
         f.reason = "cannot tell whether couriertls uses GnuTLS or OpenSSL (no couriertls binary found); protocol and cipher settings were not checked".into();
         f.blocked = Some("pass --tls-library gnutls or --tls-library openssl".into());
@@ -79,7 +79,7 @@ impl Ctx<'_> {
     pub(super) fn ignored(&mut self, name: &str, lib: &str, instead: &str) {
         for (f, a) in self.cfg.assignments(name) {
             let value = a.value_str(self.bytes(f));
-            if value.is_empty() || value.starts_with('$') {
+            if value.is_empty() || value.starts_with('$') || self.cfg.value_of(f, a).is_none() {
                 continue; // Debian's `TLS_STARTTLS_PROTOCOL="$TLS_PROTOCOL"` says nothing by itself
             }
             let mut finding = self.finding("courier.ignored", Severity::Low, f, a.name.start);

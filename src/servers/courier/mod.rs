@@ -17,9 +17,12 @@ mod certificate;
 mod dh_params;
 mod ignored;
 mod imaps;
+pub mod layout;
 mod line_endings;
+mod no_tls;
 mod priority;
 pub mod protocol;
+mod shell;
 mod starttls;
 
 pub use ignored::detect_library;
@@ -31,10 +34,10 @@ use crate::edit::Patch;
 use crate::error::Result;
 use crate::plan::{Change, Finding, Report, Severity};
 use crate::source::Span;
-use crate::syntax::Syntax;
-use crate::syntax::courier::{self, Assignment, File, LineKind};
+use crate::syntax::courier::{Assignment, File, LineKind};
 use crate::target::tlslib::TlsLibrary;
 use crate::target::versions::TargetVersions;
+use layout::Service;
 
 /// The Courier rules, in the order `tlsmend rules` lists them.
 pub const RULES: &[Rule] = &[
@@ -52,45 +55,91 @@ pub const RULES: &[Rule] = &[
     imaps::IMAPS_OFF,
 ];
 
-/// Courier's IMAP files, parsed: `imapd` first, `imapd-ssl` last (it wins).
+/// One Courier service's files, parsed and evaluated: the base file first,
+/// the `-ssl` file last (it wins), each sourced file where it is sourced.
 pub struct CourierConfig {
+    pub service: &'static Service,
     pub files: Vec<(ConfigFile, File)>,
+    /// Where settings are added: the `-ssl` file when there is one.
+    pub last: usize,
+    /// Every assignment in the order the shell runs them.
+    steps: Vec<shell::Step>,
+    /// What was found and what could not be evaluated.
+    pub notes: Vec<String>,
 }
 
 impl CourierConfig {
+    /// Courier IMAP, the service the live probes check.
     pub fn load(root: &Root) -> Result<Option<CourierConfig>> {
-        let mut files = Vec::new();
-        let mut paths = discover::courier_files(root);
-        paths.sort_by_key(|p| p.file_name().is_some_and(|n| n == "imapd-ssl"));
-        for p in paths {
-            let f = ConfigFile::load(root, &p, Syntax::Courier)?;
-            let parsed = courier::parse(&f.source.path, &f.source.bytes)?;
-            files.push((f, parsed));
-        }
-        Ok(if files.is_empty() {
-            None
-        } else {
-            Some(CourierConfig { files })
-        })
+        Self::load_service(root, &layout::IMAP)
+    }
+
+    pub fn load_service(root: &Root, service: &'static Service) -> Result<Option<CourierConfig>> {
+        let Some((layout, paths)) = discover::courier_files(root, &service.files) else {
+            return Ok(None);
+        };
+        let ev = shell::evaluate(root, &paths)?;
+        let last = ev
+            .files
+            .iter()
+            .rposition(|(f, _)| f.path == paths[paths.len() - 1])
+            .unwrap_or(0);
+        let mut notes = vec![format!(
+            "courier: {} files in {} ({layout})",
+            service.name,
+            paths[0]
+                .parent()
+                .map_or(String::new(), |d| d.display().to_string())
+        )];
+        notes.extend(ev.notes.into_iter().map(|n| format!("courier: {n}")));
+        Ok(Some(CourierConfig {
+            service,
+            files: ev.files,
+            last,
+            steps: ev.steps,
+            notes,
+        }))
     }
 
     /// Every assignment of `name`, in the order the daemon reads them.
     fn assignments(&self, name: &str) -> Vec<(usize, &Assignment)> {
-        let mut v = Vec::new();
-        for (i, (f, parsed)) in self.files.iter().enumerate() {
-            for (_, a) in parsed.assignments() {
-                if a.name.slice(&f.source.bytes) == name.as_bytes() {
-                    v.push((i, a));
-                }
-            }
-        }
-        v
+        self.steps
+            .iter()
+            .filter(|s| {
+                s.assignment.name.slice(&self.files[s.file].0.source.bytes) == name.as_bytes()
+            })
+            .map(|s| (s.file, &s.assignment))
+            .collect()
     }
 
+    /// The value that takes effect, expanded; `None` when unset, and
+    /// `Some(None)`-like unknowns (a command substitution) are `None` too:
+    /// use [`CourierConfig::runs_command`] to tell them apart.
     pub fn value(&self, name: &str) -> Option<String> {
-        self.assignments(name)
-            .last()
-            .map(|(f, a)| a.value_str(&self.files[*f].0.source.bytes))
+        self.last_step(name).and_then(|s| s.value.clone())
+    }
+
+    fn last_step(&self, name: &str) -> Option<&shell::Step> {
+        self.steps.iter().rev().find(|s| {
+            s.assignment.name.slice(&self.files[s.file].0.source.bytes) == name.as_bytes()
+        })
+    }
+
+    /// Whether the assignment of `name` that takes effect runs a command.
+    pub fn runs_command(&self, name: &str) -> bool {
+        self.last_step(name).is_some_and(|s| s.value.is_none())
+    }
+
+    /// The expanded value of one assignment (`None`: it runs a command or
+    /// is template markup).
+    pub(crate) fn value_of(&self, f: usize, a: &Assignment) -> Option<String> {
+        self.step_of(f, a).and_then(|s| s.value.clone())
+    }
+
+    fn step_of(&self, f: usize, a: &Assignment) -> Option<&shell::Step> {
+        self.steps
+            .iter()
+            .find(|s| s.file == f && s.assignment.name == a.name)
     }
 }
 
@@ -123,6 +172,11 @@ pub fn audit(
     report: &mut Report,
 ) {
     let mut cx = Ctx { cfg, root, report };
+    cx.report.notes.extend(cfg.notes.iter().cloned());
+    if !cx.tls_set_up() {
+        cx.line_endings();
+        return;
+    }
     cx.starttls();
     match detect_library(cfg, root, over) {
         None => cx.unknown_library(),
@@ -150,7 +204,25 @@ pub fn audit(
     cx.line_endings();
     cx.certificates();
     cx.dh_params(profile);
-    cx.imaps_off();
+    if std::ptr::eq(cfg.service, &layout::IMAP) {
+        cx.imaps_off();
+    }
+    // IMAP and POP3 share the library and its version: said once.
+    let mut seen = std::collections::HashSet::new();
+    report
+        .notes
+        .retain(|n| !n.starts_with("courier: ") || seen.insert(n.clone()));
+}
+
+/// Every Courier service found (IMAP, POP3), each from its own layout.
+pub fn load_all(root: &Root) -> Result<Vec<CourierConfig>> {
+    let mut out = Vec::new();
+    for s in layout::SERVICES {
+        if let Some(c) = CourierConfig::load_service(root, s)? {
+            out.push(c);
+        }
+    }
+    Ok(out)
 }
 
 impl<'a> Ctx<'a> {
@@ -165,6 +237,21 @@ impl<'a> Ctx<'a> {
     }
 
     fn push(&mut self, mut f: Finding, change: Option<Change>) {
+        // A file two services read (one both source, such as a shared
+        // /etc/default file) is judged by each: the same finding and the
+        // same edit are made once.
+        let dup_change = change.as_ref().is_some_and(|c| {
+            self.report
+                .changes
+                .iter()
+                .any(|o| o.rule == c.rule && o.edits == c.edits)
+        });
+        let dup_finding = self.report.findings.iter().any(|o| {
+            o.rule == f.rule && o.file == f.file && o.line == f.line && o.reason == f.reason
+        });
+        if dup_change || (change.is_none() && dup_finding) {
+            return;
+        }
         if let Some(c) = change {
             f.change = Some(self.report.add_change(c));
         }
@@ -187,8 +274,15 @@ impl<'a> Ctx<'a> {
 
     fn var(&mut self, v: &Var) {
         let found = self.cfg.assignments(v.name);
-        for &(f, a) in &found {
+        // Only the assignment that takes effect (the last, in sourcing
+        // order) is judged and edited: an earlier one is overridden.
+        for &(f, a) in found.iter().rev().take(1) {
             let b = self.bytes(f);
+            if self.cfg.value_of(f, a).is_none() {
+                self.unjudgeable(v.rule, v.severity, f, a);
+                continue;
+            }
+            // As written: the rules judge a `$TLS_PROTOCOL` reference themselves.
             let current = a.value_str(b);
             if (v.judge)(&current) {
                 continue;
@@ -214,6 +308,30 @@ impl<'a> Ctx<'a> {
         self.insert(v.rule, v.name, &v.wanted, v.severity, &v.absent_reason);
     }
 
+    /// A value that runs a command (`$(...)`, backquotes): tlsmend would
+    /// have to run it to know it, and never does. Template markup: the
+    /// template is the source. Either way nothing is planned.
+    fn unjudgeable(&mut self, rule: &'static str, severity: Severity, f: usize, a: &Assignment) {
+        let b = self.bytes(f);
+        let templated = self.cfg.step_of(f, a).and_then(|s| s.templated);
+        let mut finding = self.finding(rule, severity, f, a.name.start);
+        finding.current = Some(String::from_utf8_lossy(a.value.slice(b)).into_owned());
+        match templated {
+            Some(kind) => {
+                finding.reason = crate::servers::template::reason(kind, "Courier");
+                finding.blocked = Some(crate::servers::template::BLOCKED.into());
+            }
+            None => {
+                finding.reason = format!(
+                    "{} runs a command ($(...) or backquotes): its value cannot be judged without running it, and tlsmend never runs configuration",
+                    a.name_str(b)
+                );
+                finding.blocked = Some("write the value literally, then run tlsmend again".into());
+            }
+        }
+        self.push(finding, None);
+    }
+
     /// Adds `name=value` to imapd-ssl: uncommenting `#name=...` if there is
     /// one, else after the `##NAME: name` section's comments, else at the end.
     fn insert(
@@ -224,7 +342,7 @@ impl<'a> Ctx<'a> {
         severity: Severity,
         reason: &str,
     ) {
-        let f = self.cfg.files.len() - 1;
+        let f = self.cfg.last;
         let b = self.bytes(f);
         let parsed = &self.cfg.files[f].1;
         let eol = self.cfg.files[f].0.source.line_ending();

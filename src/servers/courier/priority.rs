@@ -46,7 +46,7 @@ impl Ctx<'_> {
                     .map(|&(f, a)| (f, a.name.start, Some(a.value_str(self.bytes(f)))))
                     .collect();
                 let weak = if found.is_empty() {
-                    vec![(self.cfg.files.len() - 1, 0, None)]
+                    vec![(self.cfg.last, 0, None)]
                 } else {
                     weak
                 };
@@ -68,7 +68,9 @@ impl Ctx<'_> {
         // A wrong-dialect value is worse than weak: say so on its own.
         for (f, a) in self.cfg.assignments("TLS_PRIORITY") {
             let value = a.value_str(self.bytes(f));
-            if read_priority(&value) == Priority::WrongDialect {
+            // A command substitution or template is reported by `var`.
+            if self.cfg.value_of(f, a).is_some() && read_priority(&value) == Priority::WrongDialect
+            {
                 let mut finding = self.finding("courier.priority", Severity::High, f, a.name.start);
                 finding.current = Some(value);
                 finding.wanted = Some(wanted.into());

@@ -104,6 +104,16 @@ pub(super) fn ldap_conf(
                 existing: Option<usize>,
                 report: &mut Report| {
         let mut fi = fi;
+        // Template markup (issue 9, item 6) is reported, never replaced.
+        if let Some(i) = existing
+            && let Some(kind) = crate::servers::template::markup(
+                &c.stmts[i].args(b).join(" "),
+                crate::servers::template::Format::Ldap,
+            )
+        {
+            fi.reason = crate::servers::template::reason(kind, "libldap");
+            fi.blocked = Some(crate::servers::template::BLOCKED.into());
+        }
         if opts.wants(rule) && fi.blocked.is_none() {
             let patch = conf_patch(f, c, existing, kw, value, last_tls, end);
             let change = Change {

@@ -39,6 +39,7 @@ use crate::edit::Patch;
 use crate::error::Result;
 use crate::plan::{Finding, Report};
 use crate::servers::Options;
+use crate::servers::template;
 use crate::syntax::Syntax;
 use crate::syntax::ldif::{self, Ldif};
 use crate::syntax::openldap_conf::{self, Conf, Dialect, Kind};
@@ -62,8 +63,28 @@ pub const RULES: &[Rule] = &[
     client::CLIENT_PROTOCOL_MIN,
 ];
 
+/// Where each distribution keeps OpenLDAP's files (`slapd.d/`,
+/// `slapd.conf`, `ldap.conf`): the first directory holding any of them is
+/// the one used, and named in the notes.
+pub const LAYOUTS: &[(&str, &str)] = &[
+    ("Debian, Ubuntu", "/etc/ldap"),
+    ("RHEL, Fedora, SUSE, Alpine, Arch", "/etc/openldap"),
+    ("FreeBSD ports", "/usr/local/etc/openldap"),
+];
+
+/// The places searched, for "not found" messages.
+pub fn searched() -> String {
+    LAYOUTS
+        .iter()
+        .map(|(_, d)| *d)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The OpenLDAP files of a machine.
 pub struct OpenLdap {
+    /// The directory they were found in, and its layout's name.
+    pub layout: (&'static str, PathBuf),
     pub cn_config: Option<(ConfigFile, Ldif)>,
     pub slapd_conf: Option<(ConfigFile, Conf)>,
     pub ldap_conf: Option<(ConfigFile, Conf)>,
@@ -71,11 +92,16 @@ pub struct OpenLdap {
 
 impl OpenLdap {
     pub fn load(root: &Root) -> Result<Option<OpenLdap>> {
-        let first = |paths: &[&str]| paths.iter().map(PathBuf::from).find(|p| root.exists(p));
-        let cn_config = match first(&[
-            "/etc/ldap/slapd.d/cn=config.ldif",
-            "/etc/openldap/slapd.d/cn=config.ldif",
-        ]) {
+        let names = ["slapd.d/cn=config.ldif", "slapd.conf", "ldap.conf"];
+        let Some((layout, dir)) = LAYOUTS
+            .iter()
+            .map(|(n, d)| (*n, PathBuf::from(d)))
+            .find(|(_, d)| names.iter().any(|f| root.exists(&d.join(f))))
+        else {
+            return Ok(None);
+        };
+        let first = |name: &str| Some(dir.join(name)).filter(|p| root.exists(p));
+        let cn_config = match first("slapd.d/cn=config.ldif") {
             Some(p) => {
                 let f = ConfigFile::load(root, &p, Syntax::Ldif)?;
                 let l = ldif::parse(&f.source.path, &f.source.bytes)?;
@@ -89,20 +115,13 @@ impl OpenLdap {
             let c = openldap_conf::parse(&f.source.path, &f.source.bytes, dialect)?;
             Ok(Some((f, c)))
         };
-        let slapd_conf = conf(
-            first(&["/etc/ldap/slapd.conf", "/etc/openldap/slapd.conf"]),
-            Syntax::SlapdConf,
-            Dialect::SlapdConf,
-        )?;
-        let ldap_conf = conf(
-            first(&["/etc/ldap/ldap.conf", "/etc/openldap/ldap.conf"]),
-            Syntax::LdapConf,
-            Dialect::LdapConf,
-        )?;
+        let slapd_conf = conf(first("slapd.conf"), Syntax::SlapdConf, Dialect::SlapdConf)?;
+        let ldap_conf = conf(first("ldap.conf"), Syntax::LdapConf, Dialect::LdapConf)?;
         if cn_config.is_none() && slapd_conf.is_none() && ldap_conf.is_none() {
             return Ok(None);
         }
         Ok(Some(OpenLdap {
+            layout: (layout, dir),
             cn_config,
             slapd_conf,
             ldap_conf,
@@ -158,6 +177,11 @@ pub fn audit(o: &OpenLdap, root: &Root, opts: &Options, mode: &Mode, report: &mu
         library::unknown(o, report);
         return;
     };
+    report.notes.push(format!(
+        "openldap: files in {} ({})",
+        o.layout.1.display(),
+        o.layout.0
+    ));
     report.notes.push(format!("openldap: {lib} build ({how})"));
     if lib == TlsLibrary::Gnutls {
         report.notes.push(format!(
@@ -196,14 +220,42 @@ fn server_rules(
     report: &mut Report,
 ) -> Vec<(Finding, Want)> {
     let mut planned = Vec::new();
-    let Some(cert_line) = certificate::server(s, root, report) else {
-        return planned;
+    // Template markup (issue 9, item 6) is reported, never judged or replaced.
+    let templ = |st: Setting| {
+        (s.get)(st).and_then(|(v, line)| {
+            template::markup(&v, template::Format::Ldap).map(|k| (k, v, line))
+        })
     };
-    dh_params::server(s, root, profile, report);
+    for (st, rule) in [
+        (CERT, "openldap.certificate"),
+        (KEY, "openldap.certificate"),
+        (CIPHER, "openldap.cipher-suite"),
+        (PROTO, "openldap.protocol-min"),
+        (DH, "openldap.dh-params"),
+    ] {
+        if let Some((kind, v, line)) = templ(st) {
+            let mut f = Finding::new(rule, crate::plan::Severity::Medium, s.file, line);
+            f.current = Some(format!("{} {v}", (s.name)(st)));
+            f.reason = template::reason(kind, "slapd");
+            f.blocked = Some(template::BLOCKED.into());
+            report.findings.push(f);
+        }
+    }
+    let cert_line = match templ(CERT).or(templ(KEY)) {
+        Some((_, _, line)) => line,
+        None => match certificate::server(s, root, report) {
+            Some(line) => line,
+            None => return planned,
+        },
+    };
+    if templ(DH).is_none() {
+        dh_params::server(s, root, profile, report);
+    }
     planned.extend(cipher_suite::server(
         s, lib, profile, versions, cert_line, report,
     ));
     planned.extend(protocol_min::server(s, lib, profile, cert_line, report));
+    planned.retain(|(_, w)| templ(w.setting).is_none());
     planned
 }
 

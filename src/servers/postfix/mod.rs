@@ -72,13 +72,11 @@ pub(super) struct Param {
     pub(super) reason: String,
 }
 
-/// Whether a value is template markup (Jinja/Ansible `{{ }}` and `{% %}`,
-/// ERB `<%= %>`, shell `$(...)`) rather than a value: tlsmend reports it and
-/// never replaces it, since the template would write it back (or the
-/// rendered value may be strong). Postfix's own `$name` and `${name}` are
-/// values.
+/// Whether a value is template markup (see `servers::template`): tlsmend
+/// reports it and never replaces it. Postfix's own `$name` and `${name}`
+/// are values.
 pub(super) fn templated(v: &str) -> bool {
-    ["{{", "{%", "<%", "$("].iter().any(|m| v.contains(m))
+    crate::servers::template::markup(v, crate::servers::template::Format::Postfix).is_some()
 }
 
 pub(super) struct Ctx<'a> {

@@ -302,12 +302,38 @@ pub fn uses_bounds(list: &str) -> bool {
     list.contains(">=") || list.contains("<=")
 }
 
-/// `multi_instance_directories` of the primary instance.
+/// Where each distribution keeps the primary instance's `main.cf`.
+pub const LAYOUTS: &[(&str, &str)] = &[
+    (
+        "Debian, Ubuntu, RHEL, Fedora, SUSE, Alpine, Arch, NetBSD base",
+        "/etc/postfix",
+    ),
+    ("FreeBSD ports", "/usr/local/etc/postfix"),
+    ("NetBSD/pkgsrc", "/usr/pkg/etc/postfix"),
+];
+
+/// The primary instance's directory and its layout's name, first found.
+pub fn primary(root: &Root) -> Option<(&'static str, PathBuf)> {
+    LAYOUTS
+        .iter()
+        .map(|(name, dir)| (*name, PathBuf::from(dir)))
+        .find(|(_, d)| root.exists(&d.join("main.cf")))
+}
+
+/// The places searched, for "not found" messages.
+pub fn searched() -> String {
+    LAYOUTS
+        .iter()
+        .map(|(_, d)| format!("{d}/main.cf"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The primary instance's directory, then its `multi_instance_directories`.
 pub fn instance_dirs(root: &Root) -> Result<Vec<PathBuf>> {
-    let primary = PathBuf::from("/etc/postfix");
-    if !root.exists(&primary.join("main.cf")) {
+    let Some((_, primary)) = primary(root) else {
         return Ok(Vec::new());
-    }
+    };
     let mut dirs = vec![primary.clone()];
     let inst = Instance::load(root, &primary)?;
     if let Some(list) = inst.raw("multi_instance_directories") {
