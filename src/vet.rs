@@ -350,6 +350,10 @@ mod tests {
         let root = Root::new(Some(t.path().to_path_buf()));
         std::fs::create_dir_all(t.path().join("etc/other")).unwrap();
         std::fs::write(t.path().join("etc/other/x.cf"), "a = 1\nb = 2\n").unwrap();
+        // An audit that finds no configuration at all fails: an empty
+        // ldap.conf (nothing to plan) lets planning again find one.
+        std::fs::create_dir_all(t.path().join("etc/ldap")).unwrap();
+        std::fs::write(t.path().join("etc/ldap/ldap.conf"), "").unwrap();
         let cf =
             ConfigFile::load(&root, Path::new("/etc/other/x.cf"), Syntax::PostfixMain).unwrap();
         let mut report = Report::default();

@@ -240,3 +240,49 @@ fn a_change_record_as_cn_config_ldif_is_reported_not_planned() {
         "{held:?}"
     );
 }
+
+/// Found by the planner fuzz target (a cn=config.ldif record without
+/// `changetype:`, with binary bytes in a value): the cause was the missing
+/// final newline. Two settings added at the end each got a line ending in
+/// front, so the second followed a blank line, in a record of its own, and
+/// planning again planned olcTLSProtocolMin once more (vet held both back).
+#[test]
+fn settings_added_at_the_end_of_a_cn_config_ldif_without_a_final_newline_stay_in_its_record() {
+    let plain = b"dn: cn=config\nolcTLSCertificateKeyFile: /etc/ssl/private/ldap.key\n\
+olcTLSCertificateFile: /etc/ssl/certs/ldap.crt"
+        .to_vec();
+    let mut fuzzed = b"dn: cn=config\nchaheaderngetype: modify\nadd: olcTLSCertificateKeyFile\n\
+olcTLSCertificateKeyFile: /etc/ssl/private/ldap.key\n-\nadd: olcTLSCACertificateFile\n\
+olcTLSCACertificateFile: /etc/ssl/certs/exa"
+        .to_vec();
+    fuzzed.extend_from_slice(b"\x92\0\0\0\0\0\0\0\n-\nadd: olcTLSCertificateFile\n");
+    fuzzed.extend_from_slice(b"olcTLSCertificateFile: /etc/ssl/certs/ldap.crt");
+    for ldif in [plain, fuzzed] {
+        let (_t, root) = root_with(&[("etc/ldap/slapd.d/cn=config.ldif", &ldif)]);
+        let mut opts = Options::new(tlsmend::catalogue::profile::Profile::Intermediate);
+        opts.tls_library = Some(tlsmend::target::tlslib::TlsLibrary::Openssl);
+        let root = Root::new(Some(root.to_path_buf()));
+        let report = tlsmend::servers::audit(&root, &opts).unwrap();
+        let held: Vec<_> = report
+            .findings
+            .iter()
+            .filter_map(|f| f.blocked.as_deref())
+            .filter(|b| b.contains("bug in tlsmend"))
+            .collect();
+        assert!(held.is_empty(), "{held:?}");
+        let rules: Vec<_> = report.changes.iter().map(|c| c.rule).collect();
+        assert!(!rules.is_empty(), "nothing planned");
+        let all: Vec<usize> = (0..report.changes.len()).collect();
+        let rendered = report.render(&all).expect("no two planned changes overlap");
+        for (f, bytes) in &rendered {
+            let text = String::from_utf8_lossy(bytes);
+            assert!(
+                !text.contains("\n\n"),
+                "a blank line splits the record:\n{text}"
+            );
+            std::fs::write(&report.files[*f].host, bytes).unwrap();
+        }
+        let again = tlsmend::servers::audit(&root, &opts).expect("the planned result reads back");
+        no_changes_left(&again);
+    }
+}

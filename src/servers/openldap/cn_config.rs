@@ -132,6 +132,11 @@ pub(super) fn cn_config(
             }
             let eol = f.source.line_ending();
             let mut patches = Vec::new();
+            // Where a line ending was already added before an insertion: a
+            // file without a final newline gets one once, or the second
+            // setting added at its end would follow a blank line, in a
+            // record of its own (planned again at every run).
+            let mut line_ended: Option<usize> = None;
             for (_, w) in &planned {
                 let text = format!("{}: {}", w.setting.olc, w.value);
                 match lines.iter().find(|x| x.is(b, w.setting.olc)) {
@@ -150,8 +155,9 @@ pub(super) fn cn_config(
                             (None, None) => lines.last().map_or(b.len(), |x| x.span.end),
                         };
                         let mut bytes = Vec::new();
-                        if at > 0 && !b[..at].ends_with(b"\n") {
+                        if at > 0 && !b[..at].ends_with(b"\n") && line_ended != Some(at) {
                             bytes.extend_from_slice(eol);
+                            line_ended = Some(at);
                         }
                         bytes.extend_from_slice(text.as_bytes());
                         bytes.extend_from_slice(eol);
