@@ -569,7 +569,7 @@ fn a_checker_that_fails_before_the_change_is_quoted_and_hints_name_the_image() {
     let (out, err) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(code(&o), 0, "{out}{err}");
     assert!(
-        err.contains("apache2ctl -t already fails on")
+        err.contains("apache2 -t already fails on")
             && err
                 .contains("SSLCertificateFile: file '/etc/ssl/tlsmend-no-such.crt' does not exist")
             && err.contains("cannot be judged"),
@@ -610,7 +610,7 @@ fn a_layout_without_a_checker_here_is_said_not_checked_with_debian_s() {
     assert!(
         err.contains("no httpd checker here for")
             && err.contains("vhosts.d/www.conf")
-            && !err.contains("apache2ctl -t already fails"),
+            && !err.contains("apache2 -t already fails"),
         "{err}"
     );
     let out = text(&o.stdout);
