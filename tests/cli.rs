@@ -536,20 +536,7 @@ fn postfix_root(main: &str, master: &str) -> tempfile::TempDir {
 const SMTP: &str = "smtp      inet  n       -       y       -       -       smtpd\n";
 
 fn audit_json(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
-    let mut args = vec![
-        "audit",
-        "--root",
-        root.to_str().unwrap(),
-        "--server",
-        "postfix",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    assert!(code(&o) <= 1, "{}", text(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    v["findings"].as_array().unwrap().clone()
+    server_findings(root, "postfix", extra)
 }
 
 #[test]
@@ -1314,20 +1301,7 @@ fn courier_root(imapd_ssl: &str) -> tempfile::TempDir {
 }
 
 fn courier_findings(root: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
-    let mut args = vec![
-        "audit",
-        "--root",
-        root.to_str().unwrap(),
-        "--server",
-        "courier",
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    assert!(code(&o) <= 1, "{}", text(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    v["findings"].as_array().unwrap().clone()
+    server_findings(root, "courier", extra)
 }
 
 // Issue 8: couriertls (OpenSSL) matches TLS_PROTOCOL exactly against its
@@ -1693,21 +1667,6 @@ fn dry_run(root: &Path, extra: &[&str]) -> std::process::Output {
     let o = run(&args);
     assert!(code(&o) <= 1, "{}", text(&o.stderr));
     o
-}
-
-/// The audit's JSON document (findings and notes).
-fn audit_doc(root: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "audit",
-        "--root",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    assert!(code(&o) <= 1, "{}", text(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
 }
 
 fn finding<'a>(doc: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {

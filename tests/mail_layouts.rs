@@ -20,20 +20,6 @@ fn dry(root: &Path, extra: &[&str]) -> (i32, String, String) {
     (code(&o), text(&o.stdout), text(&o.stderr))
 }
 
-fn audit_json(root: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
-        "audit",
-        "--root",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let o = run(&args);
-    assert!(code(&o) <= 1, "{}", text(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
 const GNUTLS: &[&str] = &["--server", "courier", "--tls-library", "gnutls"];
 
 // Item 4: `export`, `;`, `.` sourcing and comments after values are read as
@@ -64,7 +50,7 @@ fn courier_sh_files_are_read_as_sh_and_the_effective_assignment_is_edited() {
             && diff.contains("+TLS_PRIORITY=\"NORMAL:-VERS-"),
         "the priority is edited where it is set, in the sourced file: {diff}"
     );
-    let doc = audit_json(t.path(), GNUTLS);
+    let doc = audit_doc(t.path(), GNUTLS);
     let notes = doc["notes"].to_string();
     assert!(notes.contains("IMAP files in /etc/courier"), "{notes}");
     // TLS_CERTFILE="$D/imapd.pem" expands to a file that exists.
@@ -91,7 +77,7 @@ fn courier_command_substitution_is_reported_and_never_run() {
         ),
     );
     write(t.path(), "/etc/courier/imapd.pem", "");
-    let doc = audit_json(t.path(), GNUTLS);
+    let doc = audit_doc(t.path(), GNUTLS);
     let f = doc["findings"].as_array().unwrap();
     for name in ["TLS_TRUSTCERTS", "TLS_PRIORITY"] {
         let x = f
@@ -145,7 +131,7 @@ fn courier_without_tls_set_up_plans_nothing_and_says_what_is_missing() {
     );
     let (c, diff, err) = dry(t.path(), GNUTLS);
     assert_eq!(c, 0, "nothing can take effect: {diff}{err}");
-    let doc = audit_json(t.path(), GNUTLS);
+    let doc = audit_doc(t.path(), GNUTLS);
     let f = doc["findings"].as_array().unwrap();
     let x = f
         .iter()
@@ -196,7 +182,7 @@ fn courier_freebsd_layout_is_found_and_named() {
         "/usr/local/etc/courier-imap/imapd-ssl",
         "IMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED=0\nCOURIERTLS=/usr/local/bin/couriertls\nTLS_CERTFILE=/usr/local/share/courier-imap/imapd.pem\n",
     );
-    let doc = audit_json(t.path(), GNUTLS);
+    let doc = audit_doc(t.path(), GNUTLS);
     assert!(
         doc["notes"]
             .to_string()
@@ -234,7 +220,7 @@ fn slapd_conf_tls_after_a_backend_line_is_global() {
     write(t.path(), "/etc/openldap/slapd.conf", SLAPD_BACKEND_FIRST);
     certs(t.path(), "/etc/openldap");
     let args = ["--server", "openldap", "--tls-library", "openssl"];
-    let doc = audit_json(t.path(), &args);
+    let doc = audit_doc(t.path(), &args);
     let f = doc["findings"].as_array().unwrap();
     assert!(
         !f.iter().any(|x| x["rule"] == "openldap.certificate"),
@@ -306,7 +292,7 @@ fn openldap_freebsd_layout_is_found_and_named() {
     );
     certs(t.path(), "/usr/local/etc/openldap");
     let args = ["--server", "openldap", "--tls-library", "openssl"];
-    let doc = audit_json(t.path(), &args);
+    let doc = audit_doc(t.path(), &args);
     assert!(
         doc["notes"]
             .to_string()
@@ -345,7 +331,7 @@ fn postfix_freebsd_layout_is_found_and_named() {
         "smtp      inet  n       -       n       -       -       smtpd\n",
     );
     let args = ["--server", "postfix", "--postfix-version", "3.8"];
-    let doc = audit_json(t.path(), &args);
+    let doc = audit_doc(t.path(), &args);
     assert!(
         doc["notes"]
             .to_string()
@@ -385,7 +371,7 @@ fn postfix_main_cf_templates_are_reported_not_replaced() {
         "smtp      inet  n       -       y       -       -       smtpd\n",
     );
     let args = ["--server", "postfix", "--postfix-version", "3.7"];
-    let doc = audit_json(t.path(), &args);
+    let doc = audit_doc(t.path(), &args);
     assert!(templated(&doc, "postfix.smtp-security-level", 4), "{doc}");
     assert!(templated(&doc, "postfix.smtpd-security-level", 5), "{doc}");
     assert!(templated(&doc, "postfix.mandatory-protocols", 6), "{doc}");
@@ -413,7 +399,7 @@ fn courier_and_openldap_templates_are_reported_not_replaced() {
         "COURIERTLS=/usr/bin/couriertls\nTLS_CERTFILE=/etc/courier/imapd.pem\nIMAPDSTARTTLS=YES\nIMAP_TLS_REQUIRED={{ imap_tls_required }}\nTLS_PRIORITY=\"<%= @priority %>\"\n",
     );
     write(t.path(), "/etc/courier/imapd.pem", "");
-    let doc = audit_json(t.path(), GNUTLS);
+    let doc = audit_doc(t.path(), GNUTLS);
     assert!(templated(&doc, "courier.tls-required", 4), "{doc}");
     assert!(templated(&doc, "courier.priority", 5), "{doc}");
     let (c, diff, err) = dry(t.path(), GNUTLS);
@@ -432,7 +418,7 @@ fn courier_and_openldap_templates_are_reported_not_replaced() {
     );
     certs(t.path(), "/etc/openldap");
     let args = ["--server", "openldap", "--tls-library", "openssl"];
-    let doc = audit_json(t.path(), &args);
+    let doc = audit_doc(t.path(), &args);
     assert!(templated(&doc, "openldap.cipher-suite", 5), "{doc}");
     assert!(templated(&doc, "openldap.client-cipher-suite", 2), "{doc}");
     let (_, diff, _) = dry(t.path(), &args);
@@ -503,7 +489,7 @@ fn courier_file_shared_by_imap_and_pop3_is_edited_once() {
     let (c, diff, err) = dry(t.path(), GNUTLS);
     assert_eq!(c, 1, "{err}");
     assert_eq!(diff.matches("+TLS_PRIORITY=").count(), 1, "{diff}");
-    let doc = audit_json(t.path(), GNUTLS);
+    let doc = audit_doc(t.path(), GNUTLS);
     let n = doc["findings"]
         .as_array()
         .unwrap()

@@ -25,6 +25,32 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `tlsmend audit --root ROOT --format json EXTRA...` as a document; the
+/// audit must succeed (exit 0 or 1).
+pub fn audit_doc(root: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "audit",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = run(&args);
+    assert!(code(&o) <= 1, "{}", text(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The findings of `audit_doc` for one server.
+pub fn server_findings(root: &Path, server: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["--server", server];
+    args.extend_from_slice(extra);
+    audit_doc(root, &args)["findings"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
