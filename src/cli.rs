@@ -19,7 +19,7 @@ pub struct Cli {
     /// Treat DIR as / : discovery, Include resolution and shown paths are inside it.
     #[arg(long, global = true, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Colour: auto (a terminal without NO_COLOR or TERM=dumb; CLICOLOR_FORCE forces it), always or never.
+    /// Colour: auto (a terminal with TERM set and not dumb, unless NO_COLOR or CLICOLOR=0; CLICOLOR_FORCE forces it), always or never.
     #[arg(
         long,
         global = true,

@@ -12,35 +12,31 @@ use similar::TextDiff;
 use std::io;
 
 /// Colour for one output stream, decided once from `--color` and the
-/// stream (NO_COLOR, CLICOLOR_FORCE, TERM=dumb and whether it is a terminal,
-/// as `anstream` reads them). Styles are `anstyle`'s, named by SGR codes.
+/// stream. Under `auto` the rules are the same for stdout and for the
+/// review's /dev/tty: NO_COLOR (non-empty) turns colour off, CLICOLOR_FORCE
+/// (non-empty) turns it on, CLICOLOR=0 turns it off, and otherwise a
+/// terminal whose TERM is set and not `dumb` gets colour. Unlike
+/// `anstream`'s default, a `CI` variable does not override TERM=dumb: the
+/// terminal's own word wins. Styles are `anstyle`'s, named by SGR codes.
 #[derive(Clone, Copy, Debug)]
 pub struct Painter {
     pub enabled: bool,
 }
 
 impl Painter {
-    /// For stdout under `--color` (`ColorChoice::Auto` looks at the stream
-    /// and the environment).
+    /// For stdout under `--color`.
     pub fn for_stdout(choice: anstream::ColorChoice) -> Painter {
-        let stream = anstream::AutoStream::new(std::io::stdout(), choice);
+        use std::io::IsTerminal;
         Painter {
-            enabled: !matches!(stream.current_choice(), anstream::ColorChoice::Never),
+            enabled: colour_wanted(choice, std::io::stdout().is_terminal()),
         }
     }
-    /// For a stream known to be a terminal (the review's /dev/tty).
+    /// For a stream known to be a terminal (the review's /dev/tty), under
+    /// the choice `--color` set globally.
     pub fn for_terminal(is_terminal: bool) -> Painter {
-        let choice = anstream::ColorChoice::global();
-        let enabled = match choice {
-            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
-            anstream::ColorChoice::Never => false,
-            anstream::ColorChoice::Auto => {
-                is_terminal
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-            }
-        };
-        Painter { enabled }
+        Painter {
+            enabled: colour_wanted(anstream::ColorChoice::global(), is_terminal),
+        }
     }
     /// `text` in the style of an SGR code list ("31;1": bold red).
     pub fn paint(&self, code: &str, text: &str) -> String {
@@ -57,6 +53,26 @@ impl Painter {
             _ => s,
         });
         format!("{}{text}{}", style.render(), style.render_reset())
+    }
+}
+
+/// Whether a stream gets colour under `choice` (see [`Painter`]).
+fn colour_wanted(choice: anstream::ColorChoice, is_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    match choice {
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
+        anstream::ColorChoice::Never => false,
+        anstream::ColorChoice::Auto => {
+            if set("NO_COLOR").is_some() {
+                false
+            } else if set("CLICOLOR_FORCE").is_some() {
+                true
+            } else if set("CLICOLOR").is_some_and(|v| v == "0") {
+                false
+            } else {
+                is_terminal && set("TERM").is_some_and(|t| t != "dumb")
+            }
+        }
     }
 }
 

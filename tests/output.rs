@@ -126,7 +126,10 @@ fn colour_follows_the_flag_and_the_environment() {
     };
     assert!(on_tty(&[]));
     assert!(!on_tty(&[("TERM", "dumb")]));
+    // CI machines export CI=true; TERM=dumb still means no colour there.
+    assert!(!on_tty(&[("TERM", "dumb"), ("CI", "true")]));
     assert!(!on_tty(&[("NO_COLOR", "1")]));
+    assert!(!on_tty(&[("CLICOLOR", "0")]));
 }
 
 #[test]

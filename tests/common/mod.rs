@@ -9,7 +9,10 @@ use std::process::{Command, Output};
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tlsmend"));
-    c.env_remove("NO_COLOR");
+    // The colour decision reads these; a test sets the ones it means.
+    for name in ["NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "CI"] {
+        c.env_remove(name);
+    }
     c
 }
 
