@@ -47,20 +47,29 @@ impl std::fmt::Display for Overlap {
 
 impl std::error::Error for Overlap {}
 
+/// The first two of `patches` that change the same bytes, if any: spans
+/// that intersect, an insertion strictly inside a span, or one span twice.
+/// Insertions at one point, and a span next to another, do not overlap.
+pub fn first_overlap(patches: &[&Patch]) -> Option<Overlap> {
+    let mut order: Vec<Span> = patches.iter().map(|p| p.span).collect();
+    order.sort_by_key(|s| (s.start, s.end));
+    order.windows(2).find_map(|w| {
+        let (a, b) = (w[0], w[1]);
+        (b.start < a.end || (a == b && !a.is_empty())).then_some(Overlap {
+            first: a,
+            second: b,
+        })
+    })
+}
+
 /// Applies `patches` to `original`. Insertions at the same offset keep the
 /// order they were given in.
 pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Overlap> {
     let mut order: Vec<&Patch> = patches.iter().collect();
-    order.sort_by_key(|p| (p.span.start, p.span.end));
-    for w in order.windows(2) {
-        let (a, b) = (w[0].span, w[1].span);
-        if b.start < a.end || (a == b && !a.is_empty()) {
-            return Err(Overlap {
-                first: a,
-                second: b,
-            });
-        }
+    if let Some(o) = first_overlap(&order) {
+        return Err(o);
     }
+    order.sort_by_key(|p| (p.span.start, p.span.end));
     let mut out =
         Vec::with_capacity(original.len() + patches.iter().map(|p| p.bytes.len()).sum::<usize>());
     let mut at = 0;
@@ -71,6 +80,58 @@ pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Over
     }
     out.extend_from_slice(&original[at..]);
     Ok(out)
+}
+
+/// The patches of the changes accepted so far, by file and start, so that
+/// a new change is checked against all of them without rendering a file:
+/// it finds the first accepted change whose patches overlap the new one's,
+/// as [`apply_patches`] judges overlap. Accepted patches never overlap one
+/// another (a change that would is not accepted), so ordered by start they
+/// are ordered by end too, and a search walks back only over what it hits:
+/// thousands of changes on one file stay near-linear.
+#[derive(Debug, Default)]
+pub struct AcceptedPatches {
+    by_file: std::collections::HashMap<usize, std::collections::BTreeSet<(usize, usize, usize)>>,
+}
+
+impl AcceptedPatches {
+    /// Records change `change`'s `edits` (file index, patch) as accepted.
+    pub fn accept(&mut self, change: usize, edits: &[(usize, Patch)]) {
+        for (f, p) in edits {
+            self.by_file
+                .entry(*f)
+                .or_default()
+                .insert((p.span.start, p.span.end, change));
+        }
+    }
+
+    /// The lowest accepted change with a patch overlapping one of `edits`
+    /// in the same file, and the two spans.
+    pub fn first_overlap(&self, edits: &[(usize, Patch)]) -> Option<(usize, Overlap)> {
+        let mut first: Option<(usize, Overlap)> = None;
+        for (f, p) in edits {
+            let Some(set) = self.by_file.get(f) else {
+                continue;
+            };
+            let (s, e) = (p.span.start, p.span.end);
+            for &(start, end, k) in set.range(..(e, 0, 0)).rev() {
+                if end <= s {
+                    break;
+                }
+                if first.as_ref().is_none_or(|(m, _)| k < *m) {
+                    let accepted = Span::new(start, end);
+                    first = Some((
+                        k,
+                        Overlap {
+                            first: accepted.min(p.span),
+                            second: accepted.max(p.span),
+                        },
+                    ));
+                }
+            }
+        }
+        first
+    }
 }
 
 #[cfg(test)]
@@ -109,5 +170,45 @@ mod tests {
     fn insertions_at_one_point_keep_their_order() {
         let out = apply_patches(b"ab", &[Patch::insert(1, "1"), Patch::insert(1, "2")]).unwrap();
         assert_eq!(out, b"a12b");
+    }
+
+    #[test]
+    fn accepted_patches_find_the_first_overlap_as_apply_judges_it() {
+        let p = |a: usize, b: usize| (0usize, Patch::replace(Span::new(a, b), "x"));
+        let ins = |f: usize, at: usize| (f, Patch::insert(at, "y"));
+        let mut s = AcceptedPatches::default();
+        s.accept(0, &[p(10, 20)]);
+        s.accept(1, &[p(30, 40), ins(0, 25)]);
+        s.accept(2, &[(1, Patch::replace(Span::new(10, 20), "z"))]);
+        let first = |e: &[(usize, Patch)]| s.first_overlap(e).map(|(k, _)| k);
+        assert_eq!(first(&[p(20, 25)]), None, "spans that touch");
+        assert_eq!(first(&[p(20, 30)]), Some(1), "an insertion inside the span");
+        assert_eq!(first(&[p(15, 16)]), Some(0));
+        assert_eq!(first(&[p(19, 31)]), Some(0));
+        assert_eq!(first(&[p(24, 26)]), Some(1));
+        assert_eq!(first(&[ins(0, 25)]), None, "insertions at one point");
+        assert_eq!(first(&[ins(0, 10)]), None, "an insertion before a span");
+        assert_eq!(first(&[ins(0, 35)]), Some(1));
+        assert_eq!(first(&[p(10, 20)]), Some(0), "the same span");
+        assert_eq!(first(&[p(0, 100)]), Some(0));
+        assert_eq!(first(&[ins(1, 15)]), Some(2), "by file");
+        // The same verdicts as apply_patches on the two changes together.
+        let all = [p(10, 20), p(30, 40), ins(0, 25)];
+        for probe in [
+            p(20, 25),
+            p(20, 30),
+            p(15, 16),
+            ins(0, 25),
+            ins(0, 10),
+            p(10, 20),
+        ] {
+            let mut v: Vec<Patch> = all.iter().map(|(_, q)| q.clone()).collect();
+            v.push(probe.1.clone());
+            assert_eq!(
+                apply_patches(b"0123456789012345678901234567890123456789012", &v).is_err(),
+                first(std::slice::from_ref(&probe)).is_some(),
+                "{probe:?}"
+            );
+        }
     }
 }

@@ -35,61 +35,68 @@ pub(super) fn merge(
             new
         });
     }
-    // Identical changes: one, that every finding points at.
+    // Identical changes: one, that every finding points at (the first of
+    // each rule and edit list; hashed, so a fleet of thousands stays linear).
     let mut same: HashMap<usize, usize> = HashMap::new();
+    let mut first_of: HashMap<(&str, EditKey), usize> = HashMap::new();
     for c in first_change..report.changes.len() {
-        let key = sorted(&report.changes[c].edits);
-        if let Some(first) = (first_change..c)
-            .filter(|k| !same.contains_key(k))
-            .find(|&k| {
-                report.changes[k].rule == report.changes[c].rule
-                    && sorted(&report.changes[k].edits) == key
-            })
-        {
-            same.insert(c, first);
+        let key = (report.changes[c].rule, sorted(&report.changes[c].edits));
+        match first_of.get(&key) {
+            Some(&k) => {
+                same.insert(c, k);
+            }
+            None => {
+                first_of.insert(key, c);
+            }
         }
     }
+    drop(first_of);
     // Different changes on the same bytes: the later is blocked.
     let mut conflict: HashMap<usize, usize> = HashMap::new();
+    let mut standing = crate::edit::AcceptedPatches::default();
     for c in first_change..report.changes.len() {
         if same.contains_key(&c) {
             continue;
         }
-        if let Some(k) = (first_change..c)
-            .filter(|k| !same.contains_key(k) && !conflict.contains_key(k))
-            .find(|&k| overlaps(&report.changes[k].edits, &report.changes[c].edits))
-        {
-            conflict.insert(c, k);
+        match standing.first_overlap(&report.changes[c].edits) {
+            Some((k, _)) => {
+                conflict.insert(c, k);
+            }
+            None => standing.accept(c, &report.changes[c].edits),
         }
     }
     for f in &mut report.findings[first_finding..] {
         let Some(c) = f.change else { continue };
-        if let Some(&k) = same.get(&c) {
-            f.change = Some(k);
-        } else if let Some(&k) = conflict.get(&c) {
+        // A duplicate of a blocked change is blocked with it.
+        let c = same.get(&c).copied().unwrap_or(c);
+        if let Some(&k) = conflict.get(&c) {
             f.change = None;
             f.blocked = Some(format!(
                 "this place is shared by virtual hosts that need different edits here (another is planned by [{}] {}): give each virtual host its own copy of the file, or edit it by hand",
                 report.changes[k].rule, report.changes[k].reason
             ));
+        } else {
+            f.change = Some(c);
         }
     }
     // One finding per place and what it says.
     let mut kept: Vec<crate::plan::Finding> = Vec::new();
     let mut count: Vec<usize> = Vec::new();
+    let mut place: HashMap<FindingKey, usize> = HashMap::new();
     for f in report.findings.drain(first_finding..) {
-        let twin = kept.iter().position(|k| {
-            k.rule == f.rule
-                && k.file == f.file
-                && k.line == f.line
-                && k.current == f.current
-                && k.wanted == f.wanted
-                && k.change == f.change
-                && k.blocked == f.blocked
-        });
-        match twin {
-            Some(i) => count[i] += 1,
+        let key: FindingKey = (
+            f.rule,
+            f.file,
+            f.line,
+            f.current.clone(),
+            f.wanted.clone(),
+            f.change,
+            f.blocked.clone(),
+        );
+        match place.get(&key) {
+            Some(&i) => count[i] += 1,
             None => {
+                place.insert(key, kept.len());
                 kept.push(f);
                 count.push(1);
             }
@@ -215,16 +222,19 @@ fn sorted(edits: &[(usize, Patch)]) -> Vec<(usize, usize, usize, Vec<u8>)> {
     v
 }
 
-/// Whether two edit lists change the same bytes (as `apply_patches` judges).
-fn overlaps(a: &[(usize, Patch)], b: &[(usize, Patch)]) -> bool {
-    a.iter().any(|(fa, pa)| {
-        b.iter().any(|(fb, pb)| {
-            fa == fb
-                && ((pa.span.start < pb.span.end && pb.span.start < pa.span.end)
-                    || (pa.span == pb.span && !pa.span.is_empty()))
-        })
-    })
-}
+/// A change's edits, comparable whatever their order.
+type EditKey = Vec<(usize, usize, usize, Vec<u8>)>;
+
+/// What makes two findings the same place saying the same thing.
+type FindingKey = (
+    &'static str,
+    usize,
+    usize,
+    Option<String>,
+    Option<String>,
+    Option<usize>,
+    Option<String>,
+);
 
 /// The names of the virtual hosts whose scope reaches `line` of report file `file`.
 fn serving(tree: &ApacheTree, report: &Report, file: usize, line: usize) -> BTreeSet<String> {
@@ -254,19 +264,22 @@ mod tests {
     use crate::plan::{Change, Finding, Severity};
     use crate::servers::apache::layout::DEBIAN;
 
-    /// Two virtual hosts including one file that holds `SSLProtocol all`;
-    /// each scope plans `wanted[i]` for it.
-    fn planned(wanted: [&str; 2]) -> Report {
+    /// Virtual hosts `a.test`, `b.test`, ... each including one file that
+    /// holds `SSLProtocol all`; scope `i` plans `wanted[i]` for it.
+    fn planned(wanted: &[&str]) -> Report {
         let t = tempfile::tempdir().unwrap();
         let w = |p: &str, b: &str| {
             let h = t.path().join(p);
             std::fs::create_dir_all(h.parent().unwrap()).unwrap();
             std::fs::write(h, b).unwrap();
         };
-        w(
-            "etc/apache2/apache2.conf",
-            "<VirtualHost *:443>\nServerName a.test\nInclude /etc/shared.conf\n</VirtualHost>\n<VirtualHost *:443>\nServerName b.test\nInclude /etc/shared.conf\n</VirtualHost>\n",
-        );
+        let main: String = (0..wanted.len())
+            .map(|i| {
+                let name = char::from(b'a' + i as u8);
+                format!("<VirtualHost *:443>\nServerName {name}.test\nInclude /etc/shared.conf\n</VirtualHost>\n")
+            })
+            .collect();
+        w("etc/apache2/apache2.conf", &main);
         w("etc/shared.conf", "SSLProtocol all\n");
         let root = Root::new(Some(t.path().to_path_buf()));
         let tree = ApacheTree::load(&root, &DEBIAN).unwrap();
@@ -276,7 +289,7 @@ mod tests {
             .iter()
             .filter(|i| tree.is(i, "SSLProtocol"))
             .collect();
-        assert_eq!(items.len(), 2, "reached through both scopes");
+        assert_eq!(items.len(), wanted.len(), "reached through every scope");
         for (i, item) in items.iter().enumerate() {
             let file = report.file(&tree.files[item.file].0);
             let span = item.directive.args_span().unwrap();
@@ -297,7 +310,7 @@ mod tests {
 
     #[test]
     fn the_same_edit_through_two_scopes_is_one_place() {
-        let r = planned(["-all +TLSv1.2", "-all +TLSv1.2"]);
+        let r = planned(&["-all +TLSv1.2", "-all +TLSv1.2"]);
         assert_eq!(r.changes.len(), 1);
         assert_eq!(r.findings.len(), 1);
         assert!(
@@ -312,7 +325,7 @@ mod tests {
 
     #[test]
     fn scopes_that_disagree_on_the_same_bytes_block_the_later_edit() {
-        let r = planned(["-all +TLSv1.2", "-all +TLSv1.3"]);
+        let r = planned(&["-all +TLSv1.2", "-all +TLSv1.3"]);
         assert_eq!(r.changes.len(), 1, "only the first plan stands");
         let blocked: Vec<_> = r.findings.iter().filter(|f| f.change.is_none()).collect();
         assert_eq!(blocked.len(), 1);
@@ -328,5 +341,21 @@ mod tests {
             r.render(&all).is_ok(),
             "apply no longer meets two changes on the same bytes"
         );
+    }
+
+    #[test]
+    fn a_duplicate_of_a_blocked_edit_is_blocked_too() {
+        // a wants 1.2; b and c want 1.3: b is blocked, and c (the same edit
+        // as b) must not carry b's change into apply.
+        let r = planned(&["-all +TLSv1.2", "-all +TLSv1.3", "-all +TLSv1.3"]);
+        assert_eq!(r.changes.len(), 1, "only the first plan stands");
+        let blocked = r.findings.iter().filter(|f| f.change.is_none()).count();
+        assert_eq!(
+            blocked, 1,
+            "one blocked place, reached twice: {:?}",
+            r.findings
+        );
+        let all: Vec<usize> = (0..r.changes.len()).collect();
+        assert!(r.render(&all).is_ok());
     }
 }
