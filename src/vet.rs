@@ -10,7 +10,12 @@
 //! - each change, rendered alone, must leave every file it touches valid
 //!   for its format (parsed back, lossless, no daemon-refused line);
 //! - a change that touches the same bytes as an earlier one is dropped, not
-//!   the run;
+//!   the run (found through an index of the accepted patches, not by
+//!   rendering: near-linear in the number of changes);
+//! - on a file where rendering it once per change would cost more than
+//!   re-reading 64 MiB (one vhosts file of a hosting panel holding
+//!   thousands of sites), the per-change renders are skipped and the file is
+//!   checked with all its changes together, below;
 //! - all the changes rendered together must leave every file valid, and
 //!   planning again on that result (an overlay [`Root`], nothing written)
 //!   must plan nothing.
@@ -20,11 +25,11 @@
 //! a rule, and the message asks for a report.
 
 use crate::discover::Root;
-use crate::edit::apply_patches;
+use crate::edit::{AcceptedPatches, Patch, apply_patches, first_overlap};
 use crate::plan::{Finding, Report};
 use crate::servers::Options;
 use crate::syntax::Syntax;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Planned bytes by host path, for an overlay [`Root`].
@@ -84,6 +89,12 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
 /// Checks every planned change as the module doc says, dropping those that
 /// fail. `root` and `opts` are the ones the report was planned with.
 pub fn vet(root: &Root, opts: &Options, report: &mut Report) {
+    vet_within(root, opts, report, CHANGE_BY_CHANGE_BUDGET)
+}
+
+/// [`vet`], with the per-file cost above which changes are checked together
+/// only.
+fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
     let mut drop: BTreeMap<usize, String> = BTreeMap::new();
     let broken: HashMap<usize, String> = (0..report.files.len())
         .filter_map(|f| {
@@ -92,15 +103,24 @@ pub fn vet(root: &Root, opts: &Options, report: &mut Report) {
         })
         .collect();
     // Each change alone, then against the ones kept before it.
+    let checked = checked_change_by_change(report, budget);
+    let mut accepted = AcceptedPatches::default();
+    let mut kept_on: HashMap<usize, Vec<Patch>> = HashMap::new();
     let mut kept: Vec<usize> = Vec::new();
     for c in 0..report.changes.len() {
-        if let Some(why) = why_not_alone(report, &broken, c) {
+        if let Some(why) = why_not_alone(report, &broken, &checked, c) {
             drop.insert(c, why);
             continue;
         }
-        if let Some(why) = why_not_with(report, &kept, c) {
+        if let Some(why) = why_not_with(report, &accepted, &kept_on, &checked, c) {
             drop.insert(c, why);
             continue;
+        }
+        accepted.accept(c, &report.changes[c].edits);
+        for (f, p) in &report.changes[c].edits {
+            if checked.contains(f) {
+                kept_on.entry(*f).or_default().push(p.clone());
+            }
         }
         kept.push(c);
     }
@@ -145,8 +165,48 @@ pub fn vet(root: &Root, opts: &Options, report: &mut Report) {
     drop_changes(report, drop);
 }
 
+/// What rendering and re-reading one file costs per change, at most, before
+/// its changes are checked together only: on a file of 10 MiB with 20,000
+/// changes (one vhosts file of a hosting panel), rendering it once per
+/// change would read 200 GB.
+const CHANGE_BY_CHANGE_BUDGET: usize = 64 << 20;
+
+/// The files whose changes are each rendered and re-read on their own (the
+/// size of the file times the changes on it is within
+/// [`CHANGE_BY_CHANGE_BUDGET`]). On the others every change is still
+/// checked for overlap on its own, and all of them are rendered and
+/// re-read together (a file they leave invalid loses all its changes).
+fn checked_change_by_change(report: &Report, budget: usize) -> HashSet<usize> {
+    let mut changes_on: HashMap<usize, usize> = HashMap::new();
+    for c in &report.changes {
+        let files: HashSet<usize> = c.edits.iter().map(|(f, _)| *f).collect();
+        for f in files {
+            *changes_on.entry(f).or_default() += 1;
+        }
+    }
+    changes_on
+        .into_iter()
+        .filter(|&(f, n)| n.saturating_mul(report.files[f].source.bytes.len()) <= budget)
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// Change `c`'s patches on file `f`.
+fn patches_on(report: &Report, c: usize, f: usize) -> impl Iterator<Item = &Patch> {
+    report.changes[c]
+        .edits
+        .iter()
+        .filter(move |(g, _)| *g == f)
+        .map(|(_, p)| p)
+}
+
 /// Why change `c` cannot go in on its own terms, if it cannot.
-fn why_not_alone(report: &Report, broken: &HashMap<usize, String>, c: usize) -> Option<String> {
+fn why_not_alone(
+    report: &Report,
+    broken: &HashMap<usize, String>,
+    checked: &HashSet<usize>,
+    c: usize,
+) -> Option<String> {
     let change = &report.changes[c];
     for (f, _) in &change.edits {
         if let Some(why) = broken.get(f) {
@@ -156,17 +216,23 @@ fn why_not_alone(report: &Report, broken: &HashMap<usize, String>, c: usize) -> 
             ));
         }
     }
-    let rendered = match report.render(&[c]) {
-        Ok(r) => r,
-        Err((f, o)) => {
+    let files: BTreeSet<usize> = change.edits.iter().map(|(f, _)| *f).collect();
+    for f in files {
+        let own: Vec<&Patch> = patches_on(report, c, f).collect();
+        let file = &report.files[f];
+        if let Some(o) = first_overlap(&own) {
             return Some(format!(
                 "its own patches overlap in {} ({o}); {REPORT}",
-                report.files[f].shown().display()
+                file.shown().display()
             ));
         }
-    };
-    for (f, bytes) in rendered {
-        let file = &report.files[f];
+        if !checked.contains(&f) {
+            continue;
+        }
+        let own: Vec<Patch> = own.into_iter().cloned().collect();
+        let Ok(bytes) = apply_patches(&file.source.bytes, &own) else {
+            continue;
+        };
         if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
             return Some(format!(
                 "the result would not be valid: {}: {why}; {REPORT}",
@@ -177,34 +243,46 @@ fn why_not_alone(report: &Report, broken: &HashMap<usize, String>, c: usize) -> 
     None
 }
 
-/// Why change `c` cannot join the changes `kept` before it: their patches
-/// overlap, or together they leave one of `c`'s files invalid.
-fn why_not_with(report: &Report, kept: &[usize], c: usize) -> Option<String> {
-    let files: HashSet<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
-    for f in files {
-        let patches: Vec<crate::edit::Patch> = kept
+/// Why change `c` cannot join the changes kept before it (`accepted`, and
+/// their patches on each checked file in `kept_on`): their patches overlap,
+/// or together they leave one of `c`'s files invalid.
+fn why_not_with(
+    report: &Report,
+    accepted: &AcceptedPatches,
+    kept_on: &HashMap<usize, Vec<Patch>>,
+    checked: &HashSet<usize>,
+    c: usize,
+) -> Option<String> {
+    if let Some((k, o)) = accepted.first_overlap(&report.changes[c].edits) {
+        let f = report.changes[k]
+            .edits
             .iter()
-            .chain([&c])
-            .flat_map(|k| report.changes[*k].edits.iter())
-            .filter(|(g, _)| *g == f)
-            .map(|(_, p)| p.clone())
+            .map(|(f, _)| *f)
+            .find(|f| report.changes[c].edits.iter().any(|(g, _)| g == f))
+            .unwrap_or(0);
+        return Some(format!(
+            "it would change bytes of {} that an earlier change already changes ({o}); {REPORT}",
+            report.files[f].shown().display()
+        ));
+    }
+    let files: BTreeSet<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
+    for f in files.into_iter().filter(|f| checked.contains(f)) {
+        let patches: Vec<Patch> = kept_on
+            .get(&f)
+            .into_iter()
+            .flatten()
+            .chain(patches_on(report, c, f))
+            .cloned()
             .collect();
         let file = &report.files[f];
-        match apply_patches(&file.source.bytes, &patches) {
-            Err(o) => {
-                return Some(format!(
-                    "it would change bytes of {} that an earlier change already changes ({o}); {REPORT}",
-                    file.shown().display()
-                ));
-            }
-            Ok(bytes) => {
-                if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
-                    return Some(format!(
-                        "together with the changes before it, it leaves {} invalid: {why}; {REPORT}",
-                        file.shown().display()
-                    ));
-                }
-            }
+        let Ok(bytes) = apply_patches(&file.source.bytes, &patches) else {
+            continue;
+        };
+        if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
+            return Some(format!(
+                "together with the changes before it, it leaves {} invalid: {why}; {REPORT}",
+                file.shown().display()
+            ));
         }
     }
     None
@@ -215,7 +293,7 @@ fn why_not_with(report: &Report, kept: &[usize], c: usize) -> Option<String> {
 fn render_kept(report: &Report, kept: &[usize]) -> (Planned, Vec<(usize, String)>) {
     let mut out = HashMap::new();
     let mut bad = Vec::new();
-    let mut per_file: BTreeMap<usize, Vec<crate::edit::Patch>> = BTreeMap::new();
+    let mut per_file: BTreeMap<usize, Vec<Patch>> = BTreeMap::new();
     for &c in kept {
         for (f, p) in &report.changes[c].edits {
             per_file.entry(*f).or_default().push(p.clone());
@@ -329,7 +407,6 @@ fn drop_changes(report: &mut Report, drop: BTreeMap<usize, String>) {
 mod tests {
     use super::*;
     use crate::discover::ConfigFile;
-    use crate::edit::Patch;
     use crate::plan::{Change, Severity};
 
     fn change(rule: &'static str, file: usize, patch: Patch) -> Change {
@@ -344,8 +421,10 @@ mod tests {
     /// The net itself, under changes no rule plans today: a change that
     /// breaks its file, and a change overlapping an earlier one, are each
     /// dropped with their finding saying why; the good change stays.
-    #[test]
-    fn a_bad_change_is_dropped_with_its_reason_and_the_run_goes_on() {
+    /// A main.cf with three changes planned on it: one good, one that
+    /// breaks the file, one that overlaps the good one; vetted with
+    /// `budget`.
+    fn vetted(budget: usize) -> Report {
         let t = tempfile::tempdir().unwrap();
         let root = Root::new(Some(t.path().to_path_buf()));
         std::fs::create_dir_all(t.path().join("etc/other")).unwrap();
@@ -375,7 +454,16 @@ mod tests {
             report.findings.push(finding);
         }
         let opts = Options::new(crate::catalogue::profile::Profile::Intermediate);
-        vet(&root, &opts, &mut report);
+        vet_within(&root, &opts, &mut report, budget);
+        report
+    }
+
+    /// The net itself, under changes no rule plans today: a change that
+    /// breaks its file, and a change overlapping an earlier one, are each
+    /// dropped with their finding saying why; the good change stays.
+    #[test]
+    fn a_bad_change_is_dropped_with_its_reason_and_the_run_goes_on() {
+        let report = vetted(CHANGE_BY_CHANGE_BUDGET);
         assert_eq!(report.changes.len(), 1);
         assert_eq!(report.changes[0].edits[0].1.bytes, b"3");
         assert_eq!(report.findings[0].change, Some(0));
@@ -384,5 +472,28 @@ mod tests {
         assert!(why(1).contains("bug in tlsmend"), "{}", why(1));
         assert!(why(2).contains("earlier change"), "{}", why(2));
         assert!(report.render(&[0]).is_ok());
+    }
+
+    /// Over the budget (a file too large to render once per change), an
+    /// overlap is still found change by change, and a change that breaks
+    /// the file is caught with the others together: every change on that
+    /// file is held back, and nothing invalid is planned.
+    #[test]
+    fn over_the_budget_a_file_is_checked_with_its_changes_together() {
+        let report = vetted(0);
+        assert!(report.changes.is_empty(), "{:?}", report.changes);
+        let why = |i: usize| report.findings[i].blocked.clone().unwrap_or_default();
+        assert!(
+            why(0).contains("together with the other changes"),
+            "{}",
+            why(0)
+        );
+        assert!(why(0).contains("line 3 has no '='"), "{}", why(0));
+        assert!(
+            why(1).contains("together with the other changes"),
+            "{}",
+            why(1)
+        );
+        assert!(why(2).contains("earlier change"), "{}", why(2));
     }
 }
