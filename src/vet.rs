@@ -96,7 +96,14 @@ pub fn vet(root: &Root, opts: &Options, report: &mut Report) {
 /// only.
 fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
     let mut drop: BTreeMap<usize, String> = BTreeMap::new();
-    let broken: HashMap<usize, String> = (0..report.files.len())
+    // Only files a change touches matter here.
+    let touched: BTreeSet<usize> = report
+        .changes
+        .iter()
+        .flat_map(|c| c.edits.iter().map(|(f, _)| *f))
+        .collect();
+    let broken: HashMap<usize, String> = touched
+        .into_iter()
         .filter_map(|f| {
             let file = &report.files[f];
             invalid(file.syntax, file.shown(), &file.source.bytes).map(|why| (f, why))
@@ -126,8 +133,13 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
     }
     // Together, then planned again, a few rounds: each round drops at least
     // one change or ends.
+    // In the first round, a file checked change by change is known valid
+    // with all its kept changes: the last of them was rendered with all the
+    // others on that file.
+    let mut known_valid = checked;
     for _ in 0..4 {
-        let (rendered, bad) = render_kept(report, &kept);
+        let (rendered, bad) = render_kept(report, &kept, &known_valid);
+        known_valid = HashSet::new();
         if !bad.is_empty() {
             for (f, why) in bad {
                 for &c in &kept {
@@ -267,10 +279,13 @@ fn why_not_with(
     }
     let files: BTreeSet<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
     for f in files.into_iter().filter(|f| checked.contains(f)) {
-        let patches: Vec<Patch> = kept_on
-            .get(&f)
-            .into_iter()
-            .flatten()
+        // With no change kept before it on this file, its check alone was
+        // this one.
+        let Some(before) = kept_on.get(&f) else {
+            continue;
+        };
+        let patches: Vec<Patch> = before
+            .iter()
             .chain(patches_on(report, c, f))
             .cloned()
             .collect();
@@ -290,7 +305,11 @@ fn why_not_with(
 
 /// The new bytes of every file the kept changes touch, by host path, and
 /// the files whose result is not valid.
-fn render_kept(report: &Report, kept: &[usize]) -> (Planned, Vec<(usize, String)>) {
+fn render_kept(
+    report: &Report,
+    kept: &[usize],
+    known_valid: &HashSet<usize>,
+) -> (Planned, Vec<(usize, String)>) {
     let mut out = HashMap::new();
     let mut bad = Vec::new();
     let mut per_file: BTreeMap<usize, Vec<Patch>> = BTreeMap::new();
@@ -306,7 +325,9 @@ fn render_kept(report: &Report, kept: &[usize]) -> (Planned, Vec<(usize, String)
             bad.push((f, "two changes overlap".to_string()));
             continue;
         };
-        if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
+        if !known_valid.contains(&f)
+            && let Some(why) = invalid(file.syntax, file.shown(), &bytes)
+        {
             bad.push((f, why));
         }
         out.insert(file.host.clone(), bytes);
