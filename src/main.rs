@@ -9,6 +9,12 @@ use std::process::ExitCode;
 use tlsmend::catalogue::profile::Profile;
 use tlsmend::cli::{Cli, ColorWhen, Command, Format, Target};
 use tlsmend::discover::Root;
+
+/// mimalloc instead of glibc's malloc: the parsers and rules make millions
+/// of small allocations, and at 10,000 sites glibc's malloc and free took
+/// about a quarter of an audit (measured in benches/scale.sh).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use tlsmend::output;
 use tlsmend::plan::Report;
 use tlsmend::review::{self, Painter, TtyPrompt};
