@@ -263,6 +263,25 @@ fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
 pub const MAX_DEPTH: usize = 128;
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
+    parse_with(path, bytes, true)
+}
+
+/// [`parse`] without splitting arguments (every `args` is empty): the same
+/// verdict, for checking that a planned result still parses, at a fraction
+/// of the allocations (argument lists are most of them, and splitting them
+/// never fails).
+pub fn parse_structure(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
+    parse_with(path, bytes, false)
+}
+
+fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, ParseError> {
+    let split = |region: Span| {
+        if with_args {
+            arguments(bytes, region)
+        } else {
+            Vec::new()
+        }
+    };
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
     let mut stack: Vec<(Directive, Vec<Node>)> = Vec::new();
     let mut top: Vec<Node> = Vec::new();
@@ -373,7 +392,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                 span: line.span,
                 indent,
                 name: name_span,
-                args: arguments(bytes, args_region),
+                args: split(args_region),
                 eol: line.eol,
             };
             if stack.len() >= MAX_DEPTH {
@@ -394,7 +413,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                 span: line.span,
                 indent,
                 name: name_span,
-                args: arguments(bytes, Span::new(name_span.end, line.body.end)),
+                args: split(Span::new(name_span.end, line.body.end)),
                 eol: line.eol,
             })
         };
