@@ -93,6 +93,23 @@ fn apache_structure_parse_agrees_with_the_full_parse() {
             .map_err(|e| e.to_string());
         assert_eq!(full, structure, "{}", f.display());
     }
+    for bad in [
+        "</VirtualHost>\n",
+        "<VirtualHost *:80>\nServerName a\n",
+        "<VirtualHost *:80\n</VirtualHost>\n",
+        "<IfModule x>\n</VirtualHost>\n",
+        "<IfModule x>\n</IfModule> junk\n",
+        "<A>\n<B \"x\n\n</B>\n</A>\n",
+    ] {
+        let p = Path::new("bad.conf");
+        let full = apache::parse(p, bad.as_bytes())
+            .map(|c| c.nodes.len())
+            .map_err(|e| e.to_string());
+        let structure = apache::parse_structure(p, bad.as_bytes())
+            .map(|c| c.nodes.len())
+            .map_err(|e| e.to_string());
+        assert_eq!(full, structure, "{bad:?}");
+    }
 }
 
 #[test]
