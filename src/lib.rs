@@ -39,6 +39,7 @@ pub mod journal;
 pub mod live;
 pub mod lock;
 pub mod output;
+pub mod parallel;
 pub mod plan;
 pub mod redact;
 pub mod review;

@@ -102,20 +102,26 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
         .iter()
         .flat_map(|c| c.edits.iter().map(|(f, _)| *f))
         .collect();
-    let broken: HashMap<usize, String> = touched
-        .into_iter()
-        .filter_map(|f| {
-            let file = &report.files[f];
-            invalid(file.syntax, file.shown(), &file.source.bytes).map(|why| (f, why))
-        })
-        .collect();
+    // Files and changes are checked on every core; the verdicts are used
+    // in order below.
+    let touched: Vec<usize> = touched.into_iter().collect();
+    let shared: &Report = report;
+    let broken: HashMap<usize, String> = crate::parallel::map(&touched, |&f| {
+        let file = &shared.files[f];
+        invalid(file.syntax, file.shown(), &file.source.bytes).map(|why| (f, why))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     // Each change alone, then against the ones kept before it.
     let checked = checked_change_by_change(report, budget);
+    let changes: Vec<usize> = (0..report.changes.len()).collect();
+    let alone = crate::parallel::map(&changes, |&c| why_not_alone(shared, &broken, &checked, c));
     let mut accepted = AcceptedPatches::default();
     let mut kept_on: HashMap<usize, Vec<Patch>> = HashMap::new();
     let mut kept: Vec<usize> = Vec::new();
-    for c in 0..report.changes.len() {
-        if let Some(why) = why_not_alone(report, &broken, &checked, c) {
+    for (c, alone) in alone.into_iter().enumerate() {
+        if let Some(why) = alone {
             drop.insert(c, why);
             continue;
         }
