@@ -106,9 +106,9 @@ impl AcceptedPatches {
     }
 
     /// The lowest accepted change with a patch overlapping one of `edits`
-    /// in the same file, and the two spans.
-    pub fn first_overlap(&self, edits: &[(usize, Patch)]) -> Option<(usize, Overlap)> {
-        let mut first: Option<(usize, Overlap)> = None;
+    /// in the same file: that change, the file and the two spans.
+    pub fn first_overlap(&self, edits: &[(usize, Patch)]) -> Option<(usize, usize, Overlap)> {
+        let mut first: Option<(usize, usize, Overlap)> = None;
         for (f, p) in edits {
             let Some(set) = self.by_file.get(f) else {
                 continue;
@@ -118,10 +118,11 @@ impl AcceptedPatches {
                 if end <= s {
                     break;
                 }
-                if first.as_ref().is_none_or(|(m, _)| k < *m) {
+                if first.as_ref().is_none_or(|(m, _, _)| k < *m) {
                     let accepted = Span::new(start, end);
                     first = Some((
                         k,
+                        *f,
                         Overlap {
                             first: accepted.min(p.span),
                             second: accepted.max(p.span),
@@ -180,7 +181,7 @@ mod tests {
         s.accept(0, &[p(10, 20)]);
         s.accept(1, &[p(30, 40), ins(0, 25)]);
         s.accept(2, &[(1, Patch::replace(Span::new(10, 20), "z"))]);
-        let first = |e: &[(usize, Patch)]| s.first_overlap(e).map(|(k, _)| k);
+        let first = |e: &[(usize, Patch)]| s.first_overlap(e).map(|(k, _, _)| k);
         assert_eq!(first(&[p(20, 25)]), None, "spans that touch");
         assert_eq!(first(&[p(20, 30)]), Some(1), "an insertion inside the span");
         assert_eq!(first(&[p(15, 16)]), Some(0));

@@ -271,13 +271,7 @@ fn why_not_with(
     checked: &HashSet<usize>,
     c: usize,
 ) -> Option<String> {
-    if let Some((k, o)) = accepted.first_overlap(&report.changes[c].edits) {
-        let f = report.changes[k]
-            .edits
-            .iter()
-            .map(|(f, _)| *f)
-            .find(|f| report.changes[c].edits.iter().any(|(g, _)| g == f))
-            .unwrap_or(0);
+    if let Some((_, f, o)) = accepted.first_overlap(&report.changes[c].edits) {
         return Some(format!(
             "it would change bytes of {} that an earlier change already changes ({o}); {REPORT}",
             report.files[f].shown().display()

@@ -59,7 +59,7 @@ pub(super) fn merge(
             continue;
         }
         match standing.first_overlap(&report.changes[c].edits) {
-            Some((k, _)) => {
+            Some((k, _, _)) => {
                 conflict.insert(c, k);
             }
             None => standing.accept(c, &report.changes[c].edits),
