@@ -96,12 +96,27 @@ pub struct AcceptedPatches {
 
 impl AcceptedPatches {
     /// Records change `change`'s `edits` (file index, patch) as accepted.
+    /// Its own patches that overlap one another (a rule's bug, which vet
+    /// drops) are recorded as the span they cover together, so that the
+    /// accepted spans stay apart and the search stays exact.
     pub fn accept(&mut self, change: usize, edits: &[(usize, Patch)]) {
-        for (f, p) in edits {
+        let mut spans: Vec<(usize, usize, usize)> = edits
+            .iter()
+            .map(|(f, p)| (*f, p.span.start, p.span.end))
+            .collect();
+        spans.sort_unstable();
+        let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(spans.len());
+        for (f, start, end) in spans {
+            match merged.last_mut() {
+                Some((g, _, e)) if *g == f && start < *e => *e = (*e).max(end),
+                _ => merged.push((f, start, end)),
+            }
+        }
+        for (f, start, end) in merged {
             self.by_file
-                .entry(*f)
+                .entry(f)
                 .or_default()
-                .insert((p.span.start, p.span.end, change));
+                .insert((start, end, change));
         }
     }
 
@@ -193,6 +208,11 @@ mod tests {
         assert_eq!(first(&[p(10, 20)]), Some(0), "the same span");
         assert_eq!(first(&[p(0, 100)]), Some(0));
         assert_eq!(first(&[ins(1, 15)]), Some(2), "by file");
+        // A change whose own patches overlap (vet drops it) still blocks
+        // what overlaps any of them.
+        let mut t = AcceptedPatches::default();
+        t.accept(0, &[p(10, 30), ins(0, 15)]);
+        assert_eq!(t.first_overlap(&[p(20, 25)]).map(|(k, _, _)| k), Some(0));
         // The same verdicts as apply_patches on the two changes together.
         let all = [p(10, 20), p(30, 40), ins(0, 25)];
         for probe in [
