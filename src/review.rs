@@ -14,7 +14,7 @@ use std::io;
 /// Colour for one output stream, decided once from `--color` and the
 /// stream. Under `auto` the rules are the same for stdout and for the
 /// review's /dev/tty: NO_COLOR (non-empty) turns colour off, CLICOLOR_FORCE
-/// (non-empty) turns it on, CLICOLOR=0 turns it off, and otherwise a
+/// (non-empty, not `0`) turns it on, CLICOLOR=0 turns it off, and otherwise a
 /// terminal whose TERM is set and not `dumb` gets colour. Unlike
 /// `anstream`'s default, a `CI` variable does not override TERM=dumb: the
 /// terminal's own word wins. Styles are `anstyle`'s, named by SGR codes.
@@ -65,7 +65,7 @@ fn colour_wanted(choice: anstream::ColorChoice, is_terminal: bool) -> bool {
         anstream::ColorChoice::Auto => {
             if set("NO_COLOR").is_some() {
                 false
-            } else if set("CLICOLOR_FORCE").is_some() {
+            } else if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
                 true
             } else if set("CLICOLOR").is_some_and(|v| v == "0") {
                 false

@@ -116,6 +116,7 @@ fn colour_follows_the_flag_and_the_environment() {
     assert!(!audit(&[], &[]), "no colour into a pipe");
     assert!(audit(&["--color", "always"], &[]));
     assert!(audit(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!audit(&[], &[("CLICOLOR_FORCE", "0")]), "0 does not force");
     assert!(!audit(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
     assert!(!audit(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
     // On a terminal: colour, unless TERM=dumb or NO_COLOR.
