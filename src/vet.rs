@@ -159,7 +159,16 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
             kept.retain(|c| !drop.contains_key(c));
             continue;
         }
-        let again = match crate::servers::audit(&root.with_overlay(rendered), opts) {
+        if kept.is_empty() {
+            // Nothing to render: planning again would read the same files.
+            break;
+        }
+        let overlay = root.with_overlay(rendered);
+        // Should the narrower plan fail (a server not found again), the
+        // whole plan is made again, as before.
+        let again = crate::servers::audit(&overlay, &replan_options(report, &kept, opts))
+            .or_else(|_| crate::servers::audit(&overlay, opts));
+        let again = match again {
             Ok(r) => r,
             Err(e) => {
                 for &c in &kept {
@@ -181,6 +190,25 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
         kept.retain(|c| !drop.contains_key(c));
     }
     drop_changes(report, drop);
+}
+
+/// The options for planning again: only the servers that the kept changes
+/// belong to (a change to one server's files cannot change another's plan,
+/// and on a hardened fleet most servers have nothing planned), else all.
+fn replan_options(report: &Report, kept: &[usize], opts: &Options) -> Options {
+    let mut servers: Vec<crate::servers::Server> = Vec::new();
+    for &c in kept {
+        let Some(rule) = crate::servers::lookup(report.changes[c].rule) else {
+            return opts.clone();
+        };
+        if !servers.contains(&rule.server) {
+            servers.push(rule.server);
+        }
+    }
+    Options {
+        servers,
+        ..opts.clone()
+    }
 }
 
 /// What rendering and re-reading one file costs per change, at most, before
@@ -516,5 +544,37 @@ mod tests {
             why(1)
         );
         assert!(why(2).contains("earlier change"), "{}", why(2));
+    }
+
+    #[test]
+    fn planning_again_covers_only_the_servers_with_kept_changes() {
+        let mut report = Report::default();
+        for rule in [
+            "apache.protocol",
+            "postfix.mandatory-protocols",
+            "apache.protocol",
+        ] {
+            report.changes.push(Change {
+                rule,
+                reason: "test".into(),
+                edits: Vec::new(),
+                ldap: None,
+            });
+        }
+        let opts = Options::new(crate::catalogue::profile::Profile::Intermediate);
+        use crate::servers::Server;
+        assert_eq!(
+            replan_options(&report, &[0, 2], &opts).servers,
+            vec![Server::Apache]
+        );
+        assert_eq!(
+            replan_options(&report, &[1, 0], &opts).servers,
+            vec![Server::Postfix, Server::Apache]
+        );
+        report.changes[2].rule = "no.such-rule";
+        assert!(
+            replan_options(&report, &[0, 2], &opts).servers.is_empty(),
+            "a change of no known rule: every server"
+        );
     }
 }
