@@ -51,10 +51,16 @@ impl std::error::Error for Overlap {}
 /// that intersect, an insertion strictly inside a span, or one span twice.
 /// Insertions at one point, and a span next to another, do not overlap.
 pub fn first_overlap(patches: &[&Patch]) -> Option<Overlap> {
-    let mut order: Vec<Span> = patches.iter().map(|p| p.span).collect();
-    order.sort_by_key(|s| (s.start, s.end));
+    let mut order = patches.to_vec();
+    order.sort_by_key(|p| (p.span.start, p.span.end));
+    overlap_in_order(&order)
+}
+
+/// [`first_overlap`] of patches already sorted by start and end: checking
+/// neighbours is enough.
+fn overlap_in_order(order: &[&Patch]) -> Option<Overlap> {
     order.windows(2).find_map(|w| {
-        let (a, b) = (w[0], w[1]);
+        let (a, b) = (w[0].span, w[1].span);
         (b.start < a.end || (a == b && !a.is_empty())).then_some(Overlap {
             first: a,
             second: b,
@@ -66,10 +72,11 @@ pub fn first_overlap(patches: &[&Patch]) -> Option<Overlap> {
 /// order they were given in.
 pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Overlap> {
     let mut order: Vec<&Patch> = patches.iter().collect();
-    if let Some(o) = first_overlap(&order) {
+    // Stable: insertions at one offset keep their order.
+    order.sort_by_key(|p| (p.span.start, p.span.end));
+    if let Some(o) = overlap_in_order(&order) {
         return Err(o);
     }
-    order.sort_by_key(|p| (p.span.start, p.span.end));
     let mut out =
         Vec::with_capacity(original.len() + patches.iter().map(|p| p.bytes.len()).sum::<usize>());
     let mut at = 0;
