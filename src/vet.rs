@@ -8,7 +8,11 @@
 //!   edited: the changes that touch it are dropped, its syntax findings say
 //!   why, and the other files of the server are still planned;
 //! - each change, rendered alone, must leave every file it touches valid
-//!   for its format (parsed back, lossless, no daemon-refused line);
+//!   for its format (parsed back, lossless, no daemon-refused line); on an
+//!   Apache file, reading back only the runs of whole lines the change
+//!   replaces proves it when [`apache_regions`] says so, and changes proved
+//!   that way on runs apart from one another are valid in any combination,
+//!   so the file is not read back whole for them;
 //! - a change that touches the same bytes as an earlier one is dropped, not
 //!   the run (found through an index of the accepted patches, not by
 //!   rendering: near-linear in the number of changes);
@@ -28,7 +32,9 @@ use crate::discover::Root;
 use crate::edit::{AcceptedPatches, Patch, apply_patches, first_overlap};
 use crate::plan::{Finding, Report};
 use crate::servers::Options;
+use crate::source::Span;
 use crate::syntax::Syntax;
+use crate::syntax::apache_regions::{self, LineStarts};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -106,42 +112,54 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
     // in order below.
     let touched: Vec<usize> = touched.into_iter().collect();
     let shared: &Report = report;
-    let broken: HashMap<usize, String> = crate::parallel::map(&touched, |&f| {
-        let file = &shared.files[f];
-        invalid(file.syntax, file.shown(), &file.source.bytes).map(|why| (f, why))
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    // Each change alone, then against the ones kept before it.
     let checked = checked_change_by_change(report, budget);
+    let read: Vec<(Option<String>, Option<LineStarts>)> = crate::parallel::map(&touched, |&f| {
+        let file = &shared.files[f];
+        let why = invalid(file.syntax, file.shown(), &file.source.bytes);
+        let lines = (why.is_none() && file.syntax == Syntax::Apache && checked.contains(&f))
+            .then(|| LineStarts::of(&file.source.bytes));
+        (why, lines)
+    });
+    let mut broken: HashMap<usize, String> = HashMap::new();
+    let mut lines: HashMap<usize, LineStarts> = HashMap::new();
+    for (&f, (why, starts)) in touched.iter().zip(read) {
+        if let Some(why) = why {
+            broken.insert(f, why);
+        }
+        if let Some(starts) = starts {
+            lines.insert(f, starts);
+        }
+    }
+    // Each change alone, then against the ones kept before it.
     let changes: Vec<usize> = (0..report.changes.len()).collect();
-    let alone = crate::parallel::map(&changes, |&c| why_not_alone(shared, &broken, &checked, c));
+    let alone = crate::parallel::map(&changes, |&c| {
+        why_not_alone(shared, &broken, &checked, &lines, c)
+    });
     let mut accepted = AcceptedPatches::default();
-    let mut kept_on: HashMap<usize, Vec<Patch>> = HashMap::new();
+    let mut kept_on = KeptOn::default();
     let mut kept: Vec<usize> = Vec::new();
     for (c, alone) in alone.into_iter().enumerate() {
-        if let Some(why) = alone {
-            drop.insert(c, why);
-            continue;
-        }
-        if let Some(why) = why_not_with(report, &accepted, &kept_on, &checked, c) {
+        let runs = match alone {
+            Alone::Refused(why) => {
+                drop.insert(c, why);
+                continue;
+            }
+            Alone::Fits(runs) => runs,
+        };
+        if let Some(why) = why_not_with(report, &accepted, &kept_on, &checked, c, &runs) {
             drop.insert(c, why);
             continue;
         }
         accepted.accept(c, &report.changes[c].edits);
-        for (f, p) in &report.changes[c].edits {
-            if checked.contains(f) {
-                kept_on.entry(*f).or_default().push(p.clone());
-            }
-        }
+        kept_on.keep(report, &checked, c, runs);
         kept.push(c);
     }
     // Together, then planned again, a few rounds: each round drops at least
     // one change or ends.
     // In the first round, a file checked change by change is known valid
     // with all its kept changes: the last of them was rendered with all the
-    // others on that file.
+    // others on that file, or every one was proved on its own runs of
+    // lines, apart from the others'.
     let mut known_valid = checked;
     for _ in 0..4 {
         let (rendered, bad) = render_kept(report, &kept, &known_valid);
@@ -246,28 +264,40 @@ fn patches_on(report: &Report, c: usize, f: usize) -> impl Iterator<Item = &Patc
         .map(|(_, p)| p)
 }
 
-/// Why change `c` cannot go in on its own terms, if it cannot.
+/// What checking a change on its own found.
+enum Alone {
+    /// Why it cannot go in.
+    Refused(String),
+    /// It can; for each Apache file where that was proved by reading back
+    /// only the lines it replaces, those runs of lines
+    /// ([`apache_regions::proved_runs`]).
+    Fits(Vec<(usize, Vec<Span>)>),
+}
+
+/// Change `c` checked on its own terms.
 fn why_not_alone(
     report: &Report,
     broken: &HashMap<usize, String>,
     checked: &HashSet<usize>,
+    lines: &HashMap<usize, LineStarts>,
     c: usize,
-) -> Option<String> {
+) -> Alone {
     let change = &report.changes[c];
     for (f, _) in &change.edits {
         if let Some(why) = broken.get(f) {
-            return Some(format!(
+            return Alone::Refused(format!(
                 "{} is not valid as it is ({why}): tlsmend edits no file it cannot fully read; fix that line first",
                 report.files[*f].shown().display()
             ));
         }
     }
+    let mut proved = Vec::new();
     let files: BTreeSet<usize> = change.edits.iter().map(|(f, _)| *f).collect();
     for f in files {
         let own: Vec<&Patch> = patches_on(report, c, f).collect();
         let file = &report.files[f];
         if let Some(o) = first_overlap(&own) {
-            return Some(format!(
+            return Alone::Refused(format!(
                 "its own patches overlap in {} ({o}); {REPORT}",
                 file.shown().display()
             ));
@@ -275,29 +305,92 @@ fn why_not_alone(
         if !checked.contains(&f) {
             continue;
         }
+        if let Some(starts) = lines.get(&f)
+            && let Some(runs) =
+                apache_regions::proved_runs(file.shown(), &file.source.bytes, starts, &own)
+        {
+            proved.push((f, runs));
+            continue;
+        }
         let own: Vec<Patch> = own.into_iter().cloned().collect();
         let Ok(bytes) = apply_patches(&file.source.bytes, &own) else {
             continue;
         };
         if let Some(why) = invalid(file.syntax, file.shown(), &bytes) {
-            return Some(format!(
+            return Alone::Refused(format!(
                 "the result would not be valid: {}: {why}; {REPORT}",
                 file.shown().display()
             ));
         }
     }
-    None
+    Alone::Fits(proved)
+}
+
+/// The kept changes' patches on each file checked change by change, and,
+/// on files where every kept change was proved on its own runs of lines,
+/// those runs.
+#[derive(Default)]
+struct KeptOn {
+    patches: HashMap<usize, Vec<Patch>>,
+    runs: HashMap<usize, Vec<Span>>,
+    /// Files where some kept change was read back whole.
+    unproved: HashSet<usize>,
+}
+
+impl KeptOn {
+    fn keep(
+        &mut self,
+        report: &Report,
+        checked: &HashSet<usize>,
+        c: usize,
+        proved: Vec<(usize, Vec<Span>)>,
+    ) {
+        for (f, p) in &report.changes[c].edits {
+            if checked.contains(f) {
+                self.patches.entry(*f).or_default().push(p.clone());
+            }
+        }
+        let files: BTreeSet<usize> = report.changes[c]
+            .edits
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| checked.contains(f))
+            .collect();
+        for f in files {
+            match proved.iter().find(|(g, _)| *g == f) {
+                Some((_, runs)) => self.runs.entry(f).or_default().extend(runs),
+                None => {
+                    self.unproved.insert(f);
+                }
+            }
+        }
+    }
+
+    /// Whether `runs`, proved for a new change on `f`, are apart from the
+    /// runs of every change kept on `f` (all proved too): then every
+    /// combination of them is valid, and nothing needs reading back.
+    fn proved_apart(&self, f: usize, runs: Option<&Vec<Span>>) -> bool {
+        let Some(runs) = runs else { return false };
+        if self.unproved.contains(&f) {
+            return false;
+        }
+        let kept = self.runs.get(&f).map(Vec::as_slice).unwrap_or_default();
+        runs.iter()
+            .all(|r| kept.iter().all(|k| apache_regions::apart(*r, *k)))
+    }
 }
 
 /// Why change `c` cannot join the changes kept before it (`accepted`, and
 /// their patches on each checked file in `kept_on`): their patches overlap,
-/// or together they leave one of `c`'s files invalid.
+/// or together they leave one of `c`'s files invalid. `proved` are `c`'s
+/// runs from [`why_not_alone`].
 fn why_not_with(
     report: &Report,
     accepted: &AcceptedPatches,
-    kept_on: &HashMap<usize, Vec<Patch>>,
+    kept_on: &KeptOn,
     checked: &HashSet<usize>,
     c: usize,
+    proved: &[(usize, Vec<Span>)],
 ) -> Option<String> {
     if let Some((_, f, o)) = accepted.first_overlap(&report.changes[c].edits) {
         return Some(format!(
@@ -309,9 +402,13 @@ fn why_not_with(
     for f in files.into_iter().filter(|f| checked.contains(f)) {
         // With no change kept before it on this file, its check alone was
         // this one.
-        let Some(before) = kept_on.get(&f) else {
+        let Some(before) = kept_on.patches.get(&f) else {
             continue;
         };
+        let runs = proved.iter().find(|(g, _)| *g == f).map(|(_, r)| r);
+        if kept_on.proved_apart(f, runs) {
+            continue;
+        }
         let patches: Vec<Patch> = before
             .iter()
             .chain(patches_on(report, c, f))

@@ -131,6 +131,11 @@ fn ends_with_continuation(content: &[u8]) -> bool {
     trim_end(content).last() == Some(&b'\\')
 }
 
+/// Where each logical line of `bytes` starts.
+pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
+    logical_lines(bytes).iter().map(|l| l.span.start).collect()
+}
+
 fn logical_lines(bytes: &[u8]) -> Vec<Logical> {
     let phys: Vec<PhysLine> = physical_lines(bytes);
     let mut out = Vec::new();

@@ -2,6 +2,7 @@
 //! from a file's path.
 
 pub mod apache;
+pub mod apache_regions;
 pub mod courier;
 pub mod ldif;
 pub mod lex;
