@@ -1,5 +1,6 @@
 //! Running one function over many independent items on every core, with
-//! the results in the items' order, so output never depends on timing.
+//! the results in the items' order, so output never depends on timing; and
+//! two independent jobs side by side.
 //!
 //! Scoped threads from the standard library take items by an atomic
 //! counter, a few at a time: checking 10,000 planned changes shares out
@@ -55,6 +56,29 @@ where
     batches.into_iter().flat_map(|(_, r)| r).collect()
 }
 
+/// `a()` and `b()`, the second on another thread when there is another
+/// core. A panic in either reaches the caller.
+pub fn join<A, B, RA, RB>(a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce() -> RA,
+    B: FnOnce() -> RB + Send,
+    RB: Send,
+{
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        let ra = a();
+        return (ra, b());
+    }
+    std::thread::scope(|s| {
+        let other = s.spawn(b);
+        let ra = a();
+        let rb = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ra, rb)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +90,14 @@ mod tests {
             let out = map(&items, |i| i * 2);
             assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>(), "{n}");
         }
+    }
+
+    #[test]
+    fn join_returns_both_in_place() {
+        let (a, b) = join(|| "first", || 2);
+        assert_eq!((a, b), ("first", 2));
+        let r = std::panic::catch_unwind(|| join(|| 1, || -> u8 { panic!("the other") }));
+        assert!(r.is_err());
     }
 
     #[test]

@@ -84,6 +84,36 @@ impl Report {
         self.files.len() - 1
     }
 
+    /// Appends the files, findings and changes of `part` (planned apart,
+    /// on another thread) as if they had been added here after the others,
+    /// in the same order: its indices become this report's.
+    pub fn absorb(&mut self, part: Report) {
+        let files: Vec<usize> = part.files.into_iter().map(|f| self.own_file(f)).collect();
+        let base = self.changes.len();
+        for mut c in part.changes {
+            for (f, _) in &mut c.edits {
+                *f = files[*f];
+            }
+            self.changes.push(c);
+        }
+        for mut f in part.findings {
+            f.file = files[f.file];
+            f.change = f.change.map(|c| c + base);
+            self.findings.push(f);
+        }
+        self.notes.extend(part.notes);
+    }
+
+    /// [`Report::file`] for a file this report may keep.
+    fn own_file(&mut self, file: ConfigFile) -> usize {
+        if let Some(&i) = self.index.get(&file.host) {
+            return i;
+        }
+        self.index.insert(file.host.clone(), self.files.len());
+        self.files.push(file);
+        self.files.len() - 1
+    }
+
     pub fn add_change(&mut self, change: Change) -> usize {
         self.changes.push(change);
         self.changes.len() - 1
@@ -135,5 +165,67 @@ impl Report {
             out.push((f, bytes));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::Patch;
+    use crate::source::Source;
+    use crate::syntax::Syntax;
+
+    fn file(name: &str) -> ConfigFile {
+        ConfigFile {
+            path: PathBuf::from(name),
+            real: PathBuf::from(name),
+            host: PathBuf::from(name),
+            source: Source::new(name, b"x\n".to_vec()),
+            syntax: Syntax::Apache,
+        }
+    }
+
+    /// A report planned in two parts and joined reads as one planned in
+    /// one go: files first seen in the second part come after the first's,
+    /// and every index points where it pointed.
+    #[test]
+    fn absorbing_a_part_keeps_its_links_and_the_order() {
+        let plan = |r: &mut Report, name: &str, rule: &'static str| {
+            let f = r.file(&file(name));
+            let c = r.add_change(Change {
+                rule,
+                reason: String::new(),
+                edits: vec![(f, Patch::insert(0, rule))],
+                ldap: None,
+            });
+            let mut finding = Finding::new(rule, Severity::Low, f, 1);
+            finding.change = Some(c);
+            r.findings.push(finding);
+        };
+        let mut whole = Report::default();
+        plan(&mut whole, "a", "one");
+        plan(&mut whole, "b", "two");
+        plan(&mut whole, "a", "three");
+        let mut report = Report::default();
+        plan(&mut report, "a", "one");
+        let mut part = Report::default();
+        plan(&mut part, "b", "two");
+        plan(&mut part, "a", "three");
+        report.absorb(part);
+        let names = |r: &Report| -> Vec<(PathBuf, &'static str, Vec<u8>)> {
+            r.findings
+                .iter()
+                .map(|f| {
+                    let c = &r.changes[f.change.unwrap()];
+                    let (cf, p) = &c.edits[0];
+                    assert_eq!(*cf, f.file);
+                    (r.files[f.file].host.clone(), c.rule, p.bytes.clone())
+                })
+                .collect()
+        };
+        assert_eq!(names(&report), names(&whole));
+        let hosts = |r: &Report| r.files.iter().map(|f| f.host.clone()).collect::<Vec<_>>();
+        assert_eq!(hosts(&report), hosts(&whole));
+        assert_eq!(report.file(&file("b")), 1);
     }
 }
