@@ -13,7 +13,9 @@
 use super::model::ApacheTree;
 use crate::edit::Patch;
 use crate::plan::Report;
-use std::collections::{BTreeSet, HashMap};
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 
 /// Merges the findings from `first_finding` and the changes from
 /// `first_change` on (the Apache rules' part of `report`).
@@ -37,22 +39,25 @@ pub(super) fn merge(
     }
     // Identical changes: one, that every finding points at (the first of
     // each rule and edit list; hashed, so a fleet of thousands stays linear).
-    let mut same: HashMap<usize, usize> = HashMap::new();
-    let mut first_of: HashMap<(&str, EditKey), usize> = HashMap::new();
+    let mut same: FxHashMap<usize, usize> = FxHashMap::default();
+    let mut first_of: FxHashMap<(&str, EditKey), usize> = FxHashMap::with_capacity_and_hasher(
+        report.changes.len() - first_change,
+        Default::default(),
+    );
     for c in first_change..report.changes.len() {
         let key = (report.changes[c].rule, sorted(&report.changes[c].edits));
-        match first_of.get(&key) {
-            Some(&k) => {
-                same.insert(c, k);
+        match first_of.entry(key) {
+            Entry::Occupied(k) => {
+                same.insert(c, *k.get());
             }
-            None => {
-                first_of.insert(key, c);
+            Entry::Vacant(v) => {
+                v.insert(c);
             }
         }
     }
     drop(first_of);
     // Different changes on the same bytes: the later is blocked.
-    let mut conflict: HashMap<usize, usize> = HashMap::new();
+    let mut conflict: FxHashMap<usize, usize> = FxHashMap::default();
     let mut standing = crate::edit::AcceptedPatches::default();
     for c in first_change..report.changes.len() {
         if same.contains_key(&c) {
@@ -79,27 +84,34 @@ pub(super) fn merge(
             f.change = Some(c);
         }
     }
-    // One finding per place and what it says.
-    let mut kept: Vec<crate::plan::Finding> = Vec::new();
-    let mut count: Vec<usize> = Vec::new();
-    let mut place: HashMap<FindingKey, usize> = HashMap::new();
-    for f in report.findings.drain(first_finding..) {
+    // One finding per place and what it says: the first of each, counted.
+    let findings = report.findings.split_off(first_finding);
+    let mut first: Vec<usize> = Vec::with_capacity(findings.len());
+    let mut place: FxHashMap<FindingKey, usize> =
+        FxHashMap::with_capacity_and_hasher(findings.len(), Default::default());
+    for (i, f) in findings.iter().enumerate() {
         let key: FindingKey = (
             f.rule,
             f.file,
             f.line,
-            f.current.clone(),
-            f.wanted.clone(),
+            f.current.as_deref(),
+            f.wanted.as_deref(),
             f.change,
-            f.blocked.clone(),
+            f.blocked.as_deref(),
         );
-        match place.get(&key) {
-            Some(&i) => count[i] += 1,
-            None => {
-                place.insert(key, kept.len());
-                kept.push(f);
-                count.push(1);
-            }
+        first.push(*place.entry(key).or_insert(i));
+    }
+    drop(place);
+    let mut reached = vec![0usize; findings.len()];
+    for &k in &first {
+        reached[k] += 1;
+    }
+    let mut kept: Vec<crate::plan::Finding> = Vec::new();
+    let mut count: Vec<usize> = Vec::new();
+    for (i, f) in findings.into_iter().enumerate() {
+        if first[i] == i {
+            kept.push(f);
+            count.push(reached[i]);
         }
     }
     for (f, n) in kept.iter_mut().zip(count) {
@@ -145,18 +157,22 @@ pub(super) fn merge(
     report.findings.extend(kept);
     // Drop the changes nothing points at any more (duplicates, conflicts),
     // keeping indices of the others.
-    let used: BTreeSet<usize> = report.findings.iter().filter_map(|f| f.change).collect();
-    let mut remap = HashMap::new();
+    let mut used = vec![false; report.changes.len()];
+    used[..first_change].fill(true);
+    for c in report.findings.iter().filter_map(|f| f.change) {
+        used[c] = true;
+    }
+    let mut remap: Vec<Option<usize>> = vec![None; report.changes.len()];
     let mut kept_changes = Vec::new();
     for (i, c) in report.changes.drain(..).enumerate() {
-        if i < first_change || used.contains(&i) {
-            remap.insert(i, kept_changes.len());
+        if used[i] {
+            remap[i] = Some(kept_changes.len());
             kept_changes.push(c);
         }
     }
     report.changes = kept_changes;
     for f in &mut report.findings {
-        f.change = f.change.and_then(|c| remap.get(&c).copied());
+        f.change = f.change.and_then(|c| remap[c]);
     }
 }
 
@@ -164,6 +180,10 @@ pub(super) fn merge(
 /// `<Macro>` body) would fix every `Use` with one literal: it is blocked, and
 /// the finding says to change the `Use` lines.
 fn parameters(tree: &ApacheTree, report: &mut Report, first_finding: usize, first_change: usize) {
+    // Only a macro body has parameters.
+    if tree.macro_bodies.is_empty() {
+        return;
+    }
     let param_spans: Vec<(&std::path::Path, crate::source::Span)> = tree
         .items
         .iter()
@@ -213,27 +233,27 @@ fn macro_uses(tree: &ApacheTree, report: &Report, c: usize) -> Option<usize> {
     })
 }
 
-fn sorted(edits: &[(usize, Patch)]) -> Vec<(usize, usize, usize, Vec<u8>)> {
-    let mut v: Vec<_> = edits
+fn sorted(edits: &[(usize, Patch)]) -> EditKey<'_> {
+    let mut v: EditKey = edits
         .iter()
-        .map(|(f, p)| (*f, p.span.start, p.span.end, p.bytes.clone()))
+        .map(|(f, p)| (*f, p.span.start, p.span.end, p.bytes.as_slice()))
         .collect();
     v.sort();
     v
 }
 
 /// A change's edits, comparable whatever their order.
-type EditKey = Vec<(usize, usize, usize, Vec<u8>)>;
+type EditKey<'a> = Vec<(usize, usize, usize, &'a [u8])>;
 
 /// What makes two findings the same place saying the same thing.
-type FindingKey = (
+type FindingKey<'a> = (
     &'static str,
     usize,
     usize,
-    Option<String>,
-    Option<String>,
+    Option<&'a str>,
+    Option<&'a str>,
     Option<usize>,
-    Option<String>,
+    Option<&'a str>,
 );
 
 /// The names of the virtual hosts whose scope reaches `line` of report file `file`.
