@@ -287,7 +287,13 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
     }
     .map_err(anyhow::Error::msg)?;
     let today = tlsmend::waivers::today();
-    let (shown, waived_of) = output::audit::shown(&report, root, &waivers, &today);
+    let (shown, waived_of) = output::audit::shown(
+        &report,
+        root,
+        &waivers,
+        &today,
+        matches!(format, Format::Json),
+    );
     let waived = shown.iter().filter(|s| s.item.waived.is_some()).count();
     let failing = shown
         .iter()
@@ -296,9 +302,10 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
-            let findings = shown.iter().map(|s| s.json.clone()).collect();
+            let total = shown.len();
+            let findings = shown.into_iter().map(|s| s.json).collect();
             let mut doc = output::json::audit(&report, root, target.profile.name(), findings);
-            doc["summary"]["findings"] = shown.len().into();
+            doc["summary"]["findings"] = total.into();
             doc["summary"]["waived"] = waived.into();
             doc["summary"]["failing"] = failing.into();
             writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
@@ -309,6 +316,7 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
         }
         Format::Text => {
             let p = ui.painter();
+            let total = shown.len();
             if !ui.quiet {
                 for l in report.summary.lines() {
                     writeln!(out, "{}", output::escape::visible(&l))?;
@@ -316,7 +324,7 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
                 for n in &report.notes {
                     writeln!(out, "note: {}", output::escape::visible(n))?;
                 }
-                let items: Vec<_> = shown.iter().map(|s| s.item.clone()).collect();
+                let items: Vec<_> = shown.into_iter().map(|s| s.item).collect();
                 write!(out, "{}", output::text::render(&items, p, ui.verbose))?;
             }
             let fixable = report.fixable().count();
@@ -328,7 +336,7 @@ fn audit(root: &Root, target: &Target, format: Format, policy: &Policy, ui: &Ui)
             writeln!(
                 out,
                 "{} finding(s), {} fixable by `tlsmend apply`{waived_note} (profile {})",
-                shown.len(),
+                total,
                 fixable,
                 target.profile.name()
             )?;

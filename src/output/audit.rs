@@ -10,16 +10,20 @@ use crate::waivers::Waivers;
 /// A finding as the audit shows it: from the report, or an expired waiver.
 pub struct Shown {
     pub item: text::Item,
+    /// Its JSON form, when asked for (`Null` otherwise: building it for
+    /// every finding of a large fleet and throwing it away costs time).
     pub json: serde_json::Value,
 }
 
-/// Every finding as shown, and for each of the report's findings the
-/// reason it is waived, if it is (for SARIF's suppressions).
+/// Every finding as shown (with its JSON form when `with_json`), and for
+/// each of the report's findings the reason it is waived, if it is (for
+/// SARIF's suppressions).
 pub fn shown(
     report: &Report,
     root: &Root,
     waivers: &Waivers,
     today: &str,
+    with_json: bool,
 ) -> (Vec<Shown>, Vec<Option<String>>) {
     let mut shown: Vec<Shown> = Vec::new();
     let mut waived_of = vec![None; report.findings.len()];
@@ -28,9 +32,15 @@ pub fn shown(
         let waiver = waivers
             .find(f.rule, &file.path, f.line, today)
             .or_else(|| waivers.find(f.rule, &file.real, f.line, today));
-        let mut json = json::finding(report, root, f);
+        let mut json = if with_json {
+            json::finding(report, root, f)
+        } else {
+            serde_json::Value::Null
+        };
         if let Some(w) = waiver {
-            json["waived"] = serde_json::json!({ "reason": w.reason, "expires": w.expires });
+            if with_json {
+                json["waived"] = serde_json::json!({ "reason": w.reason, "expires": w.expires });
+            }
             waived_of[i] = Some(w.reason.clone());
         }
         let item = text::Item {
