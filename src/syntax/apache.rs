@@ -23,8 +23,13 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum Node {
     Trivia(Trivia),
-    Directive(Directive),
-    Section(Section),
+    /// Shared, not copied, with the loader's flat list of directives
+    /// (`servers::apache::model`): a tree of 10,000 sites holds hundreds of
+    /// thousands.
+    Directive(std::sync::Arc<Directive>),
+    /// Boxed, so that every node is the size of a blank line's, not of a
+    /// section's.
+    Section(Box<Section>),
 }
 
 /// A blank line or a comment line (with any continuation lines).
@@ -359,11 +364,11 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 first = false;
                 let mut children = children;
                 children.shrink_to_fit();
-                let section = Node::Section(Section {
+                let section = Node::Section(Box::new(Section {
                     open,
                     children,
                     close,
-                });
+                }));
                 match stack.last_mut() {
                     Some((_, kids)) => kids.push(section),
                     None => top.push(section),
@@ -414,13 +419,13 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
             let (_, name) = name_token(text).expect("take_till cannot fail");
             let name_len = name.len().max(1);
             let name_span = Span::new(text_start, text_start + name_len);
-            Node::Directive(Directive {
+            Node::Directive(std::sync::Arc::new(Directive {
                 span: line.span,
                 indent,
                 name: name_span,
                 args: split(Span::new(name_span.end, line.body.end)),
                 eol: line.eol,
-            })
+            }))
         };
         match stack.last_mut() {
             Some((_, kids)) => kids.push(node),

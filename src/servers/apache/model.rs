@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 pub struct Item {
     /// Index into [`ApacheTree::files`].
     pub file: usize,
-    pub directive: Directive,
+    /// The directive as parsed, shared with its file's tree.
+    pub directive: std::sync::Arc<Directive>,
     /// The virtual host it belongs to, `None` for the server config.
     pub vhost: Option<usize>,
     /// Inside `<Directory>`, `<Location>`, `<Files>`, `<If>` and the like.
