@@ -30,6 +30,9 @@ pub struct Root {
     dirs: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
     /// Paths already resolved that exist, the same way.
     files: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
+    /// What kind of thing each host path already looked at is (followed
+    /// through links), the same way.
+    kinds: Arc<Mutex<HashMap<PathBuf, std::fs::FileType>>>,
 }
 
 impl Root {
@@ -39,6 +42,7 @@ impl Root {
             overlay: None,
             dirs: Arc::default(),
             files: Arc::default(),
+            kinds: Arc::default(),
         }
     }
     /// The same root, with these host files read as the given bytes.
@@ -48,6 +52,7 @@ impl Root {
             overlay: Some(Arc::new(files)),
             dirs: self.dirs.clone(),
             files: self.files.clone(),
+            kinds: self.kinds.clone(),
         }
     }
     /// Whether this root shows planned bytes instead of the disk.
@@ -146,9 +151,29 @@ impl Root {
                 continue;
             }
             let candidate = done.join(&c);
+            // A directory on the way (a relative link's `../dir/file`) is
+            // resolved once, as in resolve_dir.
+            let on_the_way = !todo.is_empty();
+            if on_the_way
+                && let Some(hit) = self
+                    .dirs
+                    .lock()
+                    .ok()
+                    .and_then(|d| d.get(&candidate).cloned())
+            {
+                done = hit;
+                exists = true;
+                continue;
+            }
             let host = self.host(&candidate);
             let meta = std::fs::symlink_metadata(&host);
             exists = meta.is_ok();
+            if on_the_way
+                && meta.as_ref().is_ok_and(|m| m.is_dir())
+                && let Ok(mut d) = self.dirs.lock()
+            {
+                d.insert(candidate.clone(), candidate.clone());
+            }
             match meta {
                 Ok(m) if m.file_type().is_symlink() => {
                     hops += 1;
@@ -178,6 +203,18 @@ impl Root {
             }
         }
         Ok((done, exists))
+    }
+    /// What the host path `host` is, following links (`stat`), remembered
+    /// like the paths above; `None` when it does not exist.
+    pub fn kind(&self, host: &Path) -> Option<std::fs::FileType> {
+        if let Some(hit) = self.kinds.lock().ok().and_then(|k| k.get(host).copied()) {
+            return Some(hit);
+        }
+        let kind = std::fs::metadata(host).ok()?.file_type();
+        if let Ok(mut k) = self.kinds.lock() {
+            k.insert(host.to_path_buf(), kind);
+        }
+        Some(kind)
     }
     pub fn exists(&self, machine: &Path) -> bool {
         self.resolve(machine)

@@ -64,36 +64,26 @@ impl std::fmt::Display for CertError {
     }
 }
 
-/// Reads the certificate file `path`. A file read before and unchanged
-/// since (same inode, size and modification time) is not read again: a
-/// hosting tree names the same few certificates in thousands of virtual
-/// hosts, and several rules look at each.
+/// Reads the certificate file `path`. A file read well before is not read
+/// (nor even `stat`ed) again in the same process: a hosting tree names the
+/// same few certificates in thousands of virtual hosts, several rules look
+/// at each, and tlsmend never writes a certificate, so one run sees one
+/// state of each. A file that could not be read is tried again.
 pub fn read(path: &Path) -> Result<CertInfo, CertError> {
-    use std::os::unix::fs::MetadataExt;
-    type Seen = std::collections::HashMap<(std::path::PathBuf, u64, u64, u64, i64, i64), CertInfo>;
+    type Seen = std::collections::HashMap<std::path::PathBuf, CertInfo>;
     static SEEN: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
-    let key = std::fs::metadata(path).ok().map(|m| {
-        (
-            path.to_path_buf(),
-            m.dev(),
-            m.ino(),
-            m.size(),
-            m.mtime(),
-            m.mtime_nsec(),
-        )
-    });
-    if let Some(hit) = key.as_ref().and_then(|k| {
-        SEEN.lock()
-            .ok()
-            .and_then(|c| c.as_ref().and_then(|c| c.get(k).cloned()))
-    }) {
+    if let Some(hit) = SEEN
+        .lock()
+        .ok()
+        .and_then(|c| c.as_ref().and_then(|c| c.get(path).cloned()))
+    {
         return Ok(hit);
     }
     let bytes = std::fs::read(path).map_err(CertError::Unreadable)?;
     let info = parse_pem(&bytes)?;
-    if let (Some(k), Ok(mut c)) = (key, SEEN.lock()) {
+    if let Ok(mut c) = SEEN.lock() {
         c.get_or_insert_with(Default::default)
-            .insert(k, info.clone());
+            .insert(path.to_path_buf(), info.clone());
     }
     Ok(info)
 }

@@ -617,10 +617,19 @@ impl Loader<'_> {
             let resolved = self.root.resolve(&fixed).map_err(|e| {
                 self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}"))
             })?;
-            let host_pattern = self.root.host(&resolved.join(&rest));
-            let matches = glob::glob(&host_pattern.to_string_lossy())
-                .map_err(|e| self.error_at(Some((file, d)), format!("bad Include pattern: {e}")))?;
-            for m in matches.flatten() {
+            let matches = match last_component_pattern(&rest) {
+                Some(names) => names_matching(&self.root.host(&resolved), &names),
+                None => {
+                    let host_pattern = self.root.host(&resolved.join(&rest));
+                    glob::glob(&host_pattern.to_string_lossy())
+                        .map_err(|e| {
+                            self.error_at(Some((file, d)), format!("bad Include pattern: {e}"))
+                        })?
+                        .flatten()
+                        .collect()
+                }
+            };
+            for m in matches {
                 targets.push(self.root.machine(&m));
             }
             targets.sort();
@@ -647,7 +656,8 @@ impl Loader<'_> {
         let mut files = Vec::new();
         for t in targets {
             let host = self.root.host(&self.root.resolve(&t)?);
-            if host.is_dir() {
+            let kind = self.root.kind(&host);
+            if kind.is_some_and(|k| k.is_dir()) {
                 let mut inner: Vec<PathBuf> = std::fs::read_dir(&host)
                     .map_err(|err| Error::Io {
                         path: host.clone(),
@@ -660,7 +670,7 @@ impl Loader<'_> {
                     .collect();
                 inner.sort();
                 files.extend(inner);
-            } else if host.is_file() {
+            } else if kind.is_some_and(|k| k.is_file()) {
                 files.push(t);
             }
         }
@@ -669,5 +679,97 @@ impl Loader<'_> {
             self.walk_file(idx, vhost, false)?;
         }
         Ok(())
+    }
+}
+
+/// `rest` of an Include pattern as one pattern on file names, when the
+/// wildcard is in its last component only (`sites-enabled/*.conf`, the
+/// common case): then one listing of the directory answers it, without the
+/// `stat` of every entry that the glob crate makes to know which are
+/// directories. `None` sends every other pattern to the glob crate (`**`, a
+/// leading dot, which glob also lets match `.` and `..`, and a pattern it
+/// would refuse, so that its error is the one reported).
+fn last_component_pattern(rest: &Path) -> Option<glob::Pattern> {
+    let mut parts = rest.components();
+    let only = parts.next()?.as_os_str().to_str()?;
+    if parts.next().is_some() || only.contains("**") || only.starts_with('.') {
+        return None;
+    }
+    glob::Pattern::new(only).ok()
+}
+
+/// The entries of `dir` whose names match `names`, as the glob crate finds
+/// them with its default options: names that are not UTF-8 never match, and
+/// a listing that fails, even part-way, finds nothing.
+fn names_matching(dir: &Path, names: &glob::Pattern) -> Vec<PathBuf> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let Ok(entries) = listing.collect::<std::io::Result<Vec<_>>>() else {
+        return Vec::new();
+    };
+    entries
+        .into_iter()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| names.matches_with(n, glob::MatchOptions::new()))
+        })
+        .map(|e| dir.join(e.file_name()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStrExt;
+
+    /// The one-listing path finds what the glob crate finds, on a directory
+    /// with the entries that tell them apart: dot files, directories,
+    /// symlinks (dangling too), names that are not UTF-8.
+    #[test]
+    fn one_listing_finds_what_glob_finds() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("sites [x]");
+        std::fs::create_dir(&d).unwrap();
+        for f in [
+            "a.conf",
+            "b.conf",
+            ".hidden.conf",
+            "c.load",
+            "Z.CONF",
+            "d.conf~",
+        ] {
+            std::fs::write(d.join(f), "").unwrap();
+        }
+        std::fs::create_dir(d.join("dir.conf")).unwrap();
+        std::os::unix::fs::symlink("a.conf", d.join("link.conf")).unwrap();
+        std::os::unix::fs::symlink("missing", d.join("dangling.conf")).unwrap();
+        std::fs::write(d.join(std::ffi::OsStr::from_bytes(b"bad\xff.conf")), "").unwrap();
+        for pattern in [
+            "*.conf",
+            "*",
+            "?.conf",
+            "[ab].conf",
+            "[!a]*.conf",
+            "*.CONF",
+            "none*",
+        ] {
+            let p = last_component_pattern(Path::new(pattern)).expect(pattern);
+            let mut ours = names_matching(&d, &p);
+            ours.sort();
+            // The directory's own `[x]` would be a pattern to glob: escaped.
+            let whole = format!("{}/{pattern}", glob::Pattern::escape(&d.to_string_lossy()));
+            let mut theirs: Vec<PathBuf> = glob::glob(&whole).unwrap().flatten().collect();
+            theirs.sort();
+            assert_eq!(ours, theirs, "{pattern}");
+        }
+        assert!(names_matching(&d.join("gone"), &glob::Pattern::new("*").unwrap()).is_empty());
+        for pattern in ["**", ".*", "a/*.conf", "[.conf"] {
+            assert!(
+                last_component_pattern(Path::new(pattern)).is_none(),
+                "{pattern}"
+            );
+        }
     }
 }
