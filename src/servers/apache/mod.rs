@@ -58,6 +58,9 @@ struct Ctx<'a> {
     /// The versions of httpd and OpenSSL the target runs, as far as known.
     versions: &'a TargetVersions,
     report: &'a mut Report,
+    /// Each tree file's index in `report`, once it has one (hashing its
+    /// path once, not at every finding).
+    file_ids: Vec<Option<usize>>,
 }
 
 pub fn audit(
@@ -88,6 +91,7 @@ pub fn audit(
             profile,
             versions,
             report: &mut part,
+            file_ids: vec![None; tree.files.len()],
         });
         part
     };
@@ -127,7 +131,12 @@ fn eol_of(span_bytes: &[u8]) -> usize {
 
 impl<'a> Ctx<'a> {
     fn file_id(&mut self, tree_file: usize) -> usize {
-        self.report.file(&self.tree.files[tree_file].0)
+        if let Some(id) = self.file_ids[tree_file] {
+            return id;
+        }
+        let id = self.report.file(&self.tree.files[tree_file].0);
+        self.file_ids[tree_file] = Some(id);
+        id
     }
 
     fn bytes(&self, f: usize) -> &'a [u8] {

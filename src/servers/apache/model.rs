@@ -97,6 +97,9 @@ pub struct ApacheTree {
     /// outside per-directory sections: built once so that rules stay linear.
     by_vhost: Vec<Vec<usize>>,
     server: Vec<usize>,
+    /// Indices of the items of each directive name (lowercased), in order:
+    /// a rule about one directive reads only its lines.
+    by_name: rustc_hash::FxHashMap<Box<[u8]>, Vec<usize>>,
     /// `SSLEngine on` in the server config.
     global_tls: bool,
 }
@@ -163,10 +166,26 @@ impl ApacheTree {
             macro_bodies: l.macro_bodies,
             by_vhost: Vec::new(),
             server: Vec::new(),
+            by_name: Default::default(),
             global_tls: false,
         };
         tree.by_vhost = vec![Vec::new(); tree.vhosts.len()];
+        let mut name = Vec::new();
         for (k, i) in tree.items.iter().enumerate() {
+            name.clear();
+            name.extend(
+                i.directive
+                    .name
+                    .slice(tree.bytes(i.file))
+                    .iter()
+                    .map(u8::to_ascii_lowercase),
+            );
+            match tree.by_name.get_mut(name.as_slice()) {
+                Some(v) => v.push(k),
+                None => {
+                    tree.by_name.insert(name.as_slice().into(), vec![k]);
+                }
+            }
             match (i.per_dir, i.vhost) {
                 (true, _) => {}
                 (false, Some(v)) => tree.by_vhost[v].push(k),
@@ -219,9 +238,7 @@ impl ApacheTree {
     /// none at all (a static build, or a tree we only see part of).
     pub fn modules(&self) -> Option<HashSet<String>> {
         let set: HashSet<String> = self
-            .items
-            .iter()
-            .filter(|i| self.is(i, "LoadModule"))
+            .named("LoadModule")
             .filter_map(|i| self.args(i).first().map(|a| a.to_ascii_lowercase()))
             .collect();
         if set.is_empty() { None } else { Some(set) }
@@ -230,6 +247,17 @@ impl ApacheTree {
     /// Whether `module` (e.g. `headers_module`) is loaded; `true` when unknown.
     pub fn has_module(&self, module: &str) -> bool {
         self.modules().is_none_or(|m| m.contains(module))
+    }
+
+    /// Every item named `name` (any case), in order.
+    pub fn named(&self, name: &str) -> impl Iterator<Item = &Item> {
+        let key = name.to_ascii_lowercase();
+        self.by_name
+            .get(key.as_bytes())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|&k| &self.items[k])
     }
 
     /// Server-config items that are not inside a per-directory section.

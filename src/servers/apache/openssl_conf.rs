@@ -158,11 +158,7 @@ impl<'a> Ctx<'a> {
             (Profile::Modern, Capability::No(why) | Capability::Unknown(why)) => Some(why),
             _ => None,
         };
-        for item in tree
-            .items
-            .iter()
-            .filter(|i| !i.per_dir && tree.is(i, "SSLOpenSSLConfCmd"))
-        {
+        for item in tree.named("SSLOpenSSLConfCmd").filter(|i| !i.per_dir) {
             let args = tree.args(item);
             let [cmd, value] = args.as_slice() else {
                 continue;

@@ -329,11 +329,7 @@ pub(super) fn settings(
 impl Ctx<'_> {
     pub(super) fn setting(&mut self, s: &Setting) {
         let tree = self.tree;
-        let items: Vec<&Item> = tree
-            .items
-            .iter()
-            .filter(|i| !i.per_dir && tree.is(i, s.name))
-            .collect();
+        let items: Vec<&Item> = tree.named(s.name).filter(|i| !i.per_dir).collect();
         for item in &items {
             let args = tree.args(item);
             if (s.judge)(&args) {
@@ -504,11 +500,7 @@ impl Ctx<'_> {
         if self.profile.openssl_ciphers().is_none() {
             return; // modern: TLS 1.3 only, no TLS 1.2 list to judge
         }
-        for item in tree
-            .items
-            .iter()
-            .filter(|i| !i.per_dir && tree.is(i, "SSLCipherSuite"))
-        {
+        for item in tree.named("SSLCipherSuite").filter(|i| !i.per_dir) {
             let args = tree.args(item);
             let Some(list) = tls12_list(&args) else {
                 continue;

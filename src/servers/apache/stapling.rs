@@ -132,11 +132,7 @@ impl Ctx<'_> {
         let mut stapling_findings: Vec<Finding> = Vec::new();
         let mut cache_planned = cache_in_server;
         // SSLStaplingCache inside a virtual host is a configuration error.
-        for item in tree
-            .items
-            .iter()
-            .filter(|i| i.vhost.is_some() && tree.is(i, "SSLStaplingCache"))
-        {
+        for item in tree.named("SSLStaplingCache").filter(|i| i.vhost.is_some()) {
             let mut f = self.finding(
                 "apache.stapling",
                 Severity::High,
@@ -255,9 +251,8 @@ impl Ctx<'_> {
         // SSLUseStapling on with no cache anywhere: httpd exits at start.
         if !cache_in_server
             && let Some(on) = tree
-                .items
-                .iter()
-                .filter(|i| !i.per_dir && tree.is(i, "SSLUseStapling"))
+                .named("SSLUseStapling")
+                .filter(|i| !i.per_dir)
                 .find(|i| on_off(&tree.args(i), true))
         {
             let mut f = self.finding(
