@@ -11,6 +11,7 @@
 use crate::error::{Error, Result};
 use crate::source::Source;
 use crate::syntax::Syntax;
+use rustc_hash::FxHashMap;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -27,12 +28,12 @@ pub struct Root {
     /// path. Shared by clones; a run does not turn a directory into a
     /// symlink nor replace a symlink, so an entry stays true for the life
     /// of the process.
-    dirs: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
+    dirs: Arc<Mutex<FxHashMap<PathBuf, PathBuf>>>,
     /// Paths already resolved that exist, the same way.
-    files: Arc<Mutex<HashMap<PathBuf, PathBuf>>>,
+    files: Arc<Mutex<FxHashMap<PathBuf, PathBuf>>>,
     /// What kind of thing each host path already looked at is (followed
     /// through links), the same way.
-    kinds: Arc<Mutex<HashMap<PathBuf, std::fs::FileType>>>,
+    kinds: Arc<Mutex<FxHashMap<PathBuf, std::fs::FileType>>>,
 }
 
 impl Root {

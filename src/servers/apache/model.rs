@@ -102,6 +102,9 @@ pub struct ApacheTree {
     by_name: rustc_hash::FxHashMap<Box<[u8]>, Vec<usize>>,
     /// `SSLEngine on` in the server config.
     global_tls: bool,
+    /// Whether each virtual host serves TLS, worked out once: most rules
+    /// ask it of every virtual host.
+    tls: Vec<bool>,
 }
 
 /// Sections whose contents are server or virtual-host configuration; every
@@ -119,7 +122,7 @@ const TRANSPARENT: &[&str] = &[
 struct Loader<'r> {
     root: &'r Root,
     files: Vec<(ConfigFile, Config)>,
-    by_real: HashMap<PathBuf, usize>,
+    by_real: rustc_hash::FxHashMap<PathBuf, usize>,
     items: Vec<Item>,
     vhosts: Vec<VHost>,
     server_root: PathBuf,
@@ -143,7 +146,7 @@ impl ApacheTree {
         let mut l = Loader {
             root,
             files: Vec::new(),
-            by_real: HashMap::new(),
+            by_real: Default::default(),
             items: Vec::new(),
             vhosts: Vec::new(),
             server_root: PathBuf::from(places.server_root),
@@ -168,6 +171,7 @@ impl ApacheTree {
             server: Vec::new(),
             by_name: Default::default(),
             global_tls: false,
+            tls: Vec::new(),
         };
         tree.by_vhost = vec![Vec::new(); tree.vhosts.len()];
         let mut name = Vec::new();
@@ -193,6 +197,9 @@ impl ApacheTree {
             }
         }
         tree.global_tls = tree.engine_on(tree.server_items());
+        tree.tls = (0..tree.vhosts.len())
+            .map(|v| tree.engine_on_in(v))
+            .collect();
         Ok(tree)
     }
 
@@ -279,6 +286,11 @@ impl ApacheTree {
 
     /// A virtual host serves TLS when `SSLEngine on` applies to it.
     pub fn vhost_is_tls(&self, v: usize) -> bool {
+        self.tls[v]
+    }
+
+    /// [`ApacheTree::vhost_is_tls`], worked out.
+    fn engine_on_in(&self, v: usize) -> bool {
         let own = self.vhost_items(v).any(|i| self.is(i, "SSLEngine"));
         if own {
             self.engine_on(self.vhost_items(v))
