@@ -99,14 +99,16 @@ pub fn dry_run(report: &Report, root: &Root, r: &mut dyn Reporter) -> Result<()>
     let files = report
         .render(&all)
         .map_err(|(f, e)| anyhow::anyhow!("{}: {e}", report.files[f].shown().display()))?;
-    for (f, new) in files {
-        let file = &report.files[f];
-        r.raw(&review::unified_diff(
-            &root.diff_name(&file.real),
-            &file.source.bytes,
-            &new,
-            3,
-        ))?;
+    // Diffed on every core, a batch at a time, printed in order: a fleet's
+    // diff is never held whole.
+    for batch in files.chunks(256) {
+        let diffs = crate::parallel::map(batch, |(f, new)| {
+            let file = &report.files[*f];
+            review::unified_diff(&root.diff_name(&file.real), &file.source.bytes, new, 3)
+        });
+        for d in diffs {
+            r.raw(&d)?;
+        }
     }
     for c in report.changes.iter().filter_map(|c| c.ldap.as_ref()) {
         r.raw(review::ldap_text(c).as_bytes())?;
