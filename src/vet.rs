@@ -130,30 +130,7 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
             lines.insert(f, starts);
         }
     }
-    // Each change alone, then against the ones kept before it.
-    let changes: Vec<usize> = (0..report.changes.len()).collect();
-    let alone = crate::parallel::map(&changes, |&c| {
-        why_not_alone(shared, &broken, &checked, &lines, c)
-    });
-    let mut accepted = AcceptedPatches::default();
-    let mut kept_on = KeptOn::default();
-    let mut kept: Vec<usize> = Vec::new();
-    for (c, alone) in alone.into_iter().enumerate() {
-        let runs = match alone {
-            Alone::Refused(why) => {
-                drop.insert(c, why);
-                continue;
-            }
-            Alone::Fits(runs) => runs,
-        };
-        if let Some(why) = why_not_with(report, &accepted, &kept_on, &checked, c, &runs) {
-            drop.insert(c, why);
-            continue;
-        }
-        accepted.accept(c, &report.changes[c].edits);
-        kept_on.keep(report, &checked, c, runs);
-        kept.push(c);
-    }
+    let mut kept = change_by_change(report, &broken, &checked, &lines, &mut drop);
     // Together, then planned again, a few rounds: each round drops at least
     // one change or ends.
     // In the first round, a file checked change by change is known valid
@@ -208,6 +185,41 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
         kept.retain(|c| !drop.contains_key(c));
     }
     drop_changes(report, drop);
+}
+
+/// Each change alone, then against the ones kept before it: the changes
+/// kept, in order; why each other one is dropped goes into `drop`.
+fn change_by_change(
+    report: &Report,
+    broken: &HashMap<usize, String>,
+    checked: &HashSet<usize>,
+    lines: &HashMap<usize, LineStarts>,
+    drop: &mut BTreeMap<usize, String>,
+) -> Vec<usize> {
+    let changes: Vec<usize> = (0..report.changes.len()).collect();
+    let alone = crate::parallel::map(&changes, |&c| {
+        why_not_alone(report, broken, checked, lines, c)
+    });
+    let mut accepted = AcceptedPatches::default();
+    let mut kept_on = KeptOn::default();
+    let mut kept: Vec<usize> = Vec::new();
+    for (c, alone) in alone.into_iter().enumerate() {
+        let runs = match alone {
+            Alone::Refused(why) => {
+                drop.insert(c, why);
+                continue;
+            }
+            Alone::Fits(runs) => runs,
+        };
+        if let Some(why) = why_not_with(report, &accepted, &kept_on, checked, c, &runs) {
+            drop.insert(c, why);
+            continue;
+        }
+        accepted.accept(c, &report.changes[c].edits);
+        kept_on.keep(report, checked, c, runs);
+        kept.push(c);
+    }
+    kept
 }
 
 /// The options for planning again: only the servers that the kept changes
@@ -357,9 +369,15 @@ impl KeptOn {
             .filter(|f| checked.contains(f))
             .collect();
         for f in files {
+            // Runs count only while every kept change on the file is proved
+            // apart from the others: a change read back whole together with
+            // an earlier one (its runs touch theirs) may leave a line that
+            // joins the next, which a later run's proof cannot see.
             match proved.iter().find(|(g, _)| *g == f) {
-                Some((_, runs)) => self.runs.entry(f).or_default().extend(runs),
-                None => {
+                Some((_, runs)) if self.proved_apart(f, Some(runs)) => {
+                    self.runs.entry(f).or_default().extend(runs)
+                }
+                _ => {
                     self.unproved.insert(f);
                 }
             }
@@ -672,6 +690,52 @@ mod tests {
         assert!(
             replan_options(&report, &[0, 2], &opts).servers.is_empty(),
             "a change of no known rule: every server"
+        );
+    }
+
+    /// Two changes proved on the same line are read back together, and
+    /// then the line they leave (ending in a continuation backslash) joins
+    /// the next one: a third change proved on that next line alone must
+    /// still be read back with them, not waved through as "apart" (found
+    /// in review: it would have left `<VirtualHost>` unclosed).
+    #[test]
+    fn a_change_after_two_read_back_together_is_read_back_too() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Root::new(Some(t.path().to_path_buf()));
+        std::fs::write(
+            t.path().join("site.conf"),
+            "<VirtualHost *:443>\nA b c\nB d\n</VirtualHost>\n",
+        )
+        .unwrap();
+        let cf = ConfigFile::load(&root, Path::new("/site.conf"), Syntax::Apache).unwrap();
+        let mut report = Report::default();
+        let f = report.file(&cf);
+        let span = crate::source::Span::new;
+        // `A \ c`, then `A b` with ` c` gone: together `A \` + `B d`.
+        report.add_change(change(
+            "apache.protocol",
+            f,
+            Patch::replace(span(22, 23), "\\"),
+        ));
+        report.add_change(change(
+            "apache.protocol",
+            f,
+            Patch::replace(span(23, 25), ""),
+        ));
+        // `B d` deleted: `A \` would then swallow `</VirtualHost>`.
+        report.add_change(change(
+            "apache.protocol",
+            f,
+            Patch::replace(span(26, 30), ""),
+        ));
+        let checked = HashSet::from([f]);
+        let lines = HashMap::from([(f, LineStarts::of(&report.files[f].source.bytes))]);
+        let mut drop = BTreeMap::new();
+        let kept = change_by_change(&report, &HashMap::new(), &checked, &lines, &mut drop);
+        assert_eq!(kept, vec![0, 1]);
+        assert!(
+            drop[&2].contains("together with the changes before it"),
+            "{drop:?}"
         );
     }
 }
