@@ -76,12 +76,10 @@ pub struct Report {
 impl Report {
     /// The index of `file` in this report, adding it on first use.
     pub fn file(&mut self, file: &ConfigFile) -> usize {
-        if let Some(&i) = self.index.get(&file.host) {
-            return i;
+        match self.index.get(&file.host) {
+            Some(&i) => i,
+            None => self.own_file(file.clone()),
         }
-        self.files.push(file.clone());
-        self.index.insert(file.host.clone(), self.files.len() - 1);
-        self.files.len() - 1
     }
 
     /// Appends the files, findings and changes of `part` (planned apart,
