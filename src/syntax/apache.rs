@@ -9,7 +9,7 @@
 //! Names compare case-insensitively; arguments keep their quotes, escapes and
 //! `${VAR}` references as written.
 
-use super::lex::{PhysLine, is_hspace, physical_lines, trim_end};
+use super::lex::{PhysLines, is_hspace, trim_end};
 use crate::source::{ParseError, Span};
 use nom::bytes::complete::{take_till, take_while1};
 use nom::{IResult, Parser};
@@ -138,30 +138,42 @@ fn ends_with_continuation(content: &[u8]) -> bool {
 
 /// Where each logical line of `bytes` starts.
 pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
-    logical_lines(bytes).iter().map(|l| l.span.start).collect()
+    LogicalLines::new(bytes).map(|l| l.span.start).collect()
 }
 
-fn logical_lines(bytes: &[u8]) -> Vec<Logical> {
-    let phys: Vec<PhysLine> = physical_lines(bytes);
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < phys.len() {
-        let first = phys[i];
-        while i + 1 < phys.len()
-            && !phys[i].eol.is_empty()
-            && ends_with_continuation(phys[i].content.slice(bytes))
-        {
-            i += 1;
+/// The logical lines of a file one by one: physical lines joined while one
+/// ends with a backslash (before its line ending) and another follows.
+struct LogicalLines<'a> {
+    bytes: &'a [u8],
+    phys: PhysLines<'a>,
+}
+
+impl<'a> LogicalLines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LogicalLines {
+            bytes,
+            phys: PhysLines::new(bytes),
         }
-        let last = phys[i];
-        out.push(Logical {
+    }
+}
+
+impl Iterator for LogicalLines<'_> {
+    type Item = Logical;
+    fn next(&mut self) -> Option<Logical> {
+        let first = self.phys.next()?;
+        let mut last = first;
+        while !last.eol.is_empty() && ends_with_continuation(last.content.slice(self.bytes)) {
+            match self.phys.next() {
+                Some(next) => last = next,
+                None => break,
+            }
+        }
+        Some(Logical {
             span: Span::new(first.content.start, last.eol.end),
             body: Span::new(first.content.start, last.content.end),
             eol: last.eol,
-        });
-        i += 1;
+        })
     }
-    out
 }
 
 /// `\` + optional blanks + a line ending, inside a logical line.
@@ -230,9 +242,9 @@ fn bare_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
     Ok((&i[k..], &i[..k]))
 }
 
-/// Splits `bytes[region]` into arguments.
-fn arguments(bytes: &[u8], region: Span) -> Vec<Arg> {
-    let mut args = Vec::new();
+/// Splits `bytes[region]` into arguments, using `args` as scratch.
+fn arguments(bytes: &[u8], region: Span, args: &mut Vec<Arg>) -> Vec<Arg> {
+    args.clear();
     let mut at = region.start;
     while at < region.end {
         let rest = &bytes[at..region.end];
@@ -258,10 +270,9 @@ fn arguments(bytes: &[u8], region: Span) -> Vec<Arg> {
         });
         at += len;
     }
-    // Exact size: a tree of 10,000 sites holds hundreds of thousands of
-    // these, and a growing Vec keeps room for four.
-    args.shrink_to_fit();
-    args
+    // Exact size, in one allocation: a tree of 10,000 sites holds hundreds
+    // of thousands of these, and a growing Vec keeps room for four.
+    args.to_vec()
 }
 
 fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
@@ -285,17 +296,21 @@ pub fn parse_structure(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> 
 }
 
 fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, ParseError> {
-    let split = |region: Span| {
+    let mut scratch = Vec::new();
+    let mut split = |region: Span| {
         if with_args {
-            arguments(bytes, region)
+            arguments(bytes, region, &mut scratch)
         } else {
             Vec::new()
         }
     };
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
-    let mut stack: Vec<(Directive, Vec<Node>)> = Vec::new();
-    let mut top: Vec<Node> = Vec::new();
-    for line in logical_lines(bytes) {
+    // Every node not yet in a closed section, outermost first; each open
+    // section with where its children start in `nodes`. A section's
+    // children move out in one exact allocation when it closes.
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut stack: Vec<(Directive, usize)> = Vec::new();
+    for line in LogicalLines::new(bytes) {
         let body = line.body.slice(bytes);
         let indent_n = body.iter().take_while(|&&b| is_hspace(b)).count();
         let indent = Span::new(line.body.start, line.body.start + indent_n);
@@ -334,7 +349,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                         "a closing tag must end with '>'".into(),
                     ));
                 }
-                let Some((open, children)) = stack.pop() else {
+                let Some((open, first_child)) = stack.pop() else {
                     return Err(err(
                         at,
                         format!(
@@ -362,17 +377,12 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                     Span::empty(line.span.end)
                 };
                 first = false;
-                let mut children = children;
-                children.shrink_to_fit();
-                let section = Node::Section(Box::new(Section {
+                let children: Vec<Node> = nodes.drain(first_child..).collect();
+                nodes.push(Node::Section(Box::new(Section {
                     open,
                     children,
                     close,
-                }));
-                match stack.last_mut() {
-                    Some((_, kids)) => kids.push(section),
-                    None => top.push(section),
-                }
+                })));
                 let after_gt = rest.len() - r2.len() + 1;
                 let (r3, _) = super::lex::hspace(&rest[after_gt..]).expect("hspace");
                 at += rest.len() - r3.len();
@@ -413,7 +423,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                     ),
                 ));
             }
-            stack.push((open, Vec::new()));
+            stack.push((open, nodes.len()));
             continue;
         } else {
             let (_, name) = name_token(text).expect("take_till cannot fail");
@@ -427,10 +437,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 eol: line.eol,
             }))
         };
-        match stack.last_mut() {
-            Some((_, kids)) => kids.push(node),
-            None => top.push(node),
-        }
+        nodes.push(node);
     }
     if let Some((open, _)) = stack.pop() {
         let name = String::from_utf8_lossy(open.name.slice(bytes)).into_owned();
@@ -439,8 +446,8 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
             format!("<{name}> is never closed: add a </{name}> line after its contents"),
         ));
     }
-    top.shrink_to_fit();
-    Ok(Config { nodes: top })
+    nodes.shrink_to_fit();
+    Ok(Config { nodes })
 }
 
 /// Visits every node depth-first, with the chain of enclosing sections.

@@ -36,10 +36,27 @@ fn line_body(i: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// Splits `bytes` into physical lines; the spans tile `0..bytes.len()`.
 pub fn physical_lines(bytes: &[u8]) -> Vec<PhysLine> {
-    let mut lines = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let start = bytes.offset(rest);
+    PhysLines::new(bytes).collect()
+}
+
+/// The physical lines of a file one by one, as [`physical_lines`] lists
+/// them, for a parser that needs no list of them.
+pub struct PhysLines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> PhysLines<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        PhysLines { bytes, at: 0 }
+    }
+}
+
+impl Iterator for PhysLines<'_> {
+    type Item = PhysLine;
+    fn next(&mut self) -> Option<PhysLine> {
+        let rest = self.bytes.get(self.at..).filter(|r| !r.is_empty())?;
+        let start = self.bytes.offset(rest);
         let (after, body) = line_body(rest).expect("take_till cannot fail on complete input");
         let mut content_end = start + body.len();
         let mut eol_end = content_end;
@@ -49,13 +66,12 @@ pub fn physical_lines(bytes: &[u8]) -> Vec<PhysLine> {
                 content_end -= 1;
             }
         }
-        lines.push(PhysLine {
+        self.at = eol_end;
+        Some(PhysLine {
             content: Span::new(start, content_end),
             eol: Span::new(content_end, eol_end),
-        });
-        rest = &bytes[eol_end..];
+        })
     }
-    lines
 }
 
 /// Checks that `spans`, in order, cover `0..len` with no gap or overlap:
