@@ -16,6 +16,11 @@ pub type Rendered = (usize, Vec<u8>);
 
 pub use crate::catalogue::rule::Severity;
 
+/// Text a finding or a change shows (reason, current and wanted value).
+/// Shared: a rule that finds the same thing in 10,000 virtual hosts says
+/// the same kilobyte of reason 10,000 times, and [`Report`] keeps one copy.
+pub type Text = std::sync::Arc<str>;
+
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub rule: &'static str,
@@ -23,9 +28,9 @@ pub struct Finding {
     /// Index into [`Report::files`].
     pub file: usize,
     pub line: usize,
-    pub current: Option<String>,
-    pub wanted: Option<String>,
-    pub reason: String,
+    pub current: Option<Text>,
+    pub wanted: Option<Text>,
+    pub reason: Text,
     /// The change that fixes it, or `None` with `blocked` saying why not.
     pub change: Option<usize>,
     pub blocked: Option<String>,
@@ -41,7 +46,7 @@ impl Finding {
             line,
             current: None,
             wanted: None,
-            reason: String::new(),
+            reason: "".into(),
             change: None,
             blocked: None,
         }
@@ -51,7 +56,7 @@ impl Finding {
 #[derive(Clone, Debug)]
 pub struct Change {
     pub rule: &'static str,
-    pub reason: String,
+    pub reason: Text,
     /// `(file index, patch)`; a change may touch several files when its
     /// parts only work together (stapling and its cache).
     pub edits: Vec<(usize, Patch)>,
@@ -71,6 +76,8 @@ pub struct Report {
     /// the servers whose files could not be read (`servers::found`).
     pub summary: crate::servers::found::Summary,
     index: HashMap<PathBuf, usize>,
+    /// One copy of each text the findings and changes hold.
+    texts: rustc_hash::FxHashSet<Text>,
 }
 
 impl Report {
@@ -100,6 +107,7 @@ impl Report {
             self.findings.push(f);
         }
         self.notes.extend(part.notes);
+        self.texts.extend(part.texts);
     }
 
     /// [`Report::file`] for a file this report may keep.
@@ -112,9 +120,33 @@ impl Report {
         self.files.len() - 1
     }
 
-    pub fn add_change(&mut self, change: Change) -> usize {
+    pub fn add_change(&mut self, mut change: Change) -> usize {
+        self.share(&mut change.reason);
         self.changes.push(change);
         self.changes.len() - 1
+    }
+
+    /// Adds a finding, its texts shared with the report's earlier ones.
+    pub fn add_finding(&mut self, mut finding: Finding) {
+        self.share(&mut finding.reason);
+        if let Some(t) = &mut finding.current {
+            self.share(t);
+        }
+        if let Some(t) = &mut finding.wanted {
+            self.share(t);
+        }
+        self.findings.push(finding);
+    }
+
+    /// Points `text` at the report's copy of the same text, keeping this
+    /// one when it is the first.
+    fn share(&mut self, text: &mut Text) {
+        match self.texts.get(&**text) {
+            Some(kept) => *text = kept.clone(),
+            None => {
+                self.texts.insert(text.clone());
+            }
+        }
     }
 
     pub fn fixable(&self) -> impl Iterator<Item = &Finding> {
@@ -183,6 +215,36 @@ mod tests {
         }
     }
 
+    /// The same text found in many places is kept once, however the rule
+    /// built it; a different text is kept apart.
+    #[test]
+    fn equal_texts_are_kept_once() {
+        let mut r = Report::default();
+        let f = r.file(&file("a"));
+        for reason in ["weak ciphers", "weak ciphers", "old protocols"] {
+            let mut finding = Finding::new("x", Severity::Low, f, 1);
+            finding.reason = reason.to_string().into();
+            finding.wanted = Some(String::from("strong").into());
+            let c = r.add_change(Change {
+                rule: "x",
+                reason: reason.to_string().into(),
+                edits: vec![],
+                ldap: None,
+            });
+            finding.change = Some(c);
+            r.add_finding(finding);
+        }
+        let [a, b, c] = &r.findings[..] else { panic!() };
+        assert!(std::sync::Arc::ptr_eq(&a.reason, &b.reason));
+        assert!(!std::sync::Arc::ptr_eq(&a.reason, &c.reason));
+        assert_eq!(&*c.reason, "old protocols");
+        assert!(std::sync::Arc::ptr_eq(
+            a.wanted.as_ref().unwrap(),
+            c.wanted.as_ref().unwrap()
+        ));
+        assert!(std::sync::Arc::ptr_eq(&a.reason, &r.changes[1].reason));
+    }
+
     /// A report planned in two parts and joined reads as one planned in
     /// one go: files first seen in the second part come after the first's,
     /// and every index points where it pointed.
@@ -192,7 +254,7 @@ mod tests {
             let f = r.file(&file(name));
             let c = r.add_change(Change {
                 rule,
-                reason: String::new(),
+                reason: "".into(),
                 edits: vec![(f, Patch::insert(0, rule))],
                 ldap: None,
             });

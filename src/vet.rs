@@ -615,7 +615,7 @@ mod tests {
         for (i, c) in [good, breaks, overlaps].into_iter().enumerate() {
             let mut finding = Finding::new("postfix.syntax", Severity::High, f, i + 1);
             finding.change = Some(c);
-            report.findings.push(finding);
+            report.add_finding(finding);
         }
         let opts = Options::new(crate::catalogue::profile::Profile::Intermediate);
         vet_within(&root, &opts, &mut report, budget);

@@ -89,9 +89,9 @@ pub fn shown(
                 severity: Severity::Medium,
                 rule: w.rule.clone(),
                 place: format!("{}:{}", file.display(), w.at),
-                current: Some(format!("expires = {date}")),
+                current: Some(format!("expires = {date}").into()),
                 wanted: None,
-                reason,
+                reason: reason.into(),
                 fix: Some("not planned: an expired waiver: edit the waiver file".into()),
                 waived: None,
             };

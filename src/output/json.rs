@@ -41,9 +41,9 @@ pub fn finding(report: &Report, root: &Root, f: &Finding) -> Value {
         "path": absolute(&file.host),
         "line": f.line,
         "column": Value::Null,
-        "current": f.current,
-        "wanted": f.wanted,
-        "reason": f.reason,
+        "current": f.current.as_deref(),
+        "wanted": f.wanted.as_deref(),
+        "reason": &*f.reason,
         "fixable": f.change.is_some(),
         "blocked": f.blocked,
     })
@@ -137,7 +137,7 @@ pub fn plan(report: &Report, root: &Root, profile: &str) -> Value {
             json!({
                 "server": server_of(c.rule),
                 "rule": c.rule,
-                "reason": c.reason,
+                "reason": &*c.reason,
                 "files": files,
                 "ldap": c.ldap.as_ref().map(|l| json!({
                     "uri": l.uri,

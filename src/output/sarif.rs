@@ -18,7 +18,7 @@ pub fn level(s: Severity) -> &'static str {
 }
 
 fn message(f: &Finding) -> String {
-    let mut m = f.reason.clone();
+    let mut m = f.reason.to_string();
     if let Some(c) = &f.current {
         m.push_str(&format!(" Current: {c}."));
     }
@@ -72,8 +72,8 @@ pub fn audit(report: &Report, root: &Root, waived: &dyn Fn(usize) -> Option<Stri
                 }],
                 "properties": {
                     "severity": f.severity.as_str(),
-                    "current": f.current,
-                    "wanted": f.wanted,
+                    "current": f.current.as_deref(),
+                    "wanted": f.wanted.as_deref(),
                     "fixable": f.change.is_some(),
                 },
             });

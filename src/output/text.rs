@@ -19,9 +19,9 @@ pub struct Item {
     pub rule: String,
     /// `file:line`.
     pub place: String,
-    pub current: Option<String>,
-    pub wanted: Option<String>,
-    pub reason: String,
+    pub current: Option<crate::plan::Text>,
+    pub wanted: Option<crate::plan::Text>,
+    pub reason: crate::plan::Text,
     /// "planned (tlsmend apply)" or "not planned: why".
     pub fix: Option<String>,
     /// "reason (until DATE)" for a waived finding.

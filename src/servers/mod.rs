@@ -112,7 +112,7 @@ pub(crate) fn weak_key(
     why: &str,
 ) -> crate::plan::Finding {
     let mut f = crate::plan::Finding::new(rule, crate::plan::Severity::High, file, line);
-    f.current = Some(format!("{path}: {}", info.describe()));
+    f.current = Some(format!("{path}: {}", info.describe()).into());
     f.wanted = Some("RSA >= 2048 bits or EC >= 256 bits".into());
     f.reason = why.into();
     f.blocked = Some("audit only: issue a new key and certificate".into());
@@ -209,7 +209,7 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     // Findings quote lines; no secret among them leaves the file.
     for f in &mut report.findings {
         for v in [&mut f.current, &mut f.wanted].into_iter().flatten() {
-            *v = crate::redact::text(v);
+            *v = crate::redact::text(v).into();
         }
     }
     Ok(report)

@@ -104,11 +104,12 @@ impl<'a> Ctx<'a> {
                         item.file,
                         item.directive.name.start,
                     );
-                    f.current = Some(raw.clone());
+                    f.current = Some(raw.clone().into());
                     f.reason = format!(
                         "the certificate {} cannot be used: {e}; httpd will not start with it",
                         path.display()
-                    );
+                    )
+                    .into();
                     f.blocked = Some("audit only: install a valid certificate".into());
                     self.push(f, None);
                     continue;

@@ -247,8 +247,8 @@ impl<'a> Ctx<'a> {
                         item.file,
                         item.directive.name.start,
                     );
-                    f.current = Some(tree.args(item).join(" "));
-                    f.wanted = Some(format!("Header {wanted}"));
+                    f.current = Some(tree.args(item).join(" ").into());
+                    f.wanted = Some(format!("Header {wanted}").into());
                     f.reason = "this TLS virtual host removes Strict-Transport-Security, so a first visit over http can be intercepted".into();
                     f.blocked = Some("an explicit `Header unset` is a deliberate choice (a host withdrawn from HSTS, or a backend's header replaced elsewhere): remove it yourself to let tlsmend add the header".into());
                     self.push(f, None);
@@ -264,7 +264,7 @@ impl<'a> Ctx<'a> {
             }
             let vh = &tree.vhosts[v];
             let mut f = self.finding("apache.hsts", Severity::Medium, vh.file, vh.open.name.start);
-            f.wanted = Some(format!("Header {wanted}"));
+            f.wanted = Some(format!("Header {wanted}").into());
             f.reason = "this TLS virtual host does not send Strict-Transport-Security, so a first visit over http can be intercepted".into();
             if !headers_ok {
                 f.blocked = Some(
@@ -279,7 +279,7 @@ impl<'a> Ctx<'a> {
             let change = Change {
                 ldap: None,
                 rule: "apache.hsts",
-                reason: format!("send HSTS for two years: Header {wanted}"),
+                reason: format!("send HSTS for two years: Header {wanted}").into(),
                 edits: vec![(file, self.insert_in_vhost(v, &text))],
             };
             self.push(f, Some(change));
@@ -316,7 +316,7 @@ impl<'a> Ctx<'a> {
                     item.file,
                     item.directive.name.start,
                 );
-                f.current = Some(tree.args(item).join(" "));
+                f.current = Some(tree.args(item).join(" ").into());
                 f.reason = "a second Strict-Transport-Security header in the same virtual host: browsers may see two values (the strongest one is kept)".into();
                 let file = f.file;
                 let change = Change {
@@ -437,25 +437,25 @@ impl<'a> Ctx<'a> {
             item.file,
             item.directive.name.start,
         );
-        f.current = Some(self.tree.args(item).join(" "));
-        f.wanted = Some(wanted.clone());
+        f.current = Some(self.tree.args(item).join(" ").into());
+        f.wanted = Some(wanted.clone().into());
         if reasons.is_empty() {
             f.severity = Severity::Low;
-            f.reason = refused.clone().unwrap_or_default();
+            f.reason = refused.clone().unwrap_or_default().into();
             f.blocked = refused;
             self.push(f, None);
             return;
         }
-        f.reason = reasons.join("; ");
+        let mut reason = reasons.join("; ");
         if let Some(r) = refused {
-            f.reason
-                .push_str(&format!("; the max-age is left as it is: {r}"));
+            reason.push_str(&format!("; the max-age is left as it is: {r}"));
         }
+        f.reason = reason.into();
         let file = f.file;
         let change = Change {
             ldap: None,
             rule: "apache.hsts",
-            reason: wanted,
+            reason: wanted.into(),
             edits: patches.into_iter().map(|p| (file, p)).collect(),
         };
         self.push(f, Some(change));

@@ -163,7 +163,7 @@ impl<'a> Ctx<'a> {
         if let Some(c) = change {
             f.change = Some(self.report.add_change(c));
         }
-        self.report.findings.push(f);
+        self.report.add_finding(f);
     }
 
     /// Replaces an item's arguments with `wanted`, keeping a lone argument's quotes.

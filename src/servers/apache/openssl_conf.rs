@@ -299,8 +299,8 @@ impl<'a> Ctx<'a> {
                 item.file,
                 item.directive.name.start,
             );
-            f.current = Some(format!("{cmd} {value}"));
-            f.reason = why;
+            f.current = Some(format!("{cmd} {value}").into());
+            f.reason = why.into();
             let cmd_is_version = ["minprotocol", "protocol"]
                 .iter()
                 .any(|c| cmd.eq_ignore_ascii_case(c));
@@ -319,7 +319,7 @@ impl<'a> Ctx<'a> {
                 self.push(f, None);
                 continue;
             };
-            f.wanted = Some(format!("SSLOpenSSLConfCmd {cmd} {fix}"));
+            f.wanted = Some(format!("SSLOpenSSLConfCmd {cmd} {fix}").into());
             let arg = item.directive.args[1];
             let text = match arg.quote {
                 Some(q) => format!("{}{fix}{}", q as char, q as char),
@@ -329,7 +329,7 @@ impl<'a> Ctx<'a> {
             let change = Change {
                 ldap: None,
                 rule: "apache.openssl-conf-cmd",
-                reason: format!("SSLOpenSSLConfCmd {cmd} {fix}: {}", f.reason),
+                reason: format!("SSLOpenSSLConfCmd {cmd} {fix}: {}", f.reason).into(),
                 edits: vec![(file, Patch::replace(arg.span, text))],
             };
             self.push(f, Some(change));
@@ -379,16 +379,16 @@ impl<'a> Ctx<'a> {
             item.file,
             item.directive.name.start,
         );
-        f.current = Some(format!("{raw}: DH group of {bits} bits"));
-        f.wanted = Some(format!("a DH group of at least {min} bits"));
+        f.current = Some(format!("{raw}: DH group of {bits} bits").into());
+        f.wanted = Some(format!("a DH group of at least {min} bits").into());
         f.reason = if used {
             format!(
                 "DHE suites are enabled and use this {bits}-bit group, which is within reach of precomputation attacks (Logjam)"
-            )
+            ).into()
         } else {
             format!(
                 "no DHE suite is enabled now (by the cipher list, expanded with the host's OpenSSL), so the {bits}-bit group is unused; DHE suites added later would use it"
-            )
+            ).into()
         };
         f.blocked = Some("audit only: generate a new group (openssl dhparam 2048), or remove the parameters to let mod_ssl pick one".into());
         self.push(f, None);
@@ -407,10 +407,10 @@ impl<'a> Ctx<'a> {
                     item.file,
                     item.directive.name.start,
                 );
-                f.current = Some(raw.to_string());
+                f.current = Some(raw.to_string().into());
                 f.reason = format!(
                     "{e}; httpd refuses to start when SSLOpenSSLConfCmd DHParameters cannot be loaded"
-                );
+                ).into();
                 f.blocked =
                     Some("audit only: point DHParameters at a PEM DH PARAMETERS file".into());
                 self.push(f, None);

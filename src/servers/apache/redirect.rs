@@ -97,13 +97,14 @@ impl Ctx<'_> {
                 vh.file,
                 vh.open.name.start,
             );
-            f.wanted = Some(text.clone());
-            f.reason = format!(
+            f.wanted = Some(text.clone().into());
+            let mut reason = format!(
                 "{host} is served over TLS, but this port-80 virtual host serves it in clear text"
             );
             if acme {
-                f.reason.push_str("; /.well-known/acme-challenge/ stays on http, since mod_alias runs Redirect before Alias and certificate renewals would follow the redirect");
+                reason.push_str("; /.well-known/acme-challenge/ stays on http, since mod_alias runs Redirect before Alias and certificate renewals would follow the redirect");
             }
+            f.reason = reason.into();
             let blocked = if let Some(why) =
                 refusal_with_twins(tree, self.root, v, &host, twins.iter().copied())
             {
@@ -136,7 +137,7 @@ impl Ctx<'_> {
             let change = Change {
                 ldap: None,
                 rule: "apache.redirect",
-                reason: format!("redirect http://{host}/ permanently to https://{host}/"),
+                reason: format!("redirect http://{host}/ permanently to https://{host}/").into(),
                 edits: vec![(file, self.insert_in_vhost(v, &text))],
             };
             self.push(f, Some(change));

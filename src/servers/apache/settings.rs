@@ -336,14 +336,14 @@ impl Ctx<'_> {
                 continue;
             }
             let mut f = self.finding(s.rule, s.severity, item.file, item.directive.name.start);
-            f.current = Some(args.join(" "));
-            f.wanted = Some(s.wanted.clone());
-            f.reason = s.reason.clone();
+            f.current = Some(args.join(" ").into());
+            f.wanted = Some(s.wanted.clone().into());
+            f.reason = s.reason.clone().into();
             if let Some(why) = (s.rule == "apache.ciphers")
                 .then(|| tls12_list(&args).and_then(|l| self.cipher_detail(l)))
                 .flatten()
             {
-                f.reason = format!("{why}{}", s.note);
+                f.reason = format!("{why}{}", s.note).into();
             }
             if let Some(why) = &s.blocked {
                 f.blocked = Some(why.clone());
@@ -354,7 +354,7 @@ impl Ctx<'_> {
             let change = Change {
                 ldap: None,
                 rule: s.rule,
-                reason: format!("{} {}: {}", s.name, s.wanted, s.reason),
+                reason: format!("{} {}: {}", s.name, s.wanted, s.reason).into(),
                 edits: vec![(file, self.set_args(item, &s.wanted))],
             };
             self.push(f, Some(change));
@@ -373,8 +373,8 @@ impl Ctx<'_> {
         if let Some(why) = s.blocked.as_ref().or(s.absent_blocked.as_ref()) {
             let vh = &tree.vhosts[uncovered[0]];
             let mut f = self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start);
-            f.wanted = Some(s.wanted.clone());
-            f.reason = s.absent_reason.clone();
+            f.wanted = Some(s.wanted.clone().into());
+            f.reason = s.absent_reason.clone().into();
             f.blocked = Some(why.clone());
             self.push(f, None);
             return;
@@ -404,16 +404,19 @@ impl Ctx<'_> {
                     anchor.file,
                     anchor.directive.name.start,
                 );
-                f.wanted = Some(s.wanted.clone());
-                f.reason = s.absent_reason.clone();
+                f.wanted = Some(s.wanted.clone().into());
+                f.reason = s.absent_reason.clone().into();
                 let file = f.file;
                 let patch = match self.commented(anchor.file, anchor.parent, s.name) {
                     Some((body, _)) => {
                         f.line = tree.files[anchor.file].0.source.line_of(body.start);
-                        f.current = Some(format!(
-                            "(commented out) {}",
-                            String::from_utf8_lossy(body.slice(self.bytes(anchor.file)))
-                        ));
+                        f.current = Some(
+                            format!(
+                                "(commented out) {}",
+                                String::from_utf8_lossy(body.slice(self.bytes(anchor.file)))
+                            )
+                            .into(),
+                        );
                         Patch::replace(body, text)
                     }
                     None => {
@@ -431,7 +434,8 @@ impl Ctx<'_> {
                     reason: format!(
                         "{} {} in the server config: {}",
                         s.name, s.wanted, s.absent_reason
-                    ),
+                    )
+                    .into(),
                     edits: vec![(file, patch)],
                 };
                 self.push(f, Some(change));
@@ -459,8 +463,8 @@ impl Ctx<'_> {
                     };
                     let mut f =
                         self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start);
-                    f.wanted = Some(s.wanted.clone());
-                    f.reason = s.absent_reason.clone();
+                    f.wanted = Some(s.wanted.clone().into());
+                    f.reason = s.absent_reason.clone().into();
                     let file = f.file;
                     let change = Change {
                         ldap: None,
@@ -468,7 +472,8 @@ impl Ctx<'_> {
                         reason: format!(
                             "{} {} in this virtual host: {}",
                             s.name, s.wanted, s.absent_reason
-                        ),
+                        )
+                        .into(),
                         edits: vec![(file, patch)],
                     };
                     self.push(f, Some(change));
@@ -514,7 +519,7 @@ impl Ctx<'_> {
                 item.file,
                 item.directive.name.start,
             );
-            f.current = Some(args.join(" "));
+            f.current = Some(args.join(" ").into());
             f.reason = "the system crypto policy (RHEL/Fedora crypto-policies) chooses the suites; its levels allow TLS 1.2+ only and meet the profile".into();
             f.blocked = Some(
                 "report only: the policy is changed with update-crypto-policies, not here".into(),

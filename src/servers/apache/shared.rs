@@ -144,7 +144,7 @@ pub(super) fn merge(
         }
         let hosts = serving(tree, report, f.file, f.line);
         f.reason = if hosts.is_empty() {
-            format!("{} (one place, reached {n} times)", f.reason)
+            format!("{} (one place, reached {n} times)", f.reason).into()
         } else {
             format!(
                 "{} (one place, serving {} virtual hosts: {})",
@@ -152,6 +152,7 @@ pub(super) fn merge(
                 hosts.len(),
                 hosts.into_iter().collect::<Vec<_>>().join(", ")
             )
+            .into()
         };
     }
     report.findings.extend(kept);
@@ -315,14 +316,14 @@ mod tests {
             let span = item.directive.args_span().unwrap();
             let c = report.add_change(Change {
                 rule: "apache.protocol",
-                reason: format!("SSLProtocol {}", wanted[i]),
+                reason: format!("SSLProtocol {}", wanted[i]).into(),
                 edits: vec![(file, Patch::replace(span, wanted[i]))],
                 ldap: None,
             });
             let mut f = Finding::new("apache.protocol", Severity::High, file, 1);
             f.reason = "weak".into();
             f.change = Some(c);
-            report.findings.push(f);
+            report.add_finding(f);
         }
         merge(&tree, &mut report, 0, 0);
         report

@@ -139,7 +139,7 @@ impl Ctx<'_> {
                 item.file,
                 item.directive.name.start,
             );
-            f.current = Some(tree.args(item).join(" "));
+            f.current = Some(tree.args(item).join(" ").into());
             f.reason = "SSLStaplingCache is only valid in the server config; httpd refuses it inside <VirtualHost>".into();
             let file = f.file;
             stapling_edits.push((file, comment_out(item)));
@@ -178,12 +178,12 @@ impl Ctx<'_> {
                 vh.file,
                 vh.open.name.start,
             );
-            f.current = own_stapling.map(|i| tree.args(i).join(" "));
+            f.current = own_stapling.map(|i| tree.args(i).join(" ")).map(Into::into);
             f.wanted = Some("SSLUseStapling on".into());
             f.reason = format!(
                 "the certificate names an OCSP responder ({}); stapling saves clients a lookup that leaks their visit",
                 info.ocsp_responder.as_deref().unwrap_or("")
-            );
+            ).into();
             // mod_ssl needs the issuer's certificate to build the OCSP request
             // (AH02217 otherwise): in the file, or named by a chain or CA directive.
             let issuer_known = info.certificates >= 2
@@ -202,7 +202,7 @@ impl Ctx<'_> {
                 f.blocked = Some(
                     "the issuer's certificate is not configured (add it to the certificate file or set SSLCertificateChainFile): mod_ssl cannot staple without it".into(),
                 );
-                self.report.findings.push(f);
+                self.report.add_finding(f);
                 continue;
             }
             let file = f.file;
@@ -262,10 +262,13 @@ impl Ctx<'_> {
                 on.directive.name.start,
             );
             f.current = Some("SSLUseStapling on, no SSLStaplingCache".into());
-            f.wanted = Some(format!(
-                "SSLStaplingCache {} in the server config",
-                tree.layout.places().stapling_cache
-            ));
+            f.wanted = Some(
+                format!(
+                    "SSLStaplingCache {} in the server config",
+                    tree.layout.places().stapling_cache
+                )
+                .into(),
+            );
             f.reason = "SSLUseStapling on needs an SSLStaplingCache in the server config: without one httpd exits at start (AH01958) although `apachectl -t` says Syntax OK".into();
             if !cache_planned {
                 stapling_edits.push(self.stapling_cache());
@@ -285,7 +288,7 @@ ldap: None,
         });
         for mut f in stapling_findings {
             f.change = Some(change);
-            self.report.findings.push(f);
+            self.report.add_finding(f);
         }
     }
 }

@@ -64,7 +64,8 @@ impl Ctx<'_> {
             };
             let Some((f, at, value)) = found else {
                 let mut finding = self.finding("courier.certificate", Severity::Medium, last, 0);
-                finding.reason = format!("{name} is not set: couriertls lacks {rule_reason}");
+                finding.reason =
+                    format!("{name} is not set: couriertls lacks {rule_reason}").into();
                 finding.blocked = Some(format!("audit only: set {name} to a readable file"));
                 self.push(finding, None);
                 continue;
@@ -78,9 +79,9 @@ impl Ctx<'_> {
             });
             if !readable {
                 let mut finding = self.finding("courier.certificate", Severity::Medium, f, at);
-                finding.current = Some(value.clone());
+                finding.current = Some(value.clone().into());
                 finding.reason =
-                    format!("{name} names {value}, which does not exist or cannot be read");
+                    format!("{name} names {value}, which does not exist or cannot be read").into();
                 finding.blocked = Some("audit only: point it at a readable file".into());
                 self.push(finding, None);
                 continue;

@@ -51,18 +51,18 @@ impl Ctx<'_> {
         match crate::target::dh::dh_bits(&host) {
             Ok(bits) if bits >= min => return,
             Ok(bits) => {
-                finding.current = Some(format!("{value}: a {bits}-bit DH group"));
-                finding.wanted = Some(format!("a DH group of at least {min} bits"));
+                finding.current = Some(format!("{value}: a {bits}-bit DH group").into());
+                finding.wanted = Some(format!("a DH group of at least {min} bits").into());
                 finding.reason = format!(
                     "couriertls offers this {bits}-bit group in every DHE key exchange; groups below 2048 bits are within reach of precomputation attacks (Logjam)"
-                );
+                ).into();
             }
             Err(e) => {
                 finding.severity = Severity::Medium;
-                finding.current = Some(value.clone());
+                finding.current = Some(value.clone().into());
                 finding.reason = format!(
                     "TLS_DHPARAMS names a file that holds no DH parameters couriertls can load ({e})"
-                );
+                ).into();
             }
         }
         finding.blocked = Some(format!(

@@ -83,10 +83,10 @@ impl Ctx<'_> {
                 continue; // Debian's `TLS_STARTTLS_PROTOCOL="$TLS_PROTOCOL"` says nothing by itself
             }
             let mut finding = self.finding("courier.ignored", Severity::Low, f, a.name.start);
-            finding.current = Some(value);
+            finding.current = Some(value.into());
             finding.reason = format!(
                 "this {lib} build of couriertls ignores {name}: it protects nothing; {instead} is what applies"
-            );
+            ).into();
             finding.blocked = Some("no-op: remove it, or leave it for documentation".into());
             self.push(finding, None);
         }

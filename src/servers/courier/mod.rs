@@ -255,7 +255,7 @@ impl<'a> Ctx<'a> {
         if let Some(c) = change {
             f.change = Some(self.report.add_change(c));
         }
-        self.report.findings.push(f);
+        self.report.add_finding(f);
     }
 
     /// The value as written, in the quotes it had (or double quotes when it
@@ -289,15 +289,15 @@ impl<'a> Ctx<'a> {
             }
             let mut finding = self.finding(v.rule, v.severity, f, a.name.start);
             let reason = v.explain.map_or_else(|| v.reason.clone(), |e| e(&current));
-            finding.current = Some(current);
-            finding.wanted = Some(v.wanted.clone());
-            finding.reason = reason.clone();
+            finding.current = Some(current.into());
+            finding.wanted = Some(v.wanted.clone().into());
+            finding.reason = reason.clone().into();
             let file = finding.file;
             let text = Self::render(&v.wanted, a.quote(b));
             let change = Change {
                 ldap: None,
                 rule: v.rule,
-                reason: format!("{}={}: {}", v.name, text, reason),
+                reason: format!("{}={}: {}", v.name, text, reason).into(),
                 edits: vec![(file, Patch::replace(a.value, text))],
             };
             self.push(finding, Some(change));
@@ -315,17 +315,21 @@ impl<'a> Ctx<'a> {
         let b = self.bytes(f);
         let templated = self.cfg.step_of(f, a).and_then(|s| s.templated);
         let mut finding = self.finding(rule, severity, f, a.name.start);
-        finding.current = Some(String::from_utf8_lossy(a.value.slice(b)).into_owned());
+        finding.current = Some(
+            String::from_utf8_lossy(a.value.slice(b))
+                .into_owned()
+                .into(),
+        );
         match templated {
             Some(kind) => {
-                finding.reason = crate::servers::template::reason(kind, "Courier");
+                finding.reason = crate::servers::template::reason(kind, "Courier").into();
                 finding.blocked = Some(crate::servers::template::BLOCKED.into());
             }
             None => {
                 finding.reason = format!(
                     "{} runs a command ($(...) or backquotes): its value cannot be judged without running it, and tlsmend never runs configuration",
                     a.name_str(b)
-                );
+                ).into();
                 finding.blocked = Some("write the value literally, then run tlsmend again".into());
             }
         }
@@ -355,14 +359,17 @@ impl<'a> Ctx<'a> {
             _ => None,
         });
         let mut finding = self.finding(rule, severity, f, 0);
-        finding.wanted = Some(wanted.to_string());
-        finding.reason = reason.to_string();
+        finding.wanted = Some(wanted.to_string().into());
+        finding.reason = reason.to_string().into();
         let patch = if let Some((hash, a)) = commented {
             finding.line = self.cfg.files[f].0.source.line_of(hash.start);
-            finding.current = Some(format!(
-                "(commented out) {}",
-                String::from_utf8_lossy(&b[hash.start..a.value.end])
-            ));
+            finding.current = Some(
+                format!(
+                    "(commented out) {}",
+                    String::from_utf8_lossy(&b[hash.start..a.value.end])
+                )
+                .into(),
+            );
             let text = format!("{name}={}", Self::render(wanted, a.quote(b)));
             Patch::replace(Span::new(hash.start, a.value.end), text)
         } else {
@@ -412,7 +419,7 @@ impl<'a> Ctx<'a> {
         let change = Change {
             ldap: None,
             rule,
-            reason: format!("{name}={wanted}: {reason}"),
+            reason: format!("{name}={wanted}: {reason}").into(),
             edits: vec![(file, patch)],
         };
         self.push(finding, Some(change));

@@ -31,14 +31,14 @@ impl Ctx<'_> {
             .iter()
             .map(|(c, _)| c.shown().display().to_string())
             .collect();
-        f.current = Some(format!("{} not set", missing.join(" and ")));
+        f.current = Some(format!("{} not set", missing.join(" and ")).into());
         f.reason = format!(
             "Courier {} has no TLS set up ({} not set in {}): it cannot offer STARTTLS, and {}=1 or any TLS_* setting would be ignored while logins stay in clear text",
             service.name,
             missing.join(" and "),
             files.join(", "),
             service.tls_required
-        );
+        ).into();
         f.blocked = Some(format!(
             "set up TLS first: set COURIERTLS to the couriertls binary and TLS_CERTFILE to the certificate and key (Courier keeps them in {}), then run tlsmend again",
             service.files[1]

@@ -54,10 +54,10 @@ impl Ctx<'_> {
                     let mut finding = self.finding("courier.priority", Severity::High, f, at);
                     finding.reason = match &current {
                         Some(v) if read_priority(v) == Priority::WrongDialect => "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens".into(),
-                        Some(_) => format!("the priority string allows protocol versions outside the {} profile", profile.name()),
+                        Some(_) => format!("the priority string allows protocol versions outside the {} profile", profile.name()).into(),
                         None => "TLS_PRIORITY is not set, so GnuTLS's NORMAL priority accepts TLS 1.0 and 1.1 on 993 and STARTTLS".into(),
                     };
-                    finding.current = current;
+                    finding.current = current.map(Into::into);
                     finding.wanted = Some(profile.gnutls_priority().into());
                     finding.blocked = Some(why.clone());
                     self.push(finding, None);
@@ -72,11 +72,11 @@ impl Ctx<'_> {
             if self.cfg.value_of(f, a).is_some() && read_priority(&value) == Priority::WrongDialect
             {
                 let mut finding = self.finding("courier.priority", Severity::High, f, a.name.start);
-                finding.current = Some(value);
+                finding.current = Some(value.into());
                 finding.wanted = Some(wanted.into());
                 finding.reason = format!(
                     "this is not a GnuTLS priority string (it reads like an OpenSSL cipher list): GnuTLS rejects it and every TLS handshake fails while imapd still listens{note}"
-                );
+                ).into();
                 let file = finding.file;
                 let text = Self::render(wanted, a.quote(self.bytes(f)));
                 let change = Change {

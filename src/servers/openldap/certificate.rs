@@ -50,13 +50,13 @@ pub(super) fn server(s: &Surface, root: &Root, report: &mut Report) -> Option<us
         f.reason = format!(
             "no {} is configured: the server offers no StartTLS and no ldaps://, so binds cross the network in clear text",
             name(CERT)
-        );
+        ).into();
         f.blocked = Some(format!(
             "audit only: configure {} and {} (one modify operation), then run tlsmend again",
             name(CERT),
             name(KEY)
         ));
-        report.findings.push(f);
+        report.add_finding(f);
         return None;
     };
     if get(KEY).is_none() {
@@ -65,9 +65,10 @@ pub(super) fn server(s: &Surface, root: &Root, report: &mut Report) -> Option<us
             "{} is set but {} is not: slapd cannot use the certificate",
             name(CERT),
             name(KEY)
-        );
+        )
+        .into();
         f.blocked = Some("audit only".into());
-        report.findings.push(f);
+        report.add_finding(f);
     }
     let info = root
         .resolve(Path::new(&cert_path))
@@ -83,18 +84,18 @@ pub(super) fn server(s: &Surface, root: &Root, report: &mut Report) -> Option<us
                 &info,
                 "a key this small can be factored",
             );
-            report.findings.push(f);
+            report.add_finding(f);
         }
         Some(Ok(_)) | None => {}
         Some(Err(e)) => {
             let mut f = Finding::new("openldap.certificate", Severity::Medium, file, cert_line);
-            f.current = Some(cert_path.clone());
-            f.reason = format!("the certificate {cert_path} cannot be used: {e}");
+            f.current = Some(cert_path.clone().into());
+            f.reason = format!("the certificate {cert_path} cannot be used: {e}").into();
             f.blocked = Some(
                 "audit only: install a readable certificate (slapd runs as openldap on Debian)"
                     .into(),
             );
-            report.findings.push(f);
+            report.add_finding(f);
         }
     }
     Some(cert_line)

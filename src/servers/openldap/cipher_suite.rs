@@ -110,11 +110,14 @@ pub(super) fn server(
     let sev = severity?;
     let line = suite.as_ref().map_or(cert_line, |s| s.1);
     let mut f = Finding::new("openldap.cipher-suite", sev, file, line);
-    f.current = suite.as_ref().map(|s| format!("{}: {}", name(CIPHER), s.0));
+    f.current = suite
+        .as_ref()
+        .map(|s| format!("{}: {}", name(CIPHER), s.0))
+        .map(Into::into);
     match wanted {
         Ok(Some((w, note))) => {
-            f.wanted = Some(format!("{}: {w}", name(CIPHER)));
-            f.reason = format!("{reason}{note}");
+            f.wanted = Some(format!("{}: {w}", name(CIPHER)).into());
+            f.reason = format!("{reason}{note}").into();
             Some((
                 f,
                 Want {
@@ -125,9 +128,9 @@ pub(super) fn server(
             ))
         }
         Err(why) => {
-            f.reason = reason;
+            f.reason = reason.into();
             f.blocked = Some(why);
-            report.findings.push(f);
+            report.add_finding(f);
             None
         }
         Ok(None) => None,

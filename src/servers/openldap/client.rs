@@ -111,27 +111,27 @@ pub(super) fn ldap_conf(
                 crate::servers::template::Format::Ldap,
             )
         {
-            fi.reason = crate::servers::template::reason(kind, "libldap");
+            fi.reason = crate::servers::template::reason(kind, "libldap").into();
             fi.blocked = Some(crate::servers::template::BLOCKED.into());
         }
         if opts.wants(rule) && fi.blocked.is_none() {
             let patch = conf_patch(f, c, existing, kw, value, last_tls, end);
             let change = Change {
                 rule,
-                reason: format!("{kw} {value} in {}", f.shown().display()),
+                reason: format!("{kw} {value} in {}", f.shown().display()).into(),
                 edits: vec![(file, patch)],
                 ldap: None,
             };
             fi.change = Some(report.add_change(change));
         }
-        report.findings.push(fi);
+        report.add_finding(fi);
     };
     // TLS_REQCERT: never/allow accept any server certificate.
     if let Some((v, line, i)) = get("TLS_REQCERT")
         && matches!(v.to_ascii_lowercase().as_str(), "never" | "allow")
     {
         let mut fi = Finding::new("openldap.client-reqcert", Severity::High, file, line);
-        fi.current = Some(format!("TLS_REQCERT {v}"));
+        fi.current = Some(format!("TLS_REQCERT {v}").into());
         fi.wanted = Some("TLS_REQCERT demand".into());
         fi.reason = "clients accept any server certificate, so a man in the middle can read every bind password".into();
         let cacert = get("TLS_CACERT").map(|x| x.0);
@@ -156,7 +156,7 @@ pub(super) fn ldap_conf(
         fi.blocked = Some(
             "audit only: set TLS_CACERT to the CA bundle that signed your LDAP servers".into(),
         );
-        report.findings.push(fi);
+        report.add_finding(fi);
     }
     // A client cipher list is never added: Mozilla's guidelines are for
     // servers, and a client list locks out older servers. Only an existing
@@ -176,9 +176,9 @@ pub(super) fn ldap_conf(
         };
         if let Some(reason) = reason {
             let mut fi = Finding::new("openldap.client-cipher-suite", Severity::High, file, line);
-            fi.current = Some(format!("TLS_CIPHER_SUITE {v}"));
-            fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}"));
-            fi.reason = format!("{reason}{note}");
+            fi.current = Some(format!("TLS_CIPHER_SUITE {v}").into());
+            fi.wanted = Some(format!("TLS_CIPHER_SUITE {w}").into());
+            fi.reason = format!("{reason}{note}").into();
             plan(
                 fi,
                 "openldap.client-cipher-suite",
@@ -194,10 +194,10 @@ pub(super) fn ldap_conf(
         TlsLibrary::Gnutls => {
             if let Some((v, line, _)) = proto {
                 let mut fi = Finding::new("openldap.ignored", Severity::Low, file, line);
-                fi.current = Some(format!("TLS_PROTOCOL_MIN {v}"));
+                fi.current = Some(format!("TLS_PROTOCOL_MIN {v}").into());
                 fi.reason = "GnuTLS builds of libldap ignore TLS_PROTOCOL_MIN (verified: clients still connect with TLS 1.0); TLS_CIPHER_SUITE is what restricts versions".into();
                 fi.blocked = Some("no-op: remove it, or leave it for documentation".into());
-                report.findings.push(fi);
+                report.add_finding(fi);
             }
         }
         TlsLibrary::Openssl => {
@@ -212,8 +212,11 @@ pub(super) fn ldap_conf(
                     .map_or_else(|| f.source.line_of(end), |p| p.1);
                 let mut fi =
                     Finding::new("openldap.client-protocol-min", Severity::Medium, file, line);
-                fi.current = proto.as_ref().map(|p| format!("TLS_PROTOCOL_MIN {}", p.0));
-                fi.wanted = Some(format!("TLS_PROTOCOL_MIN {w}"));
+                fi.current = proto
+                    .as_ref()
+                    .map(|p| format!("TLS_PROTOCOL_MIN {}", p.0))
+                    .map(Into::into);
+                fi.wanted = Some(format!("TLS_PROTOCOL_MIN {w}").into());
                 fi.reason = "clients accept TLS versions below the profile's floor".into();
                 plan(
                     fi,

@@ -60,13 +60,16 @@ pub(super) fn cn_config(
     let crc_wrong = crc.as_ref().is_some_and(|c| c.stated != c.computed);
     if let Some(c) = crc.as_ref().filter(|_| crc_wrong) {
         let mut g = Finding::new("openldap.crc", Severity::High, file, 2);
-        g.current = Some(format!(
-            "# CRC32 {} (the content's CRC32 is {})",
-            c.stated, c.computed
-        ));
+        g.current = Some(
+            format!(
+                "# CRC32 {} (the content's CRC32 is {})",
+                c.stated, c.computed
+            )
+            .into(),
+        );
         g.reason = "this slapd.d file was edited by hand after slapd wrote it; slaptest warns \"checksum error\"".into();
         g.blocked = Some("audit only: tlsmend does not edit it offline; check it with slaptest -F, or change it with ldapmodify".into());
-        report.findings.push(g);
+        report.add_finding(g);
     }
     let planned = super::server_rules(
         &Surface {
@@ -112,7 +115,7 @@ pub(super) fn cn_config(
                 .collect();
             Change {
                 rule,
-                reason: format!("{reason} (ldapmodify on {uri})"),
+                reason: format!("{reason} (ldapmodify on {uri})").into(),
                 edits: Vec::new(),
                 ldap: Some(LdapChange {
                     uri: uri.clone(),
@@ -126,7 +129,7 @@ pub(super) fn cn_config(
                 for (mut fi, _) in planned {
                     fi.blocked =
                         Some("the file's CRC32 is already wrong (see openldap.crc)".into());
-                    report.findings.push(fi);
+                    report.add_finding(fi);
                 }
                 return;
             }
@@ -178,7 +181,8 @@ pub(super) fn cn_config(
                 reason: format!(
                     "{reason} (offline edit of {}, CRC32 recomputed)",
                     f.shown().display()
-                ),
+                )
+                .into(),
                 edits: patches.into_iter().map(|p| (file, p)).collect(),
                 ldap: None,
             }
@@ -187,6 +191,6 @@ pub(super) fn cn_config(
     let c = report.add_change(change);
     for (mut fi, _) in planned {
         fi.change = Some(c);
-        report.findings.push(fi);
+        report.add_finding(fi);
     }
 }

@@ -44,20 +44,20 @@ pub(super) fn server(s: &Surface, root: &Root, profile: Profile, report: &mut Re
     match crate::target::dh::dh_bits(&host) {
         Ok(bits) if bits >= min => return,
         Ok(bits) => {
-            f.current = Some(format!("{}: {value} (a {bits}-bit DH group)", (s.name)(DH)));
-            f.wanted = Some(format!("a DH group of at least {min} bits"));
+            f.current = Some(format!("{}: {value} (a {bits}-bit DH group)", (s.name)(DH)).into());
+            f.wanted = Some(format!("a DH group of at least {min} bits").into());
             f.reason = format!(
                 "slapd offers this {bits}-bit group in DHE key exchanges; groups below 2048 bits are within reach of precomputation attacks (Logjam)"
-            );
+            ).into();
         }
         Err(e) => {
             f.severity = Severity::Medium;
-            f.current = Some(format!("{}: {value}", (s.name)(DH)));
-            f.reason = format!("the file holds no DH parameters slapd can load ({e})");
+            f.current = Some(format!("{}: {value}", (s.name)(DH)).into());
+            f.reason = format!("the file holds no DH parameters slapd can load ({e})").into();
         }
     }
     f.blocked = Some(format!(
         "audit only: generate a new group of at least 2048 bits (openssl dhparam -out {value} 3072), readable by slapd, then restart it"
     ));
-    report.findings.push(f);
+    report.add_finding(f);
 }

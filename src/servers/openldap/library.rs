@@ -52,6 +52,6 @@ pub(super) fn unknown(o: &super::OpenLdap, report: &mut Report) {
         let mut f = Finding::new("openldap.tls-library", Severity::Medium, file, 1);
         f.reason = "cannot tell whether slapd and libldap use GnuTLS or OpenSSL (no slapd or ldapsearch binary found); cipher and protocol settings were not checked".into();
         f.blocked = Some("pass --tls-library gnutls or --tls-library openssl".into());
-        report.findings.push(f);
+        report.add_finding(f);
     }
 }

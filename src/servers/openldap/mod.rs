@@ -235,10 +235,10 @@ fn server_rules(
     ] {
         if let Some((kind, v, line)) = templ(st) {
             let mut f = Finding::new(rule, crate::plan::Severity::Medium, s.file, line);
-            f.current = Some(format!("{} {v}", (s.name)(st)));
-            f.reason = template::reason(kind, "slapd");
+            f.current = Some(format!("{} {v}", (s.name)(st)).into());
+            f.reason = template::reason(kind, "slapd").into();
             f.blocked = Some(template::BLOCKED.into());
-            report.findings.push(f);
+            report.add_finding(f);
         }
     }
     let cert_line = match templ(CERT).or(templ(KEY)) {

@@ -81,14 +81,15 @@ pub(super) fn server(
         TlsLibrary::Gnutls => {
             if let Some((v, line)) = proto {
                 let mut f = Finding::new("openldap.ignored", Severity::Low, file, line);
-                f.current = Some(format!("{}: {v}", name(PROTO)));
+                f.current = Some(format!("{}: {v}", name(PROTO)).into());
                 f.reason = format!(
                     "GnuTLS builds ignore {}: it protects nothing; the versions come from {}",
                     name(PROTO),
                     name(CIPHER)
-                );
+                )
+                .into();
                 f.blocked = Some("no-op: remove it, or leave it for documentation".into());
-                report.findings.push(f);
+                report.add_finding(f);
             }
         }
         TlsLibrary::Openssl => {
@@ -104,8 +105,11 @@ pub(super) fn server(
                     file,
                     proto.as_ref().map_or(cert_line, |p| p.1),
                 );
-                f.current = proto.as_ref().map(|p| format!("{}: {}", name(PROTO), p.0));
-                f.wanted = Some(format!("{}: {w}", name(PROTO)));
+                f.current = proto
+                    .as_ref()
+                    .map(|p| format!("{}: {}", name(PROTO), p.0))
+                    .map(Into::into);
+                f.wanted = Some(format!("{}: {w}", name(PROTO)).into());
                 f.reason = "the server accepts TLS versions below the profile's floor (TLS 1.0 and 1.1 are deprecated by RFC 8996)".into();
                 return Some((
                     f,

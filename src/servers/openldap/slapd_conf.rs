@@ -62,11 +62,12 @@ pub(super) fn slapd_conf(
             reason: format!(
                 "{} {} in the global part of slapd.conf",
                 w.setting.conf, w.value
-            ),
+            )
+            .into(),
             edits: vec![(file, patch)],
             ldap: None,
         };
         fi.change = Some(report.add_change(change));
-        report.findings.push(fi);
+        report.add_finding(fi);
     }
 }

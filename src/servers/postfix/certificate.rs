@@ -83,18 +83,18 @@ impl super::Ctx<'_> {
         match read {
             Ok(bits) if bits >= min_bits => return,
             Ok(bits) => {
-                f.current = Some(format!("{name} = {file}: a {bits}-bit DH group"));
-                f.wanted = Some(format!("a DH group of at least {min_bits} bits"));
+                f.current = Some(format!("{name} = {file}: a {bits}-bit DH group").into());
+                f.wanted = Some(format!("a DH group of at least {min_bits} bits").into());
                 f.reason = format!(
                     "DHE key exchange uses a {bits}-bit group: groups below 2048 bits are within reach of a well-funded attacker (Logjam); Mozilla asks for 2048"
-                );
+                ).into();
             }
             Err(why) => {
                 f.severity = Severity::Low;
-                f.current = Some(format!("{name} = {file}"));
+                f.current = Some(format!("{name} = {file}").into());
                 f.reason = format!(
                     "the DH parameters cannot be used ({why}): Postfix logs a warning and falls back to its built-in group"
-                );
+                ).into();
             }
         }
         f.blocked = Some(fix);
@@ -166,7 +166,7 @@ impl super::Ctx<'_> {
                 self.main_file,
                 line,
             );
-            f.current = Some(file.clone());
+            f.current = Some(file.clone().into());
             f.reason = "smtpd_tls_cert_file is set but smtpd_tls_key_file is not (unless the key is in the same file)".into();
             f.blocked =
                 Some("audit only: set smtpd_tls_key_file, or use smtpd_tls_chain_files".into());
@@ -193,8 +193,8 @@ impl super::Ctx<'_> {
                     self.main_file,
                     line,
                 );
-                f.current = Some(file.clone());
-                f.reason = format!("the certificate {file} cannot be used: {e}");
+                f.current = Some(file.clone().into());
+                f.reason = format!("the certificate {file} cannot be used: {e}").into();
                 f.blocked = Some("audit only: install a valid certificate".into());
                 self.push(f, None);
             }

@@ -153,10 +153,10 @@ impl super::Ctx<'_> {
                     self.main_file,
                     self.main_line(e.name.start),
                 );
-                f.current = Some(format!("{name} = {}", e.value(b)));
+                f.current = Some(format!("{name} = {}", e.value(b)).into());
                 f.reason = format!(
                     "Postfix's documentation strongly encourages leaving {name} at its default: a hand-made list can leave a peer without a common cipher, and with opportunistic TLS that means plain text; tlsmend raises the grade of mandatory TLS instead"
-                );
+                ).into();
                 f.blocked = Some(format!(
                     "audit only: consider removing {name} so that Postfix's default applies"
                 ));

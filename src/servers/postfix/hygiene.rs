@@ -46,7 +46,11 @@ impl super::Ctx<'_> {
                 self.main_file,
                 self.main_line(e.span.start),
             );
-            f.current = Some(String::from_utf8_lossy(e.lines[0].0.content.slice(b)).into_owned());
+            f.current = Some(
+                String::from_utf8_lossy(e.lines[0].0.content.slice(b))
+                    .into_owned()
+                    .into(),
+            );
             f.reason = "this logical line has no '=': postconf stops with \"missing '=' after attribute name\", so Postfix will not start".into();
             f.blocked = Some("fix this line by hand; tlsmend does not guess what was meant".into());
             self.push(f, None);
@@ -62,7 +66,8 @@ impl super::Ctx<'_> {
                 );
                 f.current = Some(
                     String::from_utf8_lossy(s.lines[0].0.content.slice(&mf.source.bytes))
-                        .into_owned(),
+                        .into_owned()
+                        .into(),
                 );
                 f.reason =
                     "a master.cf service needs 8 fields: Postfix stops with \"bad field count\""
@@ -83,7 +88,7 @@ impl super::Ctx<'_> {
                     file,
                     mf.source.line_of(at.start),
                 );
-                f.current = Some(format!("{} ... -o", s.id(b)));
+                f.current = Some(format!("{} ... -o", s.id(b)).into());
                 f.reason = "a -o with no name=value after it: the daemon stops with a usage error, and an -o added after it would be taken as its value".into();
                 f.blocked = Some(
                     "fix this line by hand; tlsmend edits no file it cannot fully read".into(),
@@ -111,11 +116,11 @@ impl super::Ctx<'_> {
                 self.main_file,
                 self.main_line(e.name.start),
             );
-            f.current = Some(format!("{name} = {}", e.value(b)));
+            f.current = Some(format!("{name} = {}", e.value(b)).into());
             f.reason = format!(
                 "overridden by the definition on line {} (the last one wins); tlsmend edits that one",
                 self.main_line(last.name.start)
-            );
+            ).into();
             f.blocked = Some("audit only: remove the earlier definition to avoid confusion".into());
             self.push(f, None);
         }

@@ -125,7 +125,7 @@ impl super::Ctx<'_> {
     /// The finding for TLS required on the public port 25 (RFC 3207).
     pub(super) fn port_25_requires_tls(&mut self, file: usize, line: usize, current: String) {
         let mut f = Finding::new(SMTPD_SECURITY_LEVEL.id, Severity::Medium, file, line);
-        f.current = Some(current);
+        f.current = Some(current.into());
         f.wanted = Some("smtpd_tls_security_level = may on port 25".into());
         f.reason = "the public SMTP service on port 25 requires STARTTLS: mail from servers that cannot do TLS is refused. RFC 3207 says a publicly-referenced SMTP server must not require TLS, and postconf(5) says the same; require TLS on submission instead".into();
         f.blocked = Some("audit only: if this server receives mail from the Internet, add `-o smtpd_tls_security_level=may` to the smtp service in master.cf (or set may in main.cf and encrypt on submission)".into());
@@ -187,15 +187,18 @@ impl super::Ctx<'_> {
                 None => (self.insert_line(), false),
             };
             let mut f = Finding::new(rule, Severity::High, self.main_file, line);
-            f.current = Some(format!(
-                "{name} = {}",
-                if current.is_empty() {
-                    "(empty: no TLS)"
-                } else {
-                    &current
-                }
-            ));
-            f.wanted = Some(format!("{name} = may"));
+            f.current = Some(
+                format!(
+                    "{name} = {}",
+                    if current.is_empty() {
+                        "(empty: no TLS)"
+                    } else {
+                        &current
+                    }
+                )
+                .into(),
+            );
+            f.wanted = Some(format!("{name} = may").into());
             f.reason = if name.starts_with("smtpd") {
                 "the SMTP server offers no STARTTLS, so mail and logins arrive in clear text".into()
             } else {
@@ -217,7 +220,7 @@ impl super::Ctx<'_> {
                 Some(Change {
                     ldap: None,
                     rule,
-                    reason,
+                    reason: reason.into(),
                     edits: patches.into_iter().map(|p| (file, p)).collect(),
                 }),
             );

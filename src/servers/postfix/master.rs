@@ -90,16 +90,17 @@ impl Ctx<'_> {
                 };
                 let mut f =
                     Finding::new(rule, Severity::High, file, mf.source.line_of(o.span.start));
-                f.current = Some(format!("{} -o {name}={value}", s.id(b)));
-                f.wanted = Some(format!("-o {name}={wanted}"));
+                f.current = Some(format!("{} -o {name}={value}", s.id(b)).into());
+                f.wanted = Some(format!("-o {name}={wanted}").into());
                 f.reason = format!(
                     "the {} service overrides main.cf with a weaker value: {reason}",
                     s.id(b)
-                );
+                )
+                .into();
                 let change = Change {
                     ldap: None,
                     rule,
-                    reason: format!("{}: -o {name}={wanted}", s.id(b)),
+                    reason: format!("{}: -o {name}={wanted}", s.id(b)).into(),
                     edits: vec![(file, Patch::replace(o.value, override_value(o, &wanted)))],
                 };
                 self.push(f, Some(change));

@@ -146,7 +146,7 @@ impl<'a> Ctx<'a> {
         if let Some(c) = change {
             f.change = Some(self.report.add_change(c));
         }
-        self.report.findings.push(f);
+        self.report.add_finding(f);
     }
 
     /// The finding for a parameter whose value is a template.
@@ -158,7 +158,7 @@ impl<'a> Ctx<'a> {
         current: String,
     ) {
         let mut f = Finding::new(rule, Severity::Medium, file, line);
-        f.current = Some(current);
+        f.current = Some(current.into());
         f.reason = "templated: fix the template (this value is template markup, not a value Postfix can read; tlsmend cannot judge it and will not replace it)".into();
         f.blocked = Some("templated: fix the template that renders this file".into());
         self.push(f, None);
@@ -314,14 +314,14 @@ impl<'a> Ctx<'a> {
                     self.main_file,
                     self.main_line(e.name.start),
                 );
-                f.current = Some(format!("{} = {}", p.name, e.value(b)));
-                f.wanted = Some(format!("{} = {wanted}", p.name));
-                f.reason = p.reason.clone();
+                f.current = Some(format!("{} = {}", p.name, e.value(b)).into());
+                f.wanted = Some(format!("{} = {wanted}", p.name).into());
+                f.reason = p.reason.clone().into();
                 let file = self.main_file;
                 let change = Change {
                     ldap: None,
                     rule: p.rule,
-                    reason: format!("{} = {wanted}: {}", p.name, p.reason),
+                    reason: format!("{} = {wanted}: {}", p.name, p.reason).into(),
                     edits: self
                         .set_entry(e, &wanted)
                         .into_iter()
@@ -341,18 +341,16 @@ impl<'a> Ctx<'a> {
                     return;
                 }
                 let mut f = Finding::new(p.rule, p.severity, self.main_file, self.insert_line());
-                f.current = Some(format!(
-                    "{} not set: Postfix's default is {default:?}",
-                    p.name
-                ));
-                f.wanted = Some(format!("{} = {}", p.name, p.wanted));
-                f.reason = p.reason.clone();
+                f.current =
+                    Some(format!("{} not set: Postfix's default is {default:?}", p.name).into());
+                f.wanted = Some(format!("{} = {}", p.name, p.wanted).into());
+                f.reason = p.reason.clone().into();
                 let file = self.main_file;
                 let patch = self.insert_main(p.name, &p.wanted);
                 let change = Change {
                     ldap: None,
                     rule: p.rule,
-                    reason: format!("{} = {}: {}", p.name, p.wanted, p.reason),
+                    reason: format!("{} = {}: {}", p.name, p.wanted, p.reason).into(),
                     edits: vec![(file, patch)],
                 };
                 self.push(f, Some(change));

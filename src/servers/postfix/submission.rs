@@ -219,7 +219,8 @@ impl Ctx<'_> {
                 .iter()
                 .map(|(n, v)| format!("-o {n}={v}"))
                 .collect::<Vec<_>>()
-                .join(" "),
+                .join(" ")
+                .into(),
         );
 
         // A sender restriction that refuses every message is worse than none.
@@ -234,7 +235,7 @@ impl Ctx<'_> {
                 file,
                 mf.source.line_of(s.span.start),
             );
-            g.current = Some(format!("-o smtpd_sender_restrictions={v}"));
+            g.current = Some(format!("-o smtpd_sender_restrictions={v}").into());
             g.reason = "reject_sender_login_mismatch without smtpd_sender_login_maps refuses every message".into();
             g.blocked = Some("audit only: set smtpd_sender_login_maps in main.cf, or drop reject_sender_login_mismatch".into());
             self.push(g, None);
@@ -316,7 +317,8 @@ impl Ctx<'_> {
                     f.reason = format!(
                         "no {} service, and no smtp/inet service to place one after",
                         spec.names[0]
-                    );
+                    )
+                    .into();
                     f.blocked = Some(format!("add a {} service by hand", spec.names[0]));
                     self.push(f, None);
                     return;
@@ -345,11 +347,12 @@ impl Ctx<'_> {
         if !changes_value {
             return;
         }
-        f.current = Some(current.join("; "));
-        f.reason = spec.what.into();
-        if !login_maps && spec.rule == SUBMISSION.id {
-            f.reason.push_str(" (reject_sender_login_mismatch, which the article adds, is left out: it needs smtpd_sender_login_maps, or every message is refused)");
-        }
+        f.current = Some(current.join("; ").into());
+        f.reason = if !login_maps && spec.rule == SUBMISSION.id {
+            format!("{} (reject_sender_login_mismatch, which the article adds, is left out: it needs smtpd_sender_login_maps, or every message is refused)", spec.what).into()
+        } else {
+            spec.what.into()
+        };
         match self.sasl_configured() {
             Err(why) => {
                 f.blocked = Some(why);
@@ -360,9 +363,9 @@ impl Ctx<'_> {
                     ldap: None,
                     rule: spec.rule,
                     reason: if spec.port == "465" {
-                        format!("submissions on 465: implicit TLS, SASL ({how})")
+                        format!("submissions on 465: implicit TLS, SASL ({how})").into()
                     } else {
-                        format!("submission on 587: STARTTLS required, SASL ({how})")
+                        format!("submission on 587: STARTTLS required, SASL ({how})").into()
                     },
                     edits: edits.into_iter().map(|p| (file, p)).collect(),
                 };
