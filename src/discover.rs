@@ -224,9 +224,14 @@ impl Root {
     }
 }
 
-/// A configuration file as read, with where it lives.
+/// A configuration file as read, with where it lives. Cloning it shares
+/// the one copy: a report holds every file its server's tree read.
 #[derive(Clone, Debug)]
-pub struct ConfigFile {
+pub struct ConfigFile(Arc<FileRead>);
+
+/// What [`ConfigFile`] holds.
+#[derive(Debug)]
+pub struct FileRead {
     /// The machine path the daemon names.
     pub path: PathBuf,
     /// The machine path after symlinks.
@@ -238,7 +243,17 @@ pub struct ConfigFile {
     pub syntax: Syntax,
 }
 
+impl std::ops::Deref for ConfigFile {
+    type Target = FileRead;
+    fn deref(&self) -> &FileRead {
+        &self.0
+    }
+}
+
 impl ConfigFile {
+    pub fn new(file: FileRead) -> ConfigFile {
+        ConfigFile(Arc::new(file))
+    }
     pub fn load(root: &Root, machine: &Path, syntax: Syntax) -> Result<ConfigFile> {
         let real = root.resolve(machine)?;
         let host = root.host(&real);
@@ -251,13 +266,13 @@ impl ConfigFile {
                 err,
             })?,
         };
-        Ok(ConfigFile {
+        Ok(ConfigFile::new(FileRead {
             path: machine.to_path_buf(),
             real,
             host,
             source: Source::new(root.host(machine), bytes),
             syntax,
-        })
+        }))
     }
     /// The path to show a user.
     pub fn shown(&self) -> &Path {

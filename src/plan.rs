@@ -206,13 +206,13 @@ mod tests {
     use crate::syntax::Syntax;
 
     fn file(name: &str) -> ConfigFile {
-        ConfigFile {
+        ConfigFile::new(crate::discover::FileRead {
             path: PathBuf::from(name),
             real: PathBuf::from(name),
             host: PathBuf::from(name),
             source: Source::new(name, b"x\n".to_vec()),
             syntax: Syntax::Apache,
-        }
+        })
     }
 
     /// The same text found in many places is kept once, however the rule
