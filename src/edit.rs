@@ -40,7 +40,10 @@ impl std::fmt::Display for Overlap {
         write!(
             f,
             "two planned changes touch the same bytes ({}..{} and {}..{})",
-            self.first.start, self.first.end, self.second.start, self.second.end
+            self.first.start(),
+            self.first.end(),
+            self.second.start(),
+            self.second.end()
         )
     }
 }
@@ -52,7 +55,7 @@ impl std::error::Error for Overlap {}
 /// Insertions at one point, and a span next to another, do not overlap.
 pub fn first_overlap(patches: &[&Patch]) -> Option<Overlap> {
     let mut order = patches.to_vec();
-    order.sort_by_key(|p| (p.span.start, p.span.end));
+    order.sort_by_key(|p| (p.span.start(), p.span.end()));
     overlap_in_order(&order)
 }
 
@@ -61,7 +64,7 @@ pub fn first_overlap(patches: &[&Patch]) -> Option<Overlap> {
 fn overlap_in_order(order: &[&Patch]) -> Option<Overlap> {
     order.windows(2).find_map(|w| {
         let (a, b) = (w[0].span, w[1].span);
-        (b.start < a.end || (a == b && !a.is_empty())).then_some(Overlap {
+        (b.start() < a.end() || (a == b && !a.is_empty())).then_some(Overlap {
             first: a,
             second: b,
         })
@@ -73,7 +76,7 @@ fn overlap_in_order(order: &[&Patch]) -> Option<Overlap> {
 pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Overlap> {
     let mut order: Vec<&Patch> = patches.iter().collect();
     // Stable: insertions at one offset keep their order.
-    order.sort_by_key(|p| (p.span.start, p.span.end));
+    order.sort_by_key(|p| (p.span.start(), p.span.end()));
     if let Some(o) = overlap_in_order(&order) {
         return Err(o);
     }
@@ -81,9 +84,9 @@ pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Over
         Vec::with_capacity(original.len() + patches.iter().map(|p| p.bytes.len()).sum::<usize>());
     let mut at = 0;
     for p in order {
-        out.extend_from_slice(&original[at..p.span.start]);
+        out.extend_from_slice(&original[at..p.span.start()]);
         out.extend_from_slice(&p.bytes);
-        at = p.span.end;
+        at = p.span.end();
     }
     out.extend_from_slice(&original[at..]);
     Ok(out)
@@ -109,7 +112,7 @@ impl AcceptedPatches {
     pub fn accept(&mut self, change: usize, edits: &[(usize, Patch)]) {
         let mut spans: Vec<(usize, usize, usize)> = edits
             .iter()
-            .map(|(f, p)| (*f, p.span.start, p.span.end))
+            .map(|(f, p)| (*f, p.span.start(), p.span.end()))
             .collect();
         spans.sort_unstable();
         let mut merged: Vec<(usize, usize, usize)> = Vec::with_capacity(spans.len());
@@ -135,7 +138,7 @@ impl AcceptedPatches {
             let Some(set) = self.by_file.get(f) else {
                 continue;
             };
-            let (s, e) = (p.span.start, p.span.end);
+            let (s, e) = (p.span.start(), p.span.end());
             for &(start, end, k) in set.range(..(e, 0, 0)).rev() {
                 if end <= s {
                     break;

@@ -9,28 +9,49 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A half-open byte range `start..end` into a source file.
+///
+/// Held as two 32-bit offsets: a tree of 10,000 sites holds millions of
+/// spans, and no file tlsmend reads is larger than [`MAX_FILE`] (a larger
+/// one is refused when it is read, before any span into it is made).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Span {
-    pub start: usize,
-    pub end: usize,
+    start: u32,
+    end: u32,
+}
+
+/// The largest file a [`Span`] can point into.
+pub const MAX_FILE: usize = u32::MAX as usize;
+
+/// `at` as a span offset; larger files are refused before they are parsed.
+fn offset(at: usize) -> u32 {
+    u32::try_from(at).expect("files larger than source::MAX_FILE are refused when read")
 }
 
 impl Span {
     pub fn new(start: usize, end: usize) -> Self {
         debug_assert!(start <= end);
-        Span { start, end }
+        Span {
+            start: offset(start),
+            end: offset(end),
+        }
     }
     pub fn empty(at: usize) -> Self {
-        Span { start: at, end: at }
+        Span::new(at, at)
+    }
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+    pub fn end(&self) -> usize {
+        self.end as usize
     }
     pub fn len(&self) -> usize {
-        self.end - self.start
+        self.end() - self.start()
     }
     pub fn is_empty(&self) -> bool {
         self.start == self.end
     }
     pub fn slice<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
-        &bytes[self.start..self.end]
+        &bytes[self.start()..self.end()]
     }
 }
 
@@ -136,6 +157,24 @@ impl ParseError {
     }
 }
 
+/// Refuses a file too large for a [`Span`] into it: every parser asks this
+/// before it makes one.
+pub fn fits(path: &Path, bytes: &[u8]) -> Result<(), ParseError> {
+    too_large(path, bytes.len()).map_or(Ok(()), Err)
+}
+
+fn too_large(path: &Path, len: usize) -> Option<ParseError> {
+    (len > MAX_FILE).then(|| ParseError {
+        path: path.to_path_buf(),
+        line: 1,
+        column: 1,
+        message: format!(
+            "this file is {len} bytes, larger than the 4 GiB tlsmend can read; it is not a configuration file tlsmend can edit, so leave it out of the tree (or --root) it reads"
+        ),
+        excerpt: String::new(),
+    })
+}
+
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
@@ -167,6 +206,24 @@ impl std::error::Error for ParseError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A span reaches the last byte a 32-bit offset can name, and a file
+    /// one byte larger is refused with its path before any span is made.
+    #[test]
+    fn files_beyond_32_bit_offsets_are_refused() {
+        let s = Span::new(MAX_FILE - 1, MAX_FILE);
+        assert_eq!((s.start(), s.end(), s.len()), (MAX_FILE - 1, MAX_FILE, 1));
+        assert!(too_large(Path::new("/etc/x.conf"), MAX_FILE).is_none());
+        let e = too_large(Path::new("/etc/x.conf"), MAX_FILE + 1).unwrap();
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(
+                "/etc/x.conf:1:1: this file is 4294967296 bytes, larger than the 4 GiB"
+            ),
+            "{shown}"
+        );
+        assert!(fits(Path::new("x"), b"small").is_ok());
+    }
 
     #[test]
     fn line_and_column_are_one_based() {

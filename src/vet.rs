@@ -54,7 +54,7 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
         Syntax::PostfixMain => {
             let cf = crate::syntax::postfix_main::parse(path, bytes).ok()?;
             let bad = cf.entries.iter().find(|e| e.eq.is_none())?;
-            let line = crate::source::Source::new(path, bytes.to_vec()).line_of(bad.span.start);
+            let line = crate::source::Source::new(path, bytes.to_vec()).line_of(bad.span.start());
             Some(format!(
                 "line {line} has no '=' (postconf: \"missing '=' after attribute name\")"
             ))
@@ -63,7 +63,7 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
             let cf = crate::syntax::postfix_master::parse(path, bytes).ok()?;
             let src = crate::source::Source::new(path, bytes.to_vec());
             if let Some(bad) = cf.services.iter().find(|s| !s.commented() && !s.valid()) {
-                let line = src.line_of(bad.span.start);
+                let line = src.line_of(bad.span.start());
                 return Some(format!(
                     "line {line} is a service without its 8 fields (Postfix: \"bad field count\")"
                 ));
@@ -75,7 +75,7 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
                 .find_map(|s| s.bad_option(bytes))?;
             Some(format!(
                 "line {} has a -o with no name=value after it",
-                src.line_of(at.start)
+                src.line_of(at.start())
             ))
         }
         // tlsmend reads LDIF only as slapd.d files, which hold entries: a
@@ -83,7 +83,7 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
         Syntax::Ldif => {
             let l = crate::syntax::ldif::parse(path, bytes).ok()?;
             let at = l.lines.iter().find(|x| x.is(bytes, "changetype"))?;
-            let line = crate::source::Source::new(path, bytes.to_vec()).line_of(at.span.start);
+            let line = crate::source::Source::new(path, bytes.to_vec()).line_of(at.span.start());
             Some(format!(
                 "line {line} is a change record (changetype:), which a slapd.d file cannot hold"
             ))
@@ -556,7 +556,7 @@ fn drop_changes(report: &mut Report, drop: BTreeMap<usize, String>) {
             let severity = crate::servers::lookup(change.rule)
                 .map(|r| r.severity)
                 .unwrap_or(crate::plan::Severity::Medium);
-            let line = report.files[*file].source.line_of(patch.span.start);
+            let line = report.files[*file].source.line_of(patch.span.start());
             let mut f = Finding::new(change.rule, severity, *file, line);
             f.reason = change.reason.clone();
             f.blocked = Some(format!("held back: {why}"));

@@ -278,7 +278,7 @@ fn check_courier(path: &Path, bytes: &[u8]) -> Result<Vec<String>, String> {
             format!(
                 "{}:{}: {} runs a command ($(...) or backquotes): its value cannot be judged, and tlsmend does not run it",
                 path.display(),
-                source.line_of(a.name.start),
+                source.line_of(a.name.start()),
                 a.name_str(bytes)
             )
         })

@@ -169,7 +169,7 @@ pub fn apache(
             "{name} {} ({}:{})",
             vh.addresses.join(" "),
             file.path.display(),
-            file.source.line_of(vh.open.name.start)
+            file.source.line_of(vh.open.name.start())
         ));
     }
     if !tree.has_module("ssl_module") {

@@ -74,7 +74,9 @@ impl Node {
         match self {
             Node::Trivia(t) => t.span,
             Node::Directive(d) => d.span,
-            Node::Section(s) => Span::new(s.open.span.start, s.close.end.max(s.open.span.end)),
+            Node::Section(s) => {
+                Span::new(s.open.span.start(), s.close.end().max(s.open.span.end()))
+            }
         }
     }
 }
@@ -86,8 +88,8 @@ impl Directive {
     /// The span from the first argument to the end of the last one.
     pub fn args_span(&self) -> Option<Span> {
         Some(Span::new(
-            self.args.first()?.span.start,
-            self.args.last()?.span.end,
+            self.args.first()?.span.start(),
+            self.args.last()?.span.end(),
         ))
     }
     /// Unquoted, unescaped argument values.
@@ -138,7 +140,7 @@ fn ends_with_continuation(content: &[u8]) -> bool {
 
 /// Where each logical line of `bytes` starts.
 pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
-    LogicalLines::new(bytes).map(|l| l.span.start).collect()
+    LogicalLines::new(bytes).map(|l| l.span.start()).collect()
 }
 
 /// The logical lines of a file one by one: physical lines joined while one
@@ -169,8 +171,8 @@ impl Iterator for LogicalLines<'_> {
             }
         }
         Some(Logical {
-            span: Span::new(first.content.start, last.eol.end),
-            body: Span::new(first.content.start, last.content.end),
+            span: Span::new(first.content.start(), last.eol.end()),
+            body: Span::new(first.content.start(), last.content.end()),
             eol: last.eol,
         })
     }
@@ -245,15 +247,15 @@ fn bare_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
 /// Splits `bytes[region]` into arguments, using `args` as scratch.
 fn arguments(bytes: &[u8], region: Span, args: &mut Vec<Arg>) -> Vec<Arg> {
     args.clear();
-    let mut at = region.start;
-    while at < region.end {
-        let rest = &bytes[at..region.end];
+    let mut at = region.start();
+    while at < region.end() {
+        let rest = &bytes[at..region.end()];
         let (r, _) = separator(rest).expect("separator accepts empty input");
         at += rest.len() - r.len();
-        if at >= region.end {
+        if at >= region.end() {
             break;
         }
-        let rest = &bytes[at..region.end];
+        let rest = &bytes[at..region.end()];
         let len;
         let mut quote = None;
         if rest[0] == b'"' || rest[0] == b'\'' {
@@ -296,6 +298,7 @@ pub fn parse_structure(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> 
 }
 
 fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, ParseError> {
+    crate::source::fits(path, bytes)?;
     let mut scratch = Vec::new();
     let mut split = |region: Span| {
         if with_args {
@@ -313,9 +316,9 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
     for line in LogicalLines::new(bytes) {
         let body = line.body.slice(bytes);
         let indent_n = body.iter().take_while(|&&b| is_hspace(b)).count();
-        let indent = Span::new(line.body.start, line.body.start + indent_n);
-        let text_start = indent.end;
-        let text = &bytes[text_start..line.body.end];
+        let indent = Span::new(line.body.start(), line.body.start() + indent_n);
+        let text_start = indent.end();
+        let text = &bytes[text_start..line.body.end()];
         let node = if text.is_empty() || text.iter().all(|&b| is_hspace(b) || b == b'\r') {
             Node::Trivia(Trivia {
                 span: line.span,
@@ -326,14 +329,14 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
             Node::Trivia(Trivia {
                 span: line.span,
                 indent,
-                comment: Some(Span::new(text_start + 1, line.body.end)),
+                comment: Some(Span::new(text_start + 1, line.body.end())),
             })
         } else if text.starts_with(b"</") {
             // One or more closing tags: `</VirtualHost>` or `</VirtualHost> </IfModule>`.
             let mut at = text_start;
             let mut first = true;
-            while at < line.body.end {
-                let rest = &bytes[at..line.body.end];
+            while at < line.body.end() {
+                let rest = &bytes[at..line.body.end()];
                 if !rest.starts_with(b"</") {
                     return Err(err(
                         at,
@@ -360,7 +363,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                     ));
                 };
                 if !open.name.slice(bytes).eq_ignore_ascii_case(name) {
-                    let (ol, _) = crate::source::line_col(bytes, open.span.start);
+                    let (ol, _) = crate::source::line_col(bytes, open.span.start());
                     return Err(err(
                         at,
                         format!(
@@ -374,7 +377,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 let close = if first {
                     line.span
                 } else {
-                    Span::empty(line.span.end)
+                    Span::empty(line.span.end())
                 };
                 first = false;
                 let children: Vec<Node> = nodes.drain(first_child..).collect();
@@ -407,7 +410,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 ));
             }
             let name_span = Span::new(text_start + 1, text_start + 1 + name.len());
-            let args_region = Span::new(name_span.end, text_start + trimmed.len() - 1);
+            let args_region = Span::new(name_span.end(), text_start + trimmed.len() - 1);
             let open = Directive {
                 span: line.span,
                 indent,
@@ -433,7 +436,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 span: line.span,
                 indent,
                 name: name_span,
-                args: split(Span::new(name_span.end, line.body.end)),
+                args: split(Span::new(name_span.end(), line.body.end())),
                 eol: line.eol,
             }))
         };
@@ -442,7 +445,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
     if let Some((open, _)) = stack.pop() {
         let name = String::from_utf8_lossy(open.name.slice(bytes)).into_owned();
         return Err(err(
-            open.indent.end,
+            open.indent.end(),
             format!("<{name}> is never closed: add a </{name}> line after its contents"),
         ));
     }
@@ -471,20 +474,20 @@ pub fn check_tiling(nodes: &[Node], start: usize, end: usize) -> Result<(), Stri
     let mut at = start;
     for n in nodes {
         let span = n.span();
-        if span.start != at {
+        if span.start() != at {
             return Err(format!(
                 "gap or overlap at byte {at} (node starts at {})",
-                span.start
+                span.start()
             ));
         }
         if let Node::Section(s) = n {
             check_tiling(
                 &s.children,
-                s.open.span.end,
-                s.close.start.max(s.open.span.end),
+                s.open.span.end(),
+                s.close.start().max(s.open.span.end()),
             )?;
         }
-        at = span.end;
+        at = span.end();
     }
     if at != end {
         return Err(format!("nodes end at {at}, expected {end}"));

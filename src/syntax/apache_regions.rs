@@ -43,8 +43,8 @@ impl LineStarts {
     /// The run of whole logical lines that holds `span`: empty at `span`
     /// when it is an insertion where a line starts.
     fn around(&self, span: Span) -> Span {
-        let first = self.starts.partition_point(|&s| s <= span.start);
-        if span.is_empty() && first > 0 && self.starts[first - 1] == span.start {
+        let first = self.starts.partition_point(|&s| s <= span.start());
+        if span.is_empty() && first > 0 && self.starts[first - 1] == span.start() {
             return span;
         }
         let start = if first == 0 {
@@ -54,9 +54,9 @@ impl LineStarts {
         };
         let after = self
             .starts
-            .partition_point(|&s| s < span.end.max(start + 1));
+            .partition_point(|&s| s < span.end().max(start + 1));
         let end = self.starts.get(after).copied().unwrap_or(self.len);
-        Span::new(start, end.max(span.end))
+        Span::new(start, end.max(span.end()))
     }
 }
 
@@ -71,15 +71,15 @@ pub fn proved_runs(
     patches: &[&Patch],
 ) -> Option<Vec<Span>> {
     let mut order: Vec<&Patch> = patches.to_vec();
-    order.sort_by_key(|p| (p.span.start, p.span.end));
+    order.sort_by_key(|p| (p.span.start(), p.span.end()));
     // Runs around each patch, merged where they share bytes (two patches
     // on one line).
     let mut runs: Vec<(Span, Vec<&Patch>)> = Vec::new();
     for p in order {
         let run = lines.around(p.span);
         match runs.last_mut() {
-            Some((last, members)) if run.start < last.end => {
-                last.end = last.end.max(run.end);
+            Some((last, members)) if run.start() < last.end() => {
+                *last = Span::new(last.start(), last.end().max(run.end()));
                 members.push(p);
             }
             _ => runs.push((run, vec![p])),
@@ -92,13 +92,13 @@ pub fn proved_runs(
             .iter()
             .map(|p| {
                 Patch::replace(
-                    Span::new(p.span.start - run.start, p.span.end - run.start),
+                    Span::new(p.span.start() - run.start(), p.span.end() - run.start()),
                     p.bytes.clone(),
                 )
             })
             .collect();
         let new = apply_patches(old, &shifted).ok()?;
-        if run.end < bytes.len() && !ends_its_line(&new) {
+        if run.end() < bytes.len() && !ends_its_line(&new) {
             return None;
         }
         if !old.is_empty() && parse_structure(path, old).is_err() {
@@ -135,11 +135,11 @@ fn ends_its_line(run: &[u8]) -> bool {
 /// be replaced: they share no byte, and an empty one (an insertion between
 /// lines) is not inside the other.
 pub fn apart(a: Span, b: Span) -> bool {
-    let inside = |p: usize, s: Span| s.start < p && p < s.end;
+    let inside = |p: usize, s: Span| s.start() < p && p < s.end();
     match (a.is_empty(), b.is_empty()) {
         (true, true) => true,
-        (true, false) => !inside(a.start, b),
-        (false, true) => !inside(b.start, a),
-        (false, false) => a.end <= b.start || b.end <= a.start,
+        (true, false) => !inside(a.start(), b),
+        (false, true) => !inside(b.start(), a),
+        (false, false) => a.end() <= b.start() || b.end() <= a.start(),
     }
 }

@@ -317,8 +317,8 @@ fn split_assignment(bytes: &[u8], w: Span) -> Option<(Span, Span)> {
     if rest.first() != Some(&b'=') {
         return None;
     }
-    let name = Span::new(w.start, w.start + n.len());
-    Some((name, Span::new(name.end + 1, w.end)))
+    let name = Span::new(w.start(), w.start() + n.len());
+    Some((name, Span::new(name.end() + 1, w.end())))
 }
 
 /// Skips blanks and backslash-newlines (a line continued).
@@ -347,7 +347,7 @@ const CLOSERS: &[&[u8]] = &[b"fi", b"esac", b"done", b"}", b")"];
 
 /// What one simple command (its words) is.
 fn classify(bytes: &[u8], words: &[Span], depth: &mut usize) -> Vec<Command> {
-    let whole = Span::new(words[0].start, words[words.len() - 1].end);
+    let whole = Span::new(words[0].start(), words[words.len() - 1].end());
     let first = words[0].slice(bytes);
     if OPENERS.contains(&first) {
         *depth += 1;
@@ -422,8 +422,8 @@ fn commands(
             at = end;
         }
         if let (Some(w0), Some(wn)) = (words.first(), words.last()) {
-            first_start.get_or_insert(w0.start);
-            last_end = wn.end;
+            first_start.get_or_insert(w0.start());
+            last_end = wn.end();
             out.extend(classify(bytes, &words, depth));
         }
         if at < bytes.len() && b";&|".contains(&bytes[at]) {
@@ -441,6 +441,7 @@ fn commands(
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<File, ParseError> {
+    crate::source::fits(path, bytes)?;
     let err = |e: WordError| ParseError::at(path, bytes, e.at, e.message);
     let mut lines = Vec::new();
     let mut depth = 0;
@@ -502,13 +503,13 @@ fn commented(bytes: &[u8], hash: usize, content_end: usize) -> Option<Assignment
         return None;
     }
     let name = Span::new(hash + 1, hash + 1 + n.len());
-    let end = word_end(bytes, name.end + 1, true).ok()?;
+    let end = word_end(bytes, name.end() + 1, true).ok()?;
     if end > content_end || !trailing_ok(&bytes[end..content_end]) {
         return None;
     }
     Some(Assignment {
         name,
-        value: Span::new(name.end + 1, end),
+        value: Span::new(name.end() + 1, end),
         exported: false,
     })
 }

@@ -101,7 +101,9 @@ impl Line {
 
     /// The end of the line's text, before its final line ending.
     pub fn text_end(&self) -> usize {
-        self.parts.last().map_or(self.span.end, |p| p.content.end)
+        self.parts
+            .last()
+            .map_or(self.span.end(), |p| p.content.end())
     }
 }
 
@@ -110,6 +112,7 @@ fn attr_name_byte(b: u8) -> bool {
 }
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ldif, ParseError> {
+    crate::source::fits(path, bytes)?;
     let phys = physical_lines(bytes);
     let mut lines: Vec<Line> = Vec::new();
     let mut i = 0;
@@ -130,7 +133,10 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ldif, ParseError> {
             }
         }
         i += 1;
-        let span = Span::new(first.content.start, parts.last().expect("one part").eol.end);
+        let span = Span::new(
+            first.content.start(),
+            parts.last().expect("one part").eol.end(),
+        );
         let kind = if c0.is_empty() {
             record = None;
             Kind::Blank
@@ -142,7 +148,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ldif, ParseError> {
             return Err(ParseError::at(
                 path,
                 bytes,
-                first.content.start,
+                first.content.start(),
                 "a folded line (starting with a space) must follow a non-empty line",
             ));
         } else {
@@ -151,7 +157,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ldif, ParseError> {
                 return Err(ParseError::at(
                     path,
                     bytes,
-                    first.content.start + n,
+                    first.content.start() + n,
                     "expected `attribute: value`, `attribute:: base64`, `attribute:< URL`, a comment or `-`",
                 ));
             }
@@ -161,7 +167,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Ldif, ParseError> {
                 _ => Sep::Text,
             };
             Kind::Attr {
-                name: Span::new(first.content.start, first.content.start + n),
+                name: Span::new(first.content.start(), first.content.start() + n),
                 sep,
             }
         };
@@ -241,14 +247,14 @@ pub fn crc_line(bytes: &[u8]) -> Option<CrcLine> {
         .iter()
         .take(3)
         .find(|l| l.content.slice(bytes).starts_with(b"# CRC32 "))?;
-    let start = l.content.start + 8;
-    let digits = Span::new(start, l.content.end);
+    let start = l.content.start() + 8;
+    let digits = Span::new(start, l.content.end());
     Some(CrcLine {
         digits,
         stated: String::from_utf8_lossy(digits.slice(bytes))
             .trim()
             .to_ascii_lowercase(),
-        computed: format!("{:08x}", crc32(&bytes[l.eol.end..])),
+        computed: format!("{:08x}", crc32(&bytes[l.eol.end()..])),
     })
 }
 

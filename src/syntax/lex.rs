@@ -18,7 +18,7 @@ pub struct PhysLine {
 
 impl PhysLine {
     pub fn span(&self) -> Span {
-        Span::new(self.content.start, self.eol.end)
+        Span::new(self.content.start(), self.eol.end())
     }
 }
 
@@ -79,13 +79,13 @@ impl Iterator for PhysLines<'_> {
 pub fn check_spans(spans: impl IntoIterator<Item = Span>, len: usize) -> Result<(), String> {
     let mut at = 0;
     for s in spans {
-        if s.start != at {
+        if s.start() != at {
             return Err(format!(
                 "gap or overlap at byte {at} (next span starts at {})",
-                s.start
+                s.start()
             ));
         }
-        at = s.end;
+        at = s.end();
     }
     if at == len {
         Ok(())
@@ -115,8 +115,8 @@ mod tests {
             let lines = physical_lines(input);
             let mut at = 0;
             for l in &lines {
-                assert_eq!(l.content.start, at);
-                at = l.eol.end;
+                assert_eq!(l.content.start(), at);
+                at = l.eol.end();
             }
             assert_eq!(at, input.len());
         }

@@ -70,12 +70,16 @@ impl Stmt {
     /// From the first argument to the end of the last.
     pub fn args_span(&self) -> Option<Span> {
         match &self.kind {
-            Kind::Directive { args, .. } => Some(Span::new(args.first()?.start, args.last()?.end)),
+            Kind::Directive { args, .. } => {
+                Some(Span::new(args.first()?.start(), args.last()?.end()))
+            }
             _ => None,
         }
     }
     pub fn text_end(&self) -> usize {
-        self.parts.last().map_or(self.span.end, |p| p.content.end)
+        self.parts
+            .last()
+            .map_or(self.span.end(), |p| p.content.end())
     }
 }
 
@@ -89,8 +93,8 @@ fn blank(bytes: &[u8], l: &PhysLine) -> bool {
 fn tokens(bytes: &[u8], segs: &[Span]) -> Vec<Span> {
     let mut out = Vec::new();
     for seg in segs {
-        let mut k = seg.start;
-        while k < seg.end {
+        let mut k = seg.start();
+        while k < seg.end() {
             let b = bytes[k];
             if is_hspace(b) || b == b'\r' {
                 k += 1;
@@ -99,12 +103,12 @@ fn tokens(bytes: &[u8], segs: &[Span]) -> Vec<Span> {
             let start = k;
             if b == b'"' {
                 k += 1;
-                while k < seg.end && bytes[k] != b'"' {
+                while k < seg.end() && bytes[k] != b'"' {
                     k += if bytes[k] == b'\\' { 2 } else { 1 };
                 }
-                k = (k + 1).min(seg.end);
+                k = (k + 1).min(seg.end());
             } else {
-                while k < seg.end && !is_hspace(bytes[k]) && bytes[k] != b'\r' {
+                while k < seg.end() && !is_hspace(bytes[k]) && bytes[k] != b'\r' {
                     k += 1;
                 }
             }
@@ -115,6 +119,7 @@ fn tokens(bytes: &[u8], segs: &[Span]) -> Vec<Span> {
 }
 
 pub fn parse(path: &Path, bytes: &[u8], dialect: Dialect) -> Result<Conf, ParseError> {
+    crate::source::fits(path, bytes)?;
     let phys = physical_lines(bytes);
     let mut stmts = Vec::new();
     let mut i = 0;
@@ -136,7 +141,7 @@ pub fn parse(path: &Path, bytes: &[u8], dialect: Dialect) -> Result<Conf, ParseE
             }
         }
         i += 1;
-        let span = Span::new(first.content.start, parts.last().expect("one").eol.end);
+        let span = Span::new(first.content.start(), parts.last().expect("one").eol.end());
         let ind = c.iter().take_while(|&&b| is_hspace(b)).count();
         let kind = if blank(bytes, &first) {
             if dialect == Dialect::SlapdConf && starts_blank && !c.iter().all(|&b| b == b'\r') {
@@ -147,7 +152,7 @@ pub fn parse(path: &Path, bytes: &[u8], dialect: Dialect) -> Result<Conf, ParseE
                     return Err(ParseError::at(
                         path,
                         bytes,
-                        first.content.start,
+                        first.content.start(),
                         "a whitespace-only line after an empty line: slapd refuses it (\"bad config line\"); make it empty",
                     ));
                 }
@@ -159,7 +164,7 @@ pub fn parse(path: &Path, bytes: &[u8], dialect: Dialect) -> Result<Conf, ParseE
             return Err(ParseError::at(
                 path,
                 bytes,
-                first.content.start,
+                first.content.start(),
                 "a line starting with whitespace continues the previous one, but there is none",
             ));
         } else {

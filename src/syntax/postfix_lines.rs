@@ -49,9 +49,10 @@ impl Group {
     pub fn span(&self) -> Span {
         match self {
             Group::Trivia { line, .. } => line.span(),
-            Group::Entry { lines } => {
-                Span::new(lines[0].0.content.start, lines[lines.len() - 1].0.eol.end)
-            }
+            Group::Entry { lines } => Span::new(
+                lines[0].0.content.start(),
+                lines[lines.len() - 1].0.eol.end(),
+            ),
         }
     }
 }
@@ -98,8 +99,8 @@ pub fn tokens(bytes: &[u8], segments: &[Span]) -> Vec<Token> {
     let mut out = Vec::new();
     let mut open: Option<(usize, usize)> = None; // (start, depth)
     for seg in segments {
-        let mut k = seg.start;
-        while k < seg.end {
+        let mut k = seg.start();
+        while k < seg.end() {
             let b = bytes[k];
             if let Some((start, depth)) = open.as_mut() {
                 if b == b'{' {
@@ -127,7 +128,7 @@ pub fn tokens(bytes: &[u8], segments: &[Span]) -> Vec<Token> {
                 continue;
             }
             let start = k;
-            while k < seg.end && !is_hspace(bytes[k]) && bytes[k] != b'\r' {
+            while k < seg.end() && !is_hspace(bytes[k]) && bytes[k] != b'\r' {
                 k += 1;
             }
             out.push(Token {
@@ -137,7 +138,7 @@ pub fn tokens(bytes: &[u8], segments: &[Span]) -> Vec<Token> {
         }
     }
     if let Some((start, _)) = open {
-        let end = segments.last().map_or(start, |s| s.end);
+        let end = segments.last().map_or(start, |s| s.end());
         out.push(Token {
             span: Span::new(start, end),
             braced: true,
@@ -175,7 +176,7 @@ impl Token {
         while b > a && (is_hspace(s[b - 1]) || s[b - 1] == b'\r' || s[b - 1] == b'\n') {
             b -= 1;
         }
-        Span::new(self.span.start + a, self.span.start + b)
+        Span::new(self.span.start() + a, self.span.start() + b)
     }
 }
 

@@ -43,7 +43,7 @@ impl Entry {
             .join(" ")
     }
     pub fn line_end(&self) -> usize {
-        self.span.end
+        self.span.end()
     }
 }
 
@@ -57,7 +57,8 @@ fn trimmed(bytes: &[u8], start: usize, end: usize) -> Span {
     Span::new(start, start + t_len.min(t.len()))
 }
 
-pub fn parse(_path: &Path, bytes: &[u8]) -> Result<MainCf, ParseError> {
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<MainCf, ParseError> {
+    crate::source::fits(path, bytes)?;
     let gs = groups(bytes);
     let mut entries = Vec::new();
     for g in &gs {
@@ -68,19 +69,19 @@ pub fn parse(_path: &Path, bytes: &[u8]) -> Result<MainCf, ParseError> {
             .iter()
             .take_while(|&&b| !is_hspace(b) && b != b'=' && b != b'\r')
             .count();
-        let name = Span::new(first.start, first.start + name_len);
+        let name = Span::new(first.start(), first.start() + name_len);
         let (after, _) = hspace(&text[name_len..]).expect("hspace");
-        let eq_at = first.start + (text.len() - after.len());
+        let eq_at = first.start() + (text.len() - after.len());
         let mut segments = Vec::new();
         let eq = if after.first() == Some(&b'=') && name_len > 0 {
             let (v, _) = hspace(&after[1..]).expect("hspace");
-            let vstart = first.end - v.len();
-            segments.push(trimmed(bytes, vstart, first.end));
+            let vstart = first.end() - v.len();
+            segments.push(trimmed(bytes, vstart, first.end()));
             for (l, k) in &lines[1..] {
                 if *k == LineKind::Continued {
                     let c = l.content.slice(bytes);
                     let ind = c.iter().take_while(|&&b| is_hspace(b)).count();
-                    segments.push(trimmed(bytes, l.content.start + ind, l.content.end));
+                    segments.push(trimmed(bytes, l.content.start() + ind, l.content.end()));
                 }
             }
             Some(Span::new(eq_at, eq_at + 1))

@@ -97,14 +97,14 @@ fn overrides(bytes: &[u8], toks: &[Token]) -> Vec<Override> {
         let text = t.span.slice(bytes);
         let (value_tok, start) = if text == b"-o" && i + 1 < toks.len() {
             i += 1;
-            (toks[i], t.span.start)
+            (toks[i], t.span.start())
         } else if text.starts_with(b"-o") && text.len() > 2 && !t.braced {
             (
                 Token {
-                    span: Span::new(t.span.start + 2, t.span.end),
+                    span: Span::new(t.span.start() + 2, t.span.end()),
                     braced: false,
                 },
-                t.span.start,
+                t.span.start(),
             )
         } else {
             i += 1;
@@ -121,9 +121,9 @@ fn overrides(bytes: &[u8], toks: &[Token]) -> Vec<Override> {
             out.push(Override {
                 hash: None,
                 braced: value_tok.braced,
-                span: Span::new(start, value_tok.span.end),
-                name: Span::new(inner.start, inner.start + name_end),
-                value: Span::new(inner.start + vstart, inner.end),
+                span: Span::new(start, value_tok.span.end()),
+                name: Span::new(inner.start(), inner.start() + name_end),
+                value: Span::new(inner.start() + vstart, inner.end()),
             });
         }
         i += 1;
@@ -138,7 +138,7 @@ fn commented_service_start(bytes: &[u8], l: &PhysLine) -> Option<Span> {
     if c.first() != Some(&b'#') || c.get(1).is_none_or(|&b| is_hspace(b) || b == b'#') {
         return None;
     }
-    let seg = Span::new(l.content.start + 1, l.content.end);
+    let seg = Span::new(l.content.start() + 1, l.content.end());
     let toks = tokens(bytes, &[seg]);
     let ty = toks.get(1)?.text(bytes);
     (toks.len() >= 8 && SERVICE_TYPES.contains(&ty.as_str())).then_some(seg)
@@ -155,7 +155,8 @@ fn commented_continuation(bytes: &[u8], l: &PhysLine) -> Option<bool> {
     Some(*first == b'-')
 }
 
-pub fn parse(_path: &Path, bytes: &[u8]) -> Result<MasterCf, ParseError> {
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<MasterCf, ParseError> {
+    crate::source::fits(path, bytes)?;
     let raw = groups(bytes);
     let mut gs: Vec<Group> = Vec::new();
     let mut services = Vec::new();
@@ -212,19 +213,22 @@ pub fn parse(_path: &Path, bytes: &[u8]) -> Result<MasterCf, ParseError> {
                     if commented_continuation(bytes, l) != Some(true) {
                         continue;
                     }
-                    let seg = Span::new(l.content.start + 1, l.content.end);
+                    let seg = Span::new(l.content.start() + 1, l.content.end());
                     let mut line_toks = tokens(bytes, &[seg]);
                     // Parse this line's arguments as if they followed the eight fields.
                     let mut with_fields = toks[..8].to_vec();
                     with_fields.append(&mut line_toks.clone());
                     for mut o in overrides(bytes, &with_fields) {
-                        o.hash = Some(Span::new(l.content.start, l.content.start + 1));
+                        o.hash = Some(Span::new(l.content.start(), l.content.start() + 1));
                         ovs.push(o);
                     }
                     toks.append(&mut line_toks);
                 }
-                let span = Span::new(lines[0].0.content.start, lines[lines.len() - 1].0.eol.end);
-                let hash = Some(Span::new(line.content.start, line.content.start + 1));
+                let span = Span::new(
+                    lines[0].0.content.start(),
+                    lines[lines.len() - 1].0.eol.end(),
+                );
+                let hash = Some(Span::new(line.content.start(), line.content.start() + 1));
                 services.push(Service {
                     span,
                     hash,

@@ -102,7 +102,7 @@ impl<'a> Ctx<'a> {
                         "apache.certificate",
                         Severity::Medium,
                         item.file,
-                        item.directive.name.start,
+                        item.directive.name.start(),
                     );
                     f.current = Some(raw.clone().into());
                     f.reason = format!(
@@ -120,7 +120,7 @@ impl<'a> Ctx<'a> {
                 let line = tree.files[item.file]
                     .0
                     .source
-                    .line_of(item.directive.name.start);
+                    .line_of(item.directive.name.start());
                 let why = "a key this small can be factored or is refused by current clients; OpenSSL 3 refuses to start httpd with it at the default security level";
                 let f = crate::servers::weak_key("apache.weak-key", file, line, &raw, &info, why);
                 self.push(f, None);

@@ -240,12 +240,12 @@ impl<'a> Ctx<'a> {
                 && h.action == "unset"
                 && h.condition.is_none()
             {
-                if unset_reported.insert((item.file, item.directive.name.start)) {
+                if unset_reported.insert((item.file, item.directive.name.start())) {
                     let mut f = self.finding(
                         "apache.hsts",
                         Severity::Medium,
                         item.file,
-                        item.directive.name.start,
+                        item.directive.name.start(),
                     );
                     f.current = Some(tree.args(item).join(" ").into());
                     f.wanted = Some(format!("Header {wanted}").into());
@@ -263,7 +263,12 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let vh = &tree.vhosts[v];
-            let mut f = self.finding("apache.hsts", Severity::Medium, vh.file, vh.open.name.start);
+            let mut f = self.finding(
+                "apache.hsts",
+                Severity::Medium,
+                vh.file,
+                vh.open.name.start(),
+            );
             f.wanted = Some(format!("Header {wanted}").into());
             f.reason = "this TLS virtual host does not send Strict-Transport-Security, so a first visit over http can be intercepted".into();
             if !headers_ok {
@@ -314,7 +319,7 @@ impl<'a> Ctx<'a> {
                     "apache.hsts",
                     Severity::Medium,
                     item.file,
-                    item.directive.name.start,
+                    item.directive.name.start(),
                 );
                 f.current = Some(tree.args(item).join(" ").into());
                 f.reason = "a second Strict-Transport-Security header in the same virtual host: browsers may see two values (the strongest one is kept)".into();
@@ -393,7 +398,7 @@ impl<'a> Ctx<'a> {
             reasons.push("this virtual host redirects every request, and an `onsuccess` header goes only with 2xx responses, so it is never sent; `always` sends it with the redirects".into());
             patches.push(match h.table_arg {
                 Some(k) => Patch::replace(item.directive.args[k].span, "always"),
-                None => Patch::insert(item.directive.args[h.action_arg].span.start, "always "),
+                None => Patch::insert(item.directive.args[h.action_arg].span.start(), "always "),
             });
             table = Table::Always;
         }
@@ -435,7 +440,7 @@ impl<'a> Ctx<'a> {
             "apache.hsts",
             Severity::Medium,
             item.file,
-            item.directive.name.start,
+            item.directive.name.start(),
         );
         f.current = Some(self.tree.args(item).join(" ").into());
         f.wanted = Some(wanted.clone().into());

@@ -177,7 +177,7 @@ impl<'a> Ctx<'a> {
                 };
                 Patch::replace(span, text)
             }
-            None => Patch::insert(d.name.end, format!(" {wanted}")),
+            None => Patch::insert(d.name.end(), format!(" {wanted}")),
         }
     }
 
@@ -189,9 +189,9 @@ impl<'a> Ctx<'a> {
         if d.eol.is_empty() {
             let mut v = eol.to_vec();
             v.extend(style::line(indent, text, b""));
-            Patch::insert(d.span.end, v)
+            Patch::insert(d.span.end(), v)
         } else {
-            Patch::insert(d.span.end, style::line(indent, text, eol))
+            Patch::insert(d.span.end(), style::line(indent, text, eol))
         }
     }
 
@@ -215,7 +215,7 @@ impl<'a> Ctx<'a> {
             .map(|s| s.slice(b).to_vec())
             .unwrap_or_else(|| style::deeper(vh.open.indent.slice(b)));
         Patch::insert(
-            vh.close.start,
+            vh.close.start(),
             style::line(&indent, text, self.eol(vh.file)),
         )
     }
@@ -241,8 +241,8 @@ impl<'a> Ctx<'a> {
                     .filter(|w| !w.is_empty())
                     .count()
                     <= 4;
-            let end = t.span.end - eol_of(t.span.slice(b));
-            matches.then(|| (Span::new(c.start - 1, end), t.span))
+            let end = t.span.end() - eol_of(t.span.slice(b));
+            matches.then(|| (Span::new(c.start() - 1, end), t.span))
         })
     }
 }
@@ -250,7 +250,7 @@ impl<'a> Ctx<'a> {
 /// Comments a directive out: a `#` before it, every original byte kept
 /// behind it (continuation lines join the comment, as in httpd).
 fn comment_out(item: &Item) -> Patch {
-    Patch::insert(item.directive.indent.end, "#")
+    Patch::insert(item.directive.indent.end(), "#")
 }
 
 /// The direct children of the section whose span is `parent`.
@@ -261,7 +261,7 @@ fn children_of(nodes: &[Node], parent: Span) -> Option<&[Node]> {
                 return Some(&s.children);
             }
             let sp = n.span();
-            if sp.start <= parent.start && parent.end <= sp.end {
+            if sp.start() <= parent.start() && parent.end() <= sp.end() {
                 return children_of(&s.children, parent);
             }
         }

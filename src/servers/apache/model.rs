@@ -238,7 +238,7 @@ impl ApacheTree {
         self.files[item.file]
             .0
             .source
-            .line_of(item.directive.name.start)
+            .line_of(item.directive.name.start())
     }
 
     /// Modules named by `LoadModule`, lowercased; `None` when the tree loads
@@ -397,7 +397,7 @@ impl Loader<'_> {
             self.remarks.push(format!(
                 "{}:{}: `Use {}` makes a virtual host from <Macro {}>: audited as expanded; a fix goes to the macro body only when every Use agrees",
                 src.path.display(),
-                src.source.line_of(d.name.start),
+                src.source.line_of(d.name.start()),
                 args[0],
                 args[0]
             ));
@@ -446,7 +446,12 @@ impl Loader<'_> {
         match from {
             Some((f, d)) => {
                 let src = &self.files[f].0.source;
-                Error::Parse(ParseError::at(&src.path, &src.bytes, d.name.start, message))
+                Error::Parse(ParseError::at(
+                    &src.path,
+                    &src.bytes,
+                    d.name.start(),
+                    message,
+                ))
             }
             None => Error::Other(message),
         }

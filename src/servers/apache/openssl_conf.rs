@@ -297,7 +297,7 @@ impl<'a> Ctx<'a> {
                 "apache.openssl-conf-cmd",
                 Severity::High,
                 item.file,
-                item.directive.name.start,
+                item.directive.name.start(),
             );
             f.current = Some(format!("{cmd} {value}").into());
             f.reason = why.into();
@@ -377,7 +377,7 @@ impl<'a> Ctx<'a> {
                 Severity::Low
             },
             item.file,
-            item.directive.name.start,
+            item.directive.name.start(),
         );
         f.current = Some(format!("{raw}: DH group of {bits} bits").into());
         f.wanted = Some(format!("a DH group of at least {min} bits").into());
@@ -405,7 +405,7 @@ impl<'a> Ctx<'a> {
                     "apache.dh-params",
                     Severity::Medium,
                     item.file,
-                    item.directive.name.start,
+                    item.directive.name.start(),
                 );
                 f.current = Some(raw.to_string().into());
                 f.reason = format!(

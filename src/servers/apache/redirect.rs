@@ -95,7 +95,7 @@ impl Ctx<'_> {
                 "apache.redirect",
                 Severity::Medium,
                 vh.file,
-                vh.open.name.start,
+                vh.open.name.start(),
             );
             f.wanted = Some(text.clone().into());
             let mut reason = format!(

@@ -335,7 +335,7 @@ impl Ctx<'_> {
             if (s.judge)(&args) {
                 continue;
             }
-            let mut f = self.finding(s.rule, s.severity, item.file, item.directive.name.start);
+            let mut f = self.finding(s.rule, s.severity, item.file, item.directive.name.start());
             f.current = Some(args.join(" ").into());
             f.wanted = Some(s.wanted.clone().into());
             f.reason = s.reason.clone().into();
@@ -372,7 +372,7 @@ impl Ctx<'_> {
         }
         if let Some(why) = s.blocked.as_ref().or(s.absent_blocked.as_ref()) {
             let vh = &tree.vhosts[uncovered[0]];
-            let mut f = self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start);
+            let mut f = self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start());
             f.wanted = Some(s.wanted.clone().into());
             f.reason = s.absent_reason.clone().into();
             f.blocked = Some(why.clone());
@@ -402,14 +402,14 @@ impl Ctx<'_> {
                     s.rule,
                     s.absent_severity,
                     anchor.file,
-                    anchor.directive.name.start,
+                    anchor.directive.name.start(),
                 );
                 f.wanted = Some(s.wanted.clone().into());
                 f.reason = s.absent_reason.clone().into();
                 let file = f.file;
                 let patch = match self.commented(anchor.file, anchor.parent, s.name) {
                     Some((body, _)) => {
-                        f.line = tree.files[anchor.file].0.source.line_of(body.start);
+                        f.line = tree.files[anchor.file].0.source.line_of(body.start());
                         f.current = Some(
                             format!(
                                 "(commented out) {}",
@@ -462,7 +462,7 @@ impl Ctx<'_> {
                         None => self.insert_in_vhost(v, &text),
                     };
                     let mut f =
-                        self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start);
+                        self.finding(s.rule, s.absent_severity, vh.file, vh.open.name.start());
                     f.wanted = Some(s.wanted.clone().into());
                     f.reason = s.absent_reason.clone().into();
                     let file = f.file;
@@ -517,7 +517,7 @@ impl Ctx<'_> {
                 "apache.ciphers",
                 Severity::Info,
                 item.file,
-                item.directive.name.start,
+                item.directive.name.start(),
             );
             f.current = Some(args.join(" ").into());
             f.reason = "the system crypto policy (RHEL/Fedora crypto-policies) chooses the suites; its levels allow TLS 1.2+ only and meet the profile".into();

@@ -131,7 +131,9 @@ pub(super) fn merge(
             let files = &report.files;
             report.changes[c].edits.retain(|(ef, p)| {
                 !bodies.iter().any(|(h, sp)| {
-                    files[*ef].host == *h && sp.start <= p.span.start && p.span.end <= sp.end
+                    files[*ef].host == *h
+                        && sp.start() <= p.span.start()
+                        && p.span.end() <= sp.end()
                 })
             });
             f.change = None;
@@ -204,7 +206,9 @@ fn parameters(tree: &ApacheTree, report: &mut Report, first_finding: usize, firs
         let hits = report.changes[c].edits.iter().any(|(f, p)| {
             let host = report.files[*f].host.as_path();
             param_spans.iter().any(|(h, sp)| {
-                *h == host && p.span.start < sp.end && sp.start < p.span.end.max(p.span.start + 1)
+                *h == host
+                    && p.span.start() < sp.end()
+                    && sp.start() < p.span.end().max(p.span.start() + 1)
             })
         });
         if hits {
@@ -228,7 +232,9 @@ fn macro_uses(tree: &ApacheTree, report: &Report, c: usize) -> Option<usize> {
         tree.macro_bodies
             .iter()
             .find(|(mf, sp, _)| {
-                &tree.files[*mf].0.host == host && sp.start <= p.span.start && p.span.end <= sp.end
+                &tree.files[*mf].0.host == host
+                    && sp.start() <= p.span.start()
+                    && p.span.end() <= sp.end()
             })
             .map(|b| b.2)
     })
@@ -237,7 +243,7 @@ fn macro_uses(tree: &ApacheTree, report: &Report, c: usize) -> Option<usize> {
 fn sorted(edits: &[(usize, Patch)]) -> EditKey<'_> {
     let mut v: EditKey = edits
         .iter()
-        .map(|(f, p)| (*f, p.span.start, p.span.end, p.bytes.as_slice()))
+        .map(|(f, p)| (*f, p.span.start(), p.span.end(), p.bytes.as_slice()))
         .collect();
     v.sort();
     v

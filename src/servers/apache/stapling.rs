@@ -137,7 +137,7 @@ impl Ctx<'_> {
                 "apache.stapling",
                 Severity::High,
                 item.file,
-                item.directive.name.start,
+                item.directive.name.start(),
             );
             f.current = Some(tree.args(item).join(" ").into());
             f.reason = "SSLStaplingCache is only valid in the server config; httpd refuses it inside <VirtualHost>".into();
@@ -176,7 +176,7 @@ impl Ctx<'_> {
                 "apache.stapling",
                 Severity::Low,
                 vh.file,
-                vh.open.name.start,
+                vh.open.name.start(),
             );
             f.current = own_stapling.map(|i| tree.args(i).join(" ")).map(Into::into);
             f.wanted = Some("SSLUseStapling on".into());
@@ -259,7 +259,7 @@ impl Ctx<'_> {
                 "apache.stapling",
                 Severity::High,
                 on.file,
-                on.directive.name.start,
+                on.directive.name.start(),
             );
             f.current = Some("SSLUseStapling on, no SSLStaplingCache".into());
             f.wanted = Some(

@@ -59,7 +59,7 @@ impl Ctx<'_> {
                     self.unjudgeable("courier.certificate", Severity::Medium, f, a);
                     continue;
                 }
-                Some((f, a, Some(v))) => Some((f, a.name.start, v)),
+                Some((f, a, Some(v))) => Some((f, a.name.start(), v)),
                 None => None,
             };
             let Some((f, at, value)) = found else {

@@ -32,7 +32,7 @@ impl Ctx<'_> {
             .cfg
             .assignments("TLS_DHPARAMS")
             .last()
-            .and_then(|&(f, a)| Some((f, a.name.start, self.cfg.value_of(f, a)?)))
+            .and_then(|&(f, a)| Some((f, a.name.start(), self.cfg.value_of(f, a)?)))
         else {
             return;
         };

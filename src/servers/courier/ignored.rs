@@ -82,7 +82,7 @@ impl Ctx<'_> {
             if value.is_empty() || value.starts_with('$') || self.cfg.value_of(f, a).is_none() {
                 continue; // Debian's `TLS_STARTTLS_PROTOCOL="$TLS_PROTOCOL"` says nothing by itself
             }
-            let mut finding = self.finding("courier.ignored", Severity::Low, f, a.name.start);
+            let mut finding = self.finding("courier.ignored", Severity::Low, f, a.name.start());
             finding.current = Some(value.into());
             finding.reason = format!(
                 "this {lib} build of couriertls ignores {name}: it protects nothing; {instead} is what applies"

@@ -31,7 +31,7 @@ impl Ctx<'_> {
             if !a.value_str(b).eq_ignore_ascii_case("YES") {
                 continue;
             }
-            let mut finding = self.finding("courier.imaps-off", Severity::Low, f, a.name.start);
+            let mut finding = self.finding("courier.imaps-off", Severity::Low, f, a.name.start());
             finding.current = Some("IMAPDSSLSTART=YES".into());
             finding.wanted = Some("#IMAPDSSLSTART=YES (commented out)".into());
             finding.reason = "the 2017 article asks to leave only STARTTLS on port 143; RFC 8314 prefers implicit TLS on 993 (IMAPS) over STARTTLS, so this switches off the preferred port: opt-in, not part of any profile".into();
@@ -40,7 +40,7 @@ impl Ctx<'_> {
                 ldap: None,
                 rule: "courier.imaps-off",
                 reason: "comment out IMAPDSSLSTART so imapd-ssl no longer starts on 993; note that RFC 8314 prefers implicit TLS on 993 over STARTTLS on 143, so most setups should answer no".into(),
-                edits: vec![(file, Patch::insert(a.name.start, "#"))],
+                edits: vec![(file, Patch::insert(a.name.start(), "#"))],
             };
             self.push(finding, Some(change));
         }

@@ -287,7 +287,7 @@ impl<'a> Ctx<'a> {
             if (v.judge)(&current) {
                 continue;
             }
-            let mut finding = self.finding(v.rule, v.severity, f, a.name.start);
+            let mut finding = self.finding(v.rule, v.severity, f, a.name.start());
             let reason = v.explain.map_or_else(|| v.reason.clone(), |e| e(&current));
             finding.current = Some(current.into());
             finding.wanted = Some(v.wanted.clone().into());
@@ -314,7 +314,7 @@ impl<'a> Ctx<'a> {
     fn unjudgeable(&mut self, rule: &'static str, severity: Severity, f: usize, a: &Assignment) {
         let b = self.bytes(f);
         let templated = self.cfg.step_of(f, a).and_then(|s| s.templated);
-        let mut finding = self.finding(rule, severity, f, a.name.start);
+        let mut finding = self.finding(rule, severity, f, a.name.start());
         finding.current = Some(
             String::from_utf8_lossy(a.value.slice(b))
                 .into_owned()
@@ -362,16 +362,16 @@ impl<'a> Ctx<'a> {
         finding.wanted = Some(wanted.to_string().into());
         finding.reason = reason.to_string().into();
         let patch = if let Some((hash, a)) = commented {
-            finding.line = self.cfg.files[f].0.source.line_of(hash.start);
+            finding.line = self.cfg.files[f].0.source.line_of(hash.start());
             finding.current = Some(
                 format!(
                     "(commented out) {}",
-                    String::from_utf8_lossy(&b[hash.start..a.value.end])
+                    String::from_utf8_lossy(&b[hash.start()..a.value.end()])
                 )
                 .into(),
             );
             let text = format!("{name}={}", Self::render(wanted, a.quote(b)));
-            Patch::replace(Span::new(hash.start, a.value.end), text)
+            Patch::replace(Span::new(hash.start(), a.value.end()), text)
         } else {
             let header = parsed.lines.iter().position(|l| matches!(&l.kind, LineKind::Header { name: n } if n.slice(b) == name.as_bytes()));
             let text = format!("{name}={}", Self::render(wanted, None));
@@ -383,11 +383,11 @@ impl<'a> Ctx<'a> {
                     {
                         k += 1;
                     }
-                    let at = parsed.lines[k - 1].span.end;
+                    let at = parsed.lines[k - 1].span.end();
                     finding.line = self.cfg.files[f]
                         .0
                         .source
-                        .line_of(parsed.lines[h].span.start);
+                        .line_of(parsed.lines[h].span.start());
                     let mut bytes = Vec::new();
                     if !b[..at].ends_with(b"\n") {
                         bytes.extend_from_slice(eol);

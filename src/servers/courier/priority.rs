@@ -43,7 +43,7 @@ impl Ctx<'_> {
                 let weak: Vec<_> = found
                     .iter()
                     .filter(|(f, a)| !judge(&a.value_str(self.bytes(*f))))
-                    .map(|&(f, a)| (f, a.name.start, Some(a.value_str(self.bytes(f)))))
+                    .map(|&(f, a)| (f, a.name.start(), Some(a.value_str(self.bytes(f)))))
                     .collect();
                 let weak = if found.is_empty() {
                     vec![(self.cfg.last, 0, None)]
@@ -71,7 +71,8 @@ impl Ctx<'_> {
             // A command substitution or template is reported by `var`.
             if self.cfg.value_of(f, a).is_some() && read_priority(&value) == Priority::WrongDialect
             {
-                let mut finding = self.finding("courier.priority", Severity::High, f, a.name.start);
+                let mut finding =
+                    self.finding("courier.priority", Severity::High, f, a.name.start());
                 finding.current = Some(value.into());
                 finding.wanted = Some(wanted.into());
                 finding.reason = format!(

@@ -74,7 +74,7 @@ fn walk(
         .iter()
         .flat_map(|l| match &l.kind {
             courier::LineKind::Commands(cs) => {
-                cs.iter().map(|c| (l.span.start, c.clone())).collect()
+                cs.iter().map(|c| (l.span.start(), c.clone())).collect()
             }
             _ => Vec::new(),
         })
@@ -165,11 +165,11 @@ fn templated_assignment(bytes: &[u8], span: Span) -> Option<(Assignment, &'stati
         return None;
     }
     let kind = markup(&String::from_utf8_lossy(&text[n + 1..]), Format::Shell)?;
-    let name = Span::new(span.start, span.start + n);
+    let name = Span::new(span.start(), span.start() + n);
     Some((
         Assignment {
             name,
-            value: Span::new(name.end + 1, span.end),
+            value: Span::new(name.end() + 1, span.end()),
             exported: false,
         },
         kind,

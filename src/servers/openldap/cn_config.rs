@@ -51,7 +51,7 @@ pub(super) fn cn_config(
         lines.iter().find(|x| x.is(b, s.olc)).map(|x| {
             (
                 x.value_str(b).unwrap_or_default(),
-                f.source.line_of(x.span.start),
+                f.source.line_of(x.span.start()),
             )
         })
     };
@@ -143,9 +143,10 @@ pub(super) fn cn_config(
             for (_, w) in &planned {
                 let text = format!("{}: {}", w.setting.olc, w.value);
                 match lines.iter().find(|x| x.is(b, w.setting.olc)) {
-                    Some(x) => {
-                        patches.push(Patch::replace(Span::new(x.span.start, x.text_end()), text))
-                    }
+                    Some(x) => patches.push(Patch::replace(
+                        Span::new(x.span.start(), x.text_end()),
+                        text,
+                    )),
                     None => {
                         let anchor = lines.iter().rev().find(|x| {
                             x.name(b)
@@ -153,9 +154,9 @@ pub(super) fn cn_config(
                         });
                         let before = lines.iter().find(|x| x.is(b, "structuralObjectClass"));
                         let at = match (anchor, before) {
-                            (Some(a), _) => a.span.end,
-                            (None, Some(s)) => s.span.start,
-                            (None, None) => lines.last().map_or(b.len(), |x| x.span.end),
+                            (Some(a), _) => a.span.end(),
+                            (None, Some(s)) => s.span.start(),
+                            (None, None) => lines.last().map_or(b.len(), |x| x.span.end()),
                         };
                         let mut bytes = Vec::new();
                         if at > 0 && !b[..at].ends_with(b"\n") && line_ended != Some(at) {

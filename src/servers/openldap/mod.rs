@@ -271,7 +271,7 @@ fn conf_get<'a>(
             .enumerate()
             .rev()
             .find(|(_, s)| s.is(b, kw))
-            .map(|(i, s)| (s.args(b).join(" "), f.source.line_of(s.span.start), i))
+            .map(|(i, s)| (s.args(b).join(" "), f.source.line_of(s.span.start()), i))
     }
 }
 
@@ -295,12 +295,12 @@ fn conf_patch(
             None => Patch::insert(s.text_end(), format!(" {value}")),
         };
     }
-    let at = after.map_or(fallback, |i| c.stmts[i].span.end);
+    let at = after.map_or(fallback, |i| c.stmts[i].span.end());
     // The separator after the keyword: the neighbour's (a tab where it uses
     // tabs), else the file's first directive's.
     let sep_of = |s: &openldap_conf::Stmt| match &s.kind {
         Kind::Directive { keyword, args } if !args.is_empty() => {
-            Some(&b[keyword.end..args[0].start])
+            Some(&b[keyword.end()..args[0].start()])
         }
         _ => None,
     };

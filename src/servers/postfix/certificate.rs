@@ -65,7 +65,7 @@ impl super::Ctx<'_> {
         let Some(e) = self.inst.main.1.lookup(b, name).0 else {
             return;
         };
-        let line = self.main_line(e.name.start);
+        let line = self.main_line(e.name.start());
         let file = self.inst.expand(&e.value(b), self.version, 0);
         let file = file.trim();
         if file.is_empty() {
@@ -153,7 +153,7 @@ impl super::Ctx<'_> {
             .1
             .lookup(b, name)
             .0
-            .map_or(0, |e| self.main_line(e.name.start));
+            .map_or(0, |e| self.main_line(e.name.start()));
         let host = self
             .root
             .resolve(Path::new(&file))

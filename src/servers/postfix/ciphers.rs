@@ -151,7 +151,7 @@ impl super::Ctx<'_> {
                     rule,
                     Severity::Low,
                     self.main_file,
-                    self.main_line(e.name.start),
+                    self.main_line(e.name.start()),
                 );
                 f.current = Some(format!("{name} = {}", e.value(b)).into());
                 f.reason = format!(

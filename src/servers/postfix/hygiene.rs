@@ -44,7 +44,7 @@ impl super::Ctx<'_> {
                 "postfix.syntax",
                 Severity::High,
                 self.main_file,
-                self.main_line(e.span.start),
+                self.main_line(e.span.start()),
             );
             f.current = Some(
                 String::from_utf8_lossy(e.lines[0].0.content.slice(b))
@@ -62,7 +62,7 @@ impl super::Ctx<'_> {
                     "postfix.syntax",
                     Severity::High,
                     file,
-                    mf.source.line_of(s.span.start),
+                    mf.source.line_of(s.span.start()),
                 );
                 f.current = Some(
                     String::from_utf8_lossy(s.lines[0].0.content.slice(&mf.source.bytes))
@@ -86,7 +86,7 @@ impl super::Ctx<'_> {
                     "postfix.syntax",
                     Severity::High,
                     file,
-                    mf.source.line_of(at.start),
+                    mf.source.line_of(at.start()),
                 );
                 f.current = Some(format!("{} ... -o", s.id(b)).into());
                 f.reason = "a -o with no name=value after it: the daemon stops with a usage error, and an -o added after it would be taken as its value".into();
@@ -114,12 +114,12 @@ impl super::Ctx<'_> {
                 "postfix.shadowed",
                 Severity::Info,
                 self.main_file,
-                self.main_line(e.name.start),
+                self.main_line(e.name.start()),
             );
             f.current = Some(format!("{name} = {}", e.value(b)).into());
             f.reason = format!(
                 "overridden by the definition on line {} (the last one wins); tlsmend edits that one",
-                self.main_line(last.name.start)
+                self.main_line(last.name.start())
             ).into();
             f.blocked = Some("audit only: remove the earlier definition to avoid confusion".into());
             self.push(f, None);

@@ -116,7 +116,7 @@ impl super::Ctx<'_> {
         let current = format!(
             "smtpd_tls_security_level = {current} (applies to {} in master.cf line {})",
             smtp.id(b),
-            mf.source.line_of(smtp.span.start)
+            mf.source.line_of(smtp.span.start())
         );
         let file = self.main_file;
         self.port_25_requires_tls(file, line, current);
@@ -159,7 +159,7 @@ impl super::Ctx<'_> {
             if let Some(e) = eff
                 && (super::templated(&e.value(b)) || super::templated(&self.eff_value(e)))
             {
-                let line = self.main_line(e.name.start);
+                let line = self.main_line(e.name.start());
                 let file = self.main_file;
                 self.templated_finding(rule, file, line, format!("{name} = {}", e.value(b)));
                 continue;
@@ -177,13 +177,13 @@ impl super::Ctx<'_> {
                 && r >= min
             {
                 if name == "smtpd_tls_security_level" && r >= ENCRYPT {
-                    let line = entry.map_or(self.insert_line(), |e| self.main_line(e.name.start));
+                    let line = entry.map_or(self.insert_line(), |e| self.main_line(e.name.start()));
                     self.encrypt_on_port_25(&current, line);
                 }
                 continue;
             }
             let (line, at_entry) = match entry {
-                Some(e) => (self.main_line(e.name.start), true),
+                Some(e) => (self.main_line(e.name.start()), true),
                 None => (self.insert_line(), false),
             };
             let mut f = Finding::new(rule, Severity::High, self.main_file, line);

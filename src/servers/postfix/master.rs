@@ -36,7 +36,7 @@ impl Ctx<'_> {
                         n => ps.iter().find(|p| p.name == n).map(|p| p.rule),
                     };
                     if let Some(rule) = rule {
-                        let line = mf.source.line_of(o.span.start);
+                        let line = mf.source.line_of(o.span.start());
                         self.templated_finding(
                             rule,
                             file,
@@ -66,7 +66,7 @@ impl Ctx<'_> {
                     && super::levels::is_public_smtp(b, s)
                     && level_rank(&value).is_some_and(|r| r >= super::levels::ENCRYPT)
                 {
-                    let line = mf.source.line_of(o.span.start);
+                    let line = mf.source.line_of(o.span.start());
                     self.port_25_requires_tls(file, line, format!("{} -o {name}={raw}", s.id(b)));
                     None
                 } else if name == "smtpd_tls_security_level" || name == "smtp_tls_security_level" {
@@ -88,8 +88,12 @@ impl Ctx<'_> {
                 let Some((rule, wanted, reason)) = verdict else {
                     continue;
                 };
-                let mut f =
-                    Finding::new(rule, Severity::High, file, mf.source.line_of(o.span.start));
+                let mut f = Finding::new(
+                    rule,
+                    Severity::High,
+                    file,
+                    mf.source.line_of(o.span.start()),
+                );
                 f.current = Some(format!("{} -o {name}={value}", s.id(b)).into());
                 f.wanted = Some(format!("-o {name}={wanted}").into());
                 f.reason = format!(

@@ -183,24 +183,27 @@ impl<'a> Ctx<'a> {
             }
             let seg = e.segments.get(seg_index).copied();
             if seg_index == target {
-                let seg = seg.unwrap_or(Span::empty(line.content.end));
+                let seg = seg.unwrap_or(Span::empty(line.content.end()));
                 let text = if k == 0
                     && seg.is_empty()
-                    && b.get(seg.start.wrapping_sub(1)) == Some(&b'=')
+                    && b.get(seg.start().wrapping_sub(1)) == Some(&b'=')
                     && self.dominant_spaced()
                 {
                     format!(" {wanted}")
                 } else {
                     wanted.to_string()
                 };
-                if seg.is_empty() && seg.start > 0 {
+                if seg.is_empty() && seg.start() > 0 {
                     // An empty value is filled by replacing the byte before
                     // it too: an insertion at the same offset (a new line
                     // after a last line with no newline) then sorts after
                     // this value instead of splitting `name=` from it.
-                    let mut with = vec![b[seg.start - 1]];
+                    let mut with = vec![b[seg.start() - 1]];
                     with.extend_from_slice(text.as_bytes());
-                    patches.push(Patch::replace(Span::new(seg.start - 1, seg.start), with));
+                    patches.push(Patch::replace(
+                        Span::new(seg.start() - 1, seg.start()),
+                        with,
+                    ));
                 } else {
                     patches.push(Patch::replace(seg, text));
                 }
@@ -218,7 +221,7 @@ impl<'a> Ctx<'a> {
         let (mut spaced, mut tight) = (0, 0);
         for e in &self.inst.main.1.entries {
             if let Some(eq) = e.eq {
-                if eq.start > e.name.end || b.get(eq.end) == Some(&b' ') {
+                if eq.start() > e.name.end() || b.get(eq.end()) == Some(&b' ') {
                     spaced += 1
                 } else {
                     tight += 1
@@ -242,7 +245,7 @@ impl<'a> Ctx<'a> {
     /// The line a finding about a missing parameter points at: where it goes.
     fn insert_line(&self) -> usize {
         match self.tls_anchor() {
-            Some(a) => self.main_line(a.name.start),
+            Some(a) => self.main_line(a.name.start()),
             None => self.main_line(self.main_bytes().len()),
         }
     }
@@ -260,7 +263,7 @@ impl<'a> Ctx<'a> {
         let anchor = self.tls_anchor();
         let mut bytes = Vec::new();
         let at = match anchor {
-            Some(a) => a.span.end,
+            Some(a) => a.span.end(),
             None => b.len(),
         };
         // After a last line with no newline, each new line brings its own
@@ -291,7 +294,7 @@ impl<'a> Ctx<'a> {
             Some(e) => {
                 let current = self.eff_value(e);
                 if templated(&e.value(b)) || templated(&current) {
-                    let line = self.main_line(e.name.start);
+                    let line = self.main_line(e.name.start());
                     let file = self.main_file;
                     self.templated_finding(
                         p.rule,
@@ -312,7 +315,7 @@ impl<'a> Ctx<'a> {
                     p.rule,
                     p.severity,
                     self.main_file,
-                    self.main_line(e.name.start),
+                    self.main_line(e.name.start()),
                 );
                 f.current = Some(format!("{} = {}", p.name, e.value(b)).into());
                 f.wanted = Some(format!("{} = {wanted}", p.name).into());

@@ -212,7 +212,7 @@ impl Ctx<'_> {
         let line = active
             .or(commented)
             .or(smtp)
-            .map_or(1, |s| mf.source.line_of(s.span.start));
+            .map_or(1, |s| mf.source.line_of(s.span.start()));
         let mut f = Finding::new(spec.rule, Severity::Medium, file, line);
         f.wanted = Some(
             wanted
@@ -233,7 +233,7 @@ impl Ctx<'_> {
                 spec.rule,
                 Severity::High,
                 file,
-                mf.source.line_of(s.span.start),
+                mf.source.line_of(s.span.start()),
             );
             g.current = Some(format!("-o smtpd_sender_restrictions={v}").into());
             g.reason = "reject_sender_login_mismatch without smtpd_sender_login_maps refuses every message".into();
@@ -280,7 +280,7 @@ impl Ctx<'_> {
                             let expanded = self.inst.expand(&v, self.version, 0);
                             if super::templated(&v) || super::templated(&expanded) {
                                 templated.push((
-                                    mf.source.line_of(o.span.start),
+                                    mf.source.line_of(o.span.start()),
                                     format!("{} -o {name}={v}", s.id(b)),
                                 ));
                             } else if !ok(&expanded) {
@@ -292,7 +292,7 @@ impl Ctx<'_> {
                     }
                 }
                 if !missing.is_empty() {
-                    let at = s.span.end;
+                    let at = s.span.end();
                     let mut bytes = Vec::new();
                     if !b[..at].ends_with(b"\n") {
                         bytes.extend_from_slice(eol);
@@ -329,7 +329,7 @@ impl Ctx<'_> {
                     text.extend_from_slice(format!("{indent}-o {name}={value}").as_bytes());
                     text.extend_from_slice(eol);
                 }
-                let at = after.span.end;
+                let at = after.span.end();
                 let mut bytes = Vec::new();
                 if !b[..at].ends_with(b"\n") {
                     bytes.extend_from_slice(eol);
@@ -402,12 +402,12 @@ fn submission_value_ok(name: &str, v: &str) -> bool {
 /// service is commented out).
 fn own_override_indent(b: &[u8], s: &Service) -> Option<String> {
     let o = s.overrides.first()?;
-    let line_start = b[..o.span.start]
+    let line_start = b[..o.span.start()]
         .iter()
         .rposition(|&x| x == b'\n')
         .map_or(0, |p| p + 1);
-    let from = o.hash.map_or(line_start, |h| h.end);
-    let indent = &b[from..o.span.start];
+    let from = o.hash.map_or(line_start, |h| h.end());
+    let indent = &b[from..o.span.start()];
     (indent.iter().all(|&x| x == b' ' || x == b'\t') && !indent.is_empty())
         .then(|| String::from_utf8_lossy(indent).into_owned())
 }
@@ -436,7 +436,7 @@ fn service_line(b: &[u8], like: &Service, name: &str) -> Vec<u8> {
         .tokens
         .iter()
         .take(8)
-        .map(|t| t.span.start - first.content.start)
+        .map(|t| t.span.start() - first.content.start())
         .collect();
     let mut out = String::from(name);
     for i in 1..8 {
