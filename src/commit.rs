@@ -33,7 +33,7 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
     })?;
     let rendered: Vec<_> = rendered
         .into_iter()
-        .filter(|(f, new)| *new != report.files[*f].source.bytes)
+        .filter(|(f, new)| **new != *report.files[*f].source.bytes)
         .collect();
     let ldap: Vec<&LdapChange> = selected
         .iter()
@@ -54,7 +54,7 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
             action: "read",
             err,
         })?;
-        if now != file.source.bytes {
+        if *now != *file.source.bytes {
             return Err(Error::Other(format!(
                 "{} changed on disk since tlsmend read it; nothing was written. Run tlsmend again to plan against the new content.",
                 file.shown().display()

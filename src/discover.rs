@@ -23,7 +23,7 @@ pub struct Root {
     /// how the planner plans again on its own result without writing it.
     /// Only file contents change, never which paths exist nor where
     /// symlinks lead, so an overlay root shares the caches below.
-    overlay: Option<Arc<HashMap<PathBuf, Vec<u8>>>>,
+    overlay: Option<Arc<HashMap<PathBuf, Arc<[u8]>>>>,
     /// Directories already resolved: machine path as named → real machine
     /// path. Shared by clones; a run does not turn a directory into a
     /// symlink nor replace a symlink, so an entry stays true for the life
@@ -47,7 +47,7 @@ impl Root {
         }
     }
     /// The same root, with these host files read as the given bytes.
-    pub fn with_overlay(&self, files: HashMap<PathBuf, Vec<u8>>) -> Root {
+    pub fn with_overlay(&self, files: HashMap<PathBuf, Arc<[u8]>>) -> Root {
         Root {
             dir: self.dir.clone(),
             overlay: Some(Arc::new(files)),
@@ -260,11 +260,13 @@ impl ConfigFile {
         let planned = root.overlay.as_ref().and_then(|o| o.get(&host)).cloned();
         let bytes = match planned {
             Some(b) => b,
-            None => std::fs::read(&host).map_err(|err| Error::Io {
-                path: host.clone(),
-                action: "read",
-                err,
-            })?,
+            None => std::fs::read(&host)
+                .map_err(|err| Error::Io {
+                    path: host.clone(),
+                    action: "read",
+                    err,
+                })?
+                .into(),
         };
         Ok(ConfigFile::new(FileRead {
             path: machine.to_path_buf(),

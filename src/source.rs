@@ -60,17 +60,19 @@ impl Span {
 #[derive(Clone, Debug)]
 pub struct Source {
     pub path: PathBuf,
-    pub bytes: Vec<u8>,
+    /// Shared, not copied, with whatever else holds the same bytes (the
+    /// planned bytes a second plan reads through an overlay root).
+    pub bytes: std::sync::Arc<[u8]>,
     /// Offsets where lines start, computed on first use.
-    line_starts: std::sync::OnceLock<Vec<usize>>,
+    line_starts: std::sync::OnceLock<Vec<u32>>,
     line_ending: std::sync::OnceLock<&'static [u8]>,
 }
 
 impl Source {
-    pub fn new(path: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+    pub fn new(path: impl Into<PathBuf>, bytes: impl Into<std::sync::Arc<[u8]>>) -> Self {
         Source {
             path: path.into(),
-            bytes,
+            bytes: bytes.into(),
             line_starts: std::sync::OnceLock::new(),
             line_ending: std::sync::OnceLock::new(),
         }
@@ -82,20 +84,24 @@ impl Source {
 
     /// 1-based line and column (in bytes) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        // 32-bit and sized exactly: a report holds one per file it names.
+        // (No file past 4 GiB is parsed, so no line of one is asked for.)
         let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(
-                    self.bytes
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, b)| **b == b'\n')
-                        .map(|(i, _)| i + 1),
-                )
-                .collect()
+            let lines = self.bytes.iter().filter(|&&b| b == b'\n').count();
+            let mut starts = Vec::with_capacity(lines + 1);
+            starts.push(0);
+            starts.extend(
+                self.bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
+            );
+            starts
         });
         let offset = offset.min(self.bytes.len());
-        let line = starts.partition_point(|&s| s <= offset);
-        (line, offset - starts[line - 1] + 1)
+        let line = starts.partition_point(|&s| s as usize <= offset);
+        (line, offset - starts[line - 1] as usize + 1)
     }
 
     pub fn line_of(&self, offset: usize) -> usize {

@@ -39,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Planned bytes by host path, for an overlay [`Root`].
-type Planned = HashMap<PathBuf, Vec<u8>>;
+type Planned = HashMap<PathBuf, std::sync::Arc<[u8]>>;
 
 const REPORT: &str = "this is a bug in tlsmend: please report it with the file";
 
@@ -131,6 +131,8 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
         }
     }
     let mut kept = change_by_change(report, &broken, &checked, &lines, &mut drop);
+    // Not needed by the second plan, which is the peak of the run's memory.
+    std::mem::drop(lines);
     // Together, then planned again, a few rounds: each round drops at least
     // one change or ends.
     // In the first round, a file checked change by change is known valid
@@ -473,7 +475,7 @@ fn render_kept(
         {
             bad.push((f, why));
         }
-        out.insert(file.host.clone(), bytes);
+        out.insert(file.host.clone(), bytes.into());
     }
     (out, bad)
 }

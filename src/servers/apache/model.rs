@@ -159,6 +159,9 @@ impl ApacheTree {
         };
         let idx = l.include_file(main, None)?;
         l.walk_file(idx, None, false)?;
+        // Up to half of a grown list is room never used; the tree lives
+        // through the rules.
+        l.items.shrink_to_fit();
         let mut tree = ApacheTree {
             files: l.files,
             items: l.items,
