@@ -87,16 +87,10 @@ impl Source {
         // 32-bit and sized exactly: a report holds one per file it names.
         // (No file past 4 GiB is parsed, so no line of one is asked for.)
         let starts = self.line_starts.get_or_init(|| {
-            let lines = self.bytes.iter().filter(|&&b| b == b'\n').count();
-            let mut starts = Vec::with_capacity(lines + 1);
+            let newlines = || memchr::memchr_iter(b'\n', &self.bytes);
+            let mut starts = Vec::with_capacity(newlines().count() + 1);
             starts.push(0);
-            starts.extend(
-                self.bytes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| **b == b'\n')
-                    .map(|(i, _)| u32::try_from(i + 1).unwrap_or(u32::MAX)),
-            );
+            starts.extend(newlines().map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX)));
             starts
         });
         let offset = offset.min(self.bytes.len());
@@ -111,8 +105,11 @@ impl Source {
     /// The line ending this file mostly uses; `\n` for a file with none.
     pub fn line_ending(&self) -> &'static [u8] {
         self.line_ending.get_or_init(|| {
-            let lf = self.bytes.iter().filter(|&&b| b == b'\n').count();
-            let crlf = self.bytes.windows(2).filter(|w| w == b"\r\n").count();
+            let (mut lf, mut crlf) = (0, 0);
+            for i in memchr::memchr_iter(b'\n', &self.bytes) {
+                lf += 1;
+                crlf += usize::from(i > 0 && self.bytes[i - 1] == b'\r');
+            }
             if crlf * 2 > lf { b"\r\n" } else { b"\n" }
         })
     }

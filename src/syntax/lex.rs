@@ -5,7 +5,7 @@
 //! built from them keep the lossless invariant (spans tile the file).
 
 use crate::source::Span;
-use nom::bytes::complete::{take_till, take_while};
+use nom::bytes::complete::take_while;
 use nom::{IResult, Offset, Parser};
 
 /// One physical line: the content and its line ending (`\n`, `\r\n` or
@@ -31,7 +31,8 @@ pub fn hspace(i: &[u8]) -> IResult<&[u8], &[u8]> {
 }
 
 fn line_body(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_till(|b| b == b'\n').parse(i)
+    let end = memchr::memchr(b'\n', i).unwrap_or(i.len());
+    Ok((&i[end..], &i[..end]))
 }
 
 /// Splits `bytes` into physical lines; the spans tile `0..bytes.len()`.
