@@ -200,7 +200,15 @@ impl Root {
                         todo.insert(i, PathBuf::from(tc.as_os_str()));
                     }
                 }
-                _ => done = candidate,
+                Ok(m) => {
+                    // Not a link, so what `kind` would ask `stat` for:
+                    // an Include of 10,000 files asks it of each.
+                    if let Ok(mut k) = self.kinds.lock() {
+                        k.entry(host).or_insert(m.file_type());
+                    }
+                    done = candidate;
+                }
+                Err(_) => done = candidate,
             }
         }
         Ok((done, exists))
@@ -307,6 +315,30 @@ pub fn courier_files(root: &Root, names: &[&str]) -> Option<(&'static str, Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Resolving a path learns what its last component is, so `kind`
+    /// need not `stat` it again: shown by removing the file after the
+    /// resolve (a run's paths do not change under it).
+    #[test]
+    fn resolving_a_path_remembers_its_kind() {
+        let t = tempfile::tempdir().unwrap();
+        let r = Root::new(Some(t.path().to_path_buf()));
+        std::fs::create_dir_all(t.path().join("etc/a/sites-available")).unwrap();
+        std::fs::create_dir_all(t.path().join("etc/a/sites-enabled")).unwrap();
+        std::fs::write(t.path().join("etc/a/sites-available/x.conf"), "x").unwrap();
+        std::os::unix::fs::symlink(
+            "../sites-available/x.conf",
+            t.path().join("etc/a/sites-enabled/x.conf"),
+        )
+        .unwrap();
+        let real = r.resolve(Path::new("/etc/a/sites-enabled/x.conf")).unwrap();
+        assert_eq!(real, Path::new("/etc/a/sites-available/x.conf"));
+        let host = r.host(&real);
+        std::fs::remove_file(&host).unwrap();
+        assert!(r.kind(&host).is_some_and(|k| k.is_file()));
+        // A path never resolved is still asked of the file system.
+        assert!(r.kind(&t.path().join("etc/a/none")).is_none());
+    }
 
     #[test]
     fn symlinks_resolve_inside_the_root() {
