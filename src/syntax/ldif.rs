@@ -8,7 +8,7 @@
 //! case-insensitively and keep their `;options`; values are `: text`,
 //! `:: base64` or `:< URL`. `{n}` ordering prefixes are part of values.
 
-use super::lex::{PhysLine, physical_lines};
+use super::lex::{PhysLine, PhysLines, physical_lines};
 use crate::source::{ParseError, Span};
 use std::path::Path;
 
@@ -242,9 +242,13 @@ pub struct CrcLine {
 }
 
 pub fn crc_line(bytes: &[u8]) -> Option<CrcLine> {
-    let phys = physical_lines(bytes);
-    let l = phys
-        .iter()
+    // Also asked of planned bytes, which no parser has seen yet: a result
+    // too large for a span has no CRC line here (and is refused when it is
+    // read back).
+    if bytes.len() > crate::source::MAX_FILE {
+        return None;
+    }
+    let l = PhysLines::new(bytes)
         .take(3)
         .find(|l| l.content.slice(bytes).starts_with(b"# CRC32 "))?;
     let start = l.content.start() + 8;
