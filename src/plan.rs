@@ -138,6 +138,13 @@ impl Report {
         self.findings.push(finding);
     }
 
+    /// Forgets the copies kept for sharing once planning is over: texts of
+    /// findings and changes dropped since, and values from before redaction,
+    /// are then held by nothing.
+    pub fn planning_done(&mut self) {
+        self.texts = Default::default();
+    }
+
     /// Points `text` at the report's copy of the same text, keeping this
     /// one when it is the first.
     fn share(&mut self, text: &mut Text) {
@@ -243,6 +250,9 @@ mod tests {
             c.wanted.as_ref().unwrap()
         ));
         assert!(std::sync::Arc::ptr_eq(&a.reason, &r.changes[1].reason));
+        // Once planning is over the report keeps no copy of its own.
+        r.planning_done();
+        assert!(r.texts.is_empty());
     }
 
     /// A report planned in two parts and joined reads as one planned in

@@ -425,7 +425,13 @@ mod tests {
         let mut dirs = vec![corpus];
         let mut lines: Vec<String> = Vec::new();
         while let Some(d) = dirs.pop() {
-            for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let listing = std::fs::read_dir(&d).unwrap_or_else(|e| {
+                panic!(
+                    "cannot list the corpus folder {} ({e}); set TLSMEND_CORPUS",
+                    d.display()
+                )
+            });
+            for e in listing.flatten() {
                 let p = e.path();
                 if p.is_dir() {
                     dirs.push(p);

@@ -216,6 +216,7 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
             }
         }
     }
+    report.planning_done();
     Ok(report)
 }
 
