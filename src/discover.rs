@@ -321,11 +321,7 @@ mod tests {
     /// resolve (a run's paths do not change under it).
     #[test]
     fn resolving_a_path_remembers_its_kind() {
-        let t = tempfile::tempdir().unwrap();
-        let r = Root::new(Some(t.path().to_path_buf()));
-        std::fs::create_dir_all(t.path().join("etc/a/sites-available")).unwrap();
-        std::fs::create_dir_all(t.path().join("etc/a/sites-enabled")).unwrap();
-        std::fs::write(t.path().join("etc/a/sites-available/x.conf"), "x").unwrap();
+        let (t, r) = sites_tree();
         std::os::unix::fs::symlink(
             "../sites-available/x.conf",
             t.path().join("etc/a/sites-enabled/x.conf"),
@@ -340,13 +336,20 @@ mod tests {
         assert!(r.kind(&t.path().join("etc/a/none")).is_none());
     }
 
-    #[test]
-    fn symlinks_resolve_inside_the_root() {
+    /// A root with `/etc/a/sites-available/x.conf` and an empty
+    /// `/etc/a/sites-enabled`.
+    fn sites_tree() -> (tempfile::TempDir, Root) {
         let t = tempfile::tempdir().unwrap();
         let r = Root::new(Some(t.path().to_path_buf()));
         std::fs::create_dir_all(t.path().join("etc/a/sites-available")).unwrap();
         std::fs::create_dir_all(t.path().join("etc/a/sites-enabled")).unwrap();
         std::fs::write(t.path().join("etc/a/sites-available/x.conf"), "x").unwrap();
+        (t, r)
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_the_root() {
+        let (t, r) = sites_tree();
         std::os::unix::fs::symlink(
             "../sites-available/x.conf",
             t.path().join("etc/a/sites-enabled/rel.conf"),
