@@ -263,7 +263,16 @@ impl ConfigFile {
         ConfigFile(Arc::new(file))
     }
     pub fn load(root: &Root, machine: &Path, syntax: Syntax) -> Result<ConfigFile> {
-        let real = root.resolve(machine)?;
+        Self::load_resolved(root, machine, root.resolve(machine)?, syntax)
+    }
+    /// [`ConfigFile::load`] for a caller that has just resolved `machine`
+    /// to `real` (the Apache loader, once per included file).
+    pub fn load_resolved(
+        root: &Root,
+        machine: &Path,
+        real: PathBuf,
+        syntax: Syntax,
+    ) -> Result<ConfigFile> {
         let host = root.host(&real);
         let planned = root.overlay.as_ref().and_then(|o| o.get(&host)).cloned();
         let bytes = match planned {

@@ -435,10 +435,11 @@ impl Loader<'_> {
         let idx = match self.by_real.get(&real) {
             Some(&i) => i,
             None => {
-                let file = ConfigFile::load(self.root, machine, Syntax::Apache)?;
+                let file =
+                    ConfigFile::load_resolved(self.root, machine, real.clone(), Syntax::Apache)?;
                 let config = apache::parse(&file.source.path, &file.source.bytes)?;
                 self.files.push((file, config));
-                self.by_real.insert(real.clone(), self.files.len() - 1);
+                self.by_real.insert(real, self.files.len() - 1);
                 self.files.len() - 1
             }
         };
