@@ -235,7 +235,16 @@ impl Root {
 /// A configuration file as read, with where it lives. Cloning it shares
 /// the one copy: a report holds every file its server's tree read.
 #[derive(Clone, Debug)]
-pub struct ConfigFile(Arc<FileRead>);
+pub struct ConfigFile(Arc<Shared>);
+
+/// What the clones of a [`ConfigFile`] share.
+#[derive(Debug)]
+struct Shared {
+    read: FileRead,
+    /// Set by the reader that parsed all the bytes into a tree that tiles
+    /// them: see [`ConfigFile::parsed_whole`].
+    parsed_whole: std::sync::atomic::AtomicBool,
+}
 
 /// What [`ConfigFile`] holds.
 #[derive(Debug)]
@@ -254,13 +263,31 @@ pub struct FileRead {
 impl std::ops::Deref for ConfigFile {
     type Target = FileRead;
     fn deref(&self) -> &FileRead {
-        &self.0
+        &self.0.read
     }
 }
 
 impl ConfigFile {
     pub fn new(file: FileRead) -> ConfigFile {
-        ConfigFile(Arc::new(file))
+        ConfigFile(Arc::new(Shared {
+            read: file,
+            parsed_whole: Default::default(),
+        }))
+    }
+    /// Records that the reader of this file parsed every byte of it as its
+    /// syntax, into a tree that tiles them: what [`Syntax::check`] would
+    /// parse again to find.
+    pub fn mark_parsed_whole(&self) {
+        self.0
+            .parsed_whole
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Whether [`ConfigFile::mark_parsed_whole`] was called on it: then
+    /// [`Syntax::check`] of its bytes passes, and need not run.
+    pub fn parsed_whole(&self) -> bool {
+        self.0
+            .parsed_whole
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
     pub fn load(root: &Root, machine: &Path, syntax: Syntax) -> Result<ConfigFile> {
         Self::load_resolved(root, machine, root.resolve(machine)?, syntax)

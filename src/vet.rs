@@ -28,7 +28,7 @@
 //! run goes on. Apart from broken input files, a dropped change is a bug in
 //! a rule, and the message asks for a report.
 
-use crate::discover::Root;
+use crate::discover::{ConfigFile, Root};
 use crate::edit::{AcceptedPatches, Patch, apply_patches, first_overlap};
 use crate::plan::{Finding, Report};
 use crate::servers::Options;
@@ -50,6 +50,22 @@ pub fn invalid(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
     if let Err(e) = syntax.check(path, bytes) {
         return Some(e.to_string());
     }
+    refused(syntax, path, bytes)
+}
+
+/// [`invalid`] for a file as it was read: parsing is not done again for a
+/// file its reader parsed whole ([`ConfigFile::parsed_whole`]: every site
+/// file of an Apache tree), only the daemon's own refusals are looked for.
+fn invalid_as_read(file: &ConfigFile) -> Option<String> {
+    if file.parsed_whole() {
+        return refused(file.syntax, file.shown(), &file.source.bytes);
+    }
+    invalid(file.syntax, file.shown(), &file.source.bytes)
+}
+
+/// Why the daemon would refuse `bytes`, which parse as `syntax`: the
+/// lines it will not start with.
+fn refused(syntax: Syntax, path: &Path, bytes: &[u8]) -> Option<String> {
     match syntax {
         Syntax::PostfixMain => {
             let cf = crate::syntax::postfix_main::parse(path, bytes).ok()?;
@@ -115,7 +131,7 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
     let checked = checked_change_by_change(report, budget);
     let read: Vec<(Option<String>, Option<LineStarts>)> = crate::parallel::map(&touched, |&f| {
         let file = &shared.files[f];
-        let why = invalid(file.syntax, file.shown(), &file.source.bytes);
+        let why = invalid_as_read(file);
         let lines = (why.is_none() && file.syntax == Syntax::Apache && checked.contains(&f))
             .then(|| LineStarts::of(&file.source.bytes));
         (why, lines)
@@ -572,8 +588,31 @@ fn drop_changes(report: &mut Report, drop: BTreeMap<usize, String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discover::ConfigFile;
     use crate::plan::{Change, Severity};
+
+    /// A file read whole by its loader is not parsed again, but the lines
+    /// its daemon refuses are still looked for; a file not marked is
+    /// checked in full.
+    #[test]
+    fn a_file_parsed_whole_is_still_checked_for_refused_lines() {
+        let read = |syntax, bytes: &[u8]| {
+            ConfigFile::new(crate::discover::FileRead {
+                path: PathBuf::from("/f"),
+                real: PathBuf::from("/f"),
+                host: PathBuf::from("/f"),
+                source: crate::source::Source::new("/f", bytes.to_vec()),
+                syntax,
+            })
+        };
+        let main_cf = read(Syntax::PostfixMain, b"a = 1\nsmtpd_tls_cert_file\n");
+        main_cf.mark_parsed_whole();
+        let why = invalid_as_read(&main_cf).expect("a line without '=' is refused");
+        assert!(why.starts_with("line 2 has no '='"), "{why}");
+        let broken = read(Syntax::Apache, b"<VirtualHost *:443>\n");
+        assert!(invalid_as_read(&broken).is_some());
+        broken.mark_parsed_whole();
+        assert_eq!(invalid_as_read(&broken), None, "marked: not parsed again");
+    }
 
     fn change(rule: &'static str, file: usize, patch: Patch) -> Change {
         Change {

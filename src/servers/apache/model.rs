@@ -435,10 +435,8 @@ impl Loader<'_> {
         let idx = match self.by_real.get(&real) {
             Some(&i) => i,
             None => {
-                let file =
-                    ConfigFile::load_resolved(self.root, machine, real.clone(), Syntax::Apache)?;
-                let config = apache::parse(&file.source.path, &file.source.bytes)?;
-                self.files.push((file, config));
+                let read = read_and_parse(self.root, machine, real.clone())?;
+                self.files.push(read);
                 self.by_real.insert(real, self.files.len() - 1);
                 self.files.len() - 1
             }
@@ -731,6 +729,18 @@ impl Loader<'_> {
     }
 }
 
+/// A file's bytes and its syntax tree; the file is marked parsed whole
+/// when the tree tiles its bytes (the planner's safety net then does not
+/// parse it again to know that it is valid).
+fn read_and_parse(root: &Root, machine: &Path, real: PathBuf) -> Result<(ConfigFile, Config)> {
+    let file = ConfigFile::load_resolved(root, machine, real, Syntax::Apache)?;
+    let config = apache::parse(&file.source.path, &file.source.bytes)?;
+    if apache::check_tiling(&config.nodes, 0, file.source.bytes.len()).is_ok() {
+        file.mark_parsed_whole();
+    }
+    Ok((file, config))
+}
+
 /// `rest` of an Include pattern as one pattern on file names, when the
 /// wildcard is in its last component only (`sites-enabled/*.conf`, the
 /// common case): then one listing of the directory answers it, without the
@@ -772,6 +782,43 @@ fn names_matching(dir: &Path, names: &glob::Pattern) -> Vec<PathBuf> {
 mod tests {
     use super::*;
     use std::os::unix::ffi::OsStrExt;
+
+    /// A file the loader marks parsed whole is one the safety net's own
+    /// check accepts, and one it leaves unmarked is one the check refuses:
+    /// on every Apache file of the shared corpus, valid and invalid.
+    #[test]
+    fn parsed_whole_is_the_verdict_of_the_check() {
+        let corpus = std::env::var_os("TLSMEND_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+            .join("apache");
+        let mut files = Vec::new();
+        for dir in [corpus.clone(), corpus.join("invalid")] {
+            let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+                panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
+            });
+            files.extend(listing.flatten().map(|e| e.path()).filter(|p| p.is_file()));
+        }
+        let root = Root::new(None);
+        let (mut marked, mut refused) = (0, 0);
+        for f in &files {
+            let check = crate::vet::invalid(Syntax::Apache, f, &std::fs::read(f).unwrap());
+            match read_and_parse(&root, f, f.clone()) {
+                Ok((file, _)) => {
+                    assert_eq!(file.parsed_whole(), check.is_none(), "{}", f.display());
+                    marked += usize::from(file.parsed_whole());
+                }
+                Err(_) => {
+                    assert!(check.is_some(), "{}", f.display());
+                    refused += 1;
+                }
+            }
+        }
+        assert!(
+            marked > 50 && refused > 0,
+            "{marked} marked, {refused} refused"
+        );
+    }
 
     /// The one-listing path finds what the glob crate finds, on a directory
     /// with the entries that tell them apart: dot files, directories,
