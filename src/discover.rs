@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::source::Source;
 use crate::syntax::Syntax;
 use rustc_hash::FxHashMap;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -23,7 +23,7 @@ pub struct Root {
     /// how the planner plans again on its own result without writing it.
     /// Only file contents change, never which paths exist nor where
     /// symlinks lead, so an overlay root shares the caches below.
-    overlay: Option<Arc<HashMap<PathBuf, Arc<[u8]>>>>,
+    overlay: Option<Arc<FxHashMap<PathBuf, Arc<[u8]>>>>,
     /// Directories already resolved: machine path as named → real machine
     /// path. Shared by clones; a run does not turn a directory into a
     /// symlink nor replace a symlink, so an entry stays true for the life
@@ -47,7 +47,7 @@ impl Root {
         }
     }
     /// The same root, with these host files read as the given bytes.
-    pub fn with_overlay(&self, files: HashMap<PathBuf, Arc<[u8]>>) -> Root {
+    pub fn with_overlay(&self, files: FxHashMap<PathBuf, Arc<[u8]>>) -> Root {
         Root {
             dir: self.dir.clone(),
             overlay: Some(Arc::new(files)),

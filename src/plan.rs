@@ -75,7 +75,7 @@ pub struct Report {
     /// What was found per server, what was looked for and not found, and
     /// the servers whose files could not be read (`servers::found`).
     pub summary: crate::servers::found::Summary,
-    index: HashMap<PathBuf, usize>,
+    index: rustc_hash::FxHashMap<PathBuf, usize>,
     /// One copy of each text the findings and changes hold.
     texts: rustc_hash::FxHashSet<Text>,
 }

@@ -39,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Planned bytes by host path, for an overlay [`Root`].
-type Planned = HashMap<PathBuf, std::sync::Arc<[u8]>>;
+type Planned = rustc_hash::FxHashMap<PathBuf, std::sync::Arc<[u8]>>;
 
 const REPORT: &str = "this is a bug in tlsmend: please report it with the file";
 
@@ -471,7 +471,7 @@ fn render_kept(
     kept: &[usize],
     known_valid: &HashSet<usize>,
 ) -> (Planned, Vec<(usize, String)>) {
-    let mut out = HashMap::new();
+    let mut out = Planned::default();
     let mut bad = Vec::new();
     let mut per_file: BTreeMap<usize, Vec<Patch>> = BTreeMap::new();
     for &c in kept {

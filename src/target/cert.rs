@@ -70,7 +70,7 @@ impl std::fmt::Display for CertError {
 /// at each, and tlsmend never writes a certificate, so one run sees one
 /// state of each. A file that could not be read is tried again.
 pub fn read(path: &Path) -> Result<CertInfo, CertError> {
-    type Seen = std::collections::HashMap<std::path::PathBuf, CertInfo>;
+    type Seen = rustc_hash::FxHashMap<std::path::PathBuf, CertInfo>;
     static SEEN: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
     if let Some(hit) = SEEN
         .lock()
