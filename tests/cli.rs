@@ -1106,6 +1106,49 @@ fn redirect_never_breaks_a_client() {
     assert_eq!(diff.matches("\n+ Redirect").count(), 2, "{diff}");
 }
 
+// A name that certbot renews by webroot keeps the ACME challenge path on
+// http; a name renewed another way, or not by certbot, is redirected whole.
+// (The renewal folder is listed once, not opened per name.)
+#[test]
+fn a_webroot_renewal_keeps_the_challenge_path_on_http() {
+    let site = |name: &str| {
+        format!(
+            "<VirtualHost *:443>\n ServerName {name}\n SSLEngine on\n SSLCertificateFile leaf.crt\n</VirtualHost>\n<VirtualHost *:80>\n ServerName {name}\n</VirtualHost>\n"
+        )
+    };
+    let conf = ["web.test", "standalone.test", "none.test"]
+        .map(site)
+        .concat();
+    let (t, f) = apache_findings(&conf, &[("leaf.crt", "leaf.crt")], "apache.redirect");
+    assert_eq!(f.len(), 3, "{f:#?}");
+    let renewal = t.path().join("etc/letsencrypt/renewal");
+    std::fs::create_dir_all(&renewal).unwrap();
+    std::fs::write(
+        renewal.join("web.test.conf"),
+        "[renewalparams]\nauthenticator = webroot\n",
+    )
+    .unwrap();
+    std::fs::write(
+        renewal.join("standalone.test.conf"),
+        "[renewalparams]\nauthenticator = standalone\n",
+    )
+    .unwrap();
+    let diff = dry_run_only(t.path(), "apache.redirect");
+    assert!(
+        diff.contains(
+            "+ RedirectMatch permanent ^/(?!\\.well-known/acme-challenge/)(.*)$ https://web.test/$1\n"
+        ),
+        "{diff}"
+    );
+    for name in ["standalone.test", "none.test"] {
+        assert!(
+            diff.contains(&format!("+ Redirect permanent / https://{name}/\n")),
+            "{diff}"
+        );
+    }
+    assert_eq!(diff.matches("\n+ Redirect").count(), 3, "{diff}");
+}
+
 // See: issue 8, item 5. A keyword list stricter than the profile, and the
 // system crypto policy, are kept; a weaker or broken list is replaced, and
 // the finding says what it expands to.

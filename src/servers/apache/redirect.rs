@@ -7,7 +7,7 @@ use super::model::{ApacheTree, Item};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::Root;
 use crate::plan::{Change, Severity};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 pub const REDIRECT: Rule = Rule {
     id: "apache.redirect",
@@ -32,7 +32,7 @@ impl Ctx<'_> {
         // Built once, so that the work stays linear in the number of
         // virtual hosts: the TLS virtual hosts serving each name, and the
         // items of each virtual host (per-directory ones included).
-        let mut tls_names: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut tls_names: FxHashMap<String, Vec<usize>> = FxHashMap::default();
         for v in (0..tree.vhosts.len()).filter(|&v| tree.vhost_is_tls(v)) {
             for n in tree.vhost_names(v) {
                 let twins = tls_names.entry(n).or_default();
@@ -50,6 +50,7 @@ impl Ctx<'_> {
             }
         }
         let acme_in_server = self.answers_acme(&server);
+        let renewals = Renewals::list(self.root);
         let alias_ok = tree.has_module("alias_module");
         for (v, own_items) in items.iter().enumerate() {
             if tree.vhost_port(v) != Some(80) || tree.vhost_is_tls(v) {
@@ -70,22 +71,22 @@ impl Ctx<'_> {
                 continue; // never redirect a site that has no TLS twin
             };
             let redirects = tree.vhost_items(v).any(|i| {
-                let args = tree.args(i);
-                let to_https = args
-                    .iter()
-                    .any(|a| a.to_ascii_lowercase().starts_with("https://"));
                 (tree.is(i, "Redirect")
                     || tree.is(i, "RedirectPermanent")
                     || tree.is(i, "RedirectMatch")
                     || tree.is(i, "RewriteRule"))
-                    && to_https
+                    && tree
+                        .args(i)
+                        .iter()
+                        .any(|a| a.to_ascii_lowercase().starts_with("https://"))
             });
             if redirects {
                 continue;
             }
             let vh = &tree.vhosts[v];
-            let acme =
-                acme_in_server || self.answers_acme(own_items) || self.renews_by_webroot(&host);
+            let acme = acme_in_server
+                || self.answers_acme(own_items)
+                || renewals.by_webroot(self.root, &host);
             let text = if acme {
                 format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
             } else {
@@ -147,7 +148,7 @@ impl Ctx<'_> {
     /// Whether `items` answer ACME http-01 challenges: an Alias or a
     /// section for `/.well-known/acme-challenge/` (certbot's and acme
     /// clients' set-ups). A port-80 virtual host answers them when its items
-    /// or the server config's do, or when [`Ctx::renews_by_webroot`].
+    /// or the server config's do, or when [`Renewals::by_webroot`].
     fn answers_acme(&self, items: &[&Item]) -> bool {
         let tree = self.tree;
         items.iter().any(|i| {
@@ -164,12 +165,48 @@ impl Ctx<'_> {
             aliased || in_section
         })
     }
+}
 
-    /// Whether a certbot renewal configuration for `host` uses the webroot
+/// The certbot renewal configurations of the target
+/// (`/etc/letsencrypt/renewal/NAME.conf`), listed once: each port-80 virtual
+/// host asks for its name's, and a hosting tree has thousands of names and
+/// few renewals, so an open that fails per name is a listing's lookup.
+enum Renewals {
+    /// The names in the folder (none when it does not exist).
+    Listed(std::collections::HashSet<std::ffi::OsString>),
+    /// The folder could not be listed: each name's file is opened.
+    Unlisted,
+}
+
+impl Renewals {
+    const DIR: &str = "/etc/letsencrypt/renewal";
+
+    fn list(root: &Root) -> Renewals {
+        match std::fs::read_dir(root.host(std::path::Path::new(Self::DIR))) {
+            Ok(listing) => match listing.map(|e| e.map(|e| e.file_name())).collect() {
+                Ok(names) => Renewals::Listed(names),
+                Err(_) => Renewals::Unlisted,
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Renewals::Listed(Default::default())
+            }
+            Err(_) => Renewals::Unlisted,
+        }
+    }
+
+    /// Whether the renewal configuration for `host` uses the webroot
     /// plugin.
-    fn renews_by_webroot(&self, host: &str) -> bool {
-        let renewal = std::path::PathBuf::from(format!("/etc/letsencrypt/renewal/{host}.conf"));
-        std::fs::read_to_string(self.root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
+    fn by_webroot(&self, root: &Root, host: &str) -> bool {
+        let name = format!("{host}.conf");
+        // A name with a slash is a path below the folder, not an entry.
+        if let Renewals::Listed(names) = self
+            && !name.contains('/')
+            && !names.contains(std::ffi::OsStr::new(&name))
+        {
+            return false;
+        }
+        let renewal = std::path::Path::new(Self::DIR).join(name);
+        std::fs::read_to_string(root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
     }
 }
 
