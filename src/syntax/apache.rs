@@ -102,7 +102,11 @@ impl Arg {
     pub fn value(&self, bytes: &[u8]) -> String {
         let raw = self.span.slice(bytes);
         let Some(q) = self.quote else {
-            return String::from_utf8_lossy(raw).into_owned();
+            // from_utf8 checks valid text faster than from_utf8_lossy.
+            return match std::str::from_utf8(raw) {
+                Ok(text) => text.to_owned(),
+                Err(_) => String::from_utf8_lossy(raw).into_owned(),
+            };
         };
         let inner = &raw[1..];
         let inner = if inner.last() == Some(&q) {
