@@ -664,22 +664,25 @@ impl Loader<'_> {
             let resolved = self.root.resolve(&fixed).map_err(|e| {
                 self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}"))
             })?;
-            let matches = match last_component_pattern(&rest) {
-                Some(names) => names_matching(&self.root.host(&resolved), &names),
+            match last_component_pattern(&rest) {
+                Some(names) => {
+                    // Names of one directory: in the order of their bytes,
+                    // as the paths would sort (httpd sorts with strcmp).
+                    let mut names = names_matching(&self.root.host(&resolved), &names);
+                    names.sort_unstable();
+                    targets.extend(names.into_iter().map(|n| resolved.join(n)));
+                }
                 None => {
                     let host_pattern = self.root.host(&resolved.join(&rest));
-                    glob::glob(&host_pattern.to_string_lossy())
+                    let matches = glob::glob(&host_pattern.to_string_lossy())
                         .map_err(|e| {
                             self.error_at(Some((file, d)), format!("bad Include pattern: {e}"))
                         })?
-                        .flatten()
-                        .collect()
+                        .flatten();
+                    targets.extend(matches.map(|m| self.root.machine(&m)));
+                    targets.sort();
                 }
             };
-            for m in matches {
-                targets.push(self.root.machine(&m));
-            }
-            targets.sort();
             if targets.is_empty() && !optional {
                 return Err(self.error_at(
                     Some((file, d)),
@@ -760,7 +763,7 @@ fn last_component_pattern(rest: &Path) -> Option<glob::Pattern> {
 /// The entries of `dir` whose names match `names`, as the glob crate finds
 /// them with its default options: names that are not UTF-8 never match, and
 /// a listing that fails, even part-way, finds nothing.
-fn names_matching(dir: &Path, names: &glob::Pattern) -> Vec<PathBuf> {
+fn names_matching(dir: &Path, names: &glob::Pattern) -> Vec<std::ffi::OsString> {
     let Ok(listing) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -774,7 +777,7 @@ fn names_matching(dir: &Path, names: &glob::Pattern) -> Vec<PathBuf> {
                 .to_str()
                 .is_some_and(|n| names.matches_with(n, glob::MatchOptions::new()))
         })
-        .map(|e| dir.join(e.file_name()))
+        .map(|e| e.file_name())
         .collect()
 }
 
@@ -852,8 +855,10 @@ mod tests {
             "none*",
         ] {
             let p = last_component_pattern(Path::new(pattern)).expect(pattern);
-            let mut ours = names_matching(&d, &p);
-            ours.sort();
+            // In the loader's order: the names' bytes.
+            let mut names = names_matching(&d, &p);
+            names.sort_unstable();
+            let ours: Vec<PathBuf> = names.iter().map(|n| d.join(n)).collect();
             // The directory's own `[x]` would be a pattern to glob: escaped.
             let whole = format!("{}/{pattern}", glob::Pattern::escape(&d.to_string_lossy()));
             let mut theirs: Vec<PathBuf> = glob::glob(&whole).unwrap().flatten().collect();
