@@ -3,7 +3,7 @@
 //! Both are audit only: tlsmend never issues keys or certificates.
 
 use super::Ctx;
-use super::model::{ApacheTree, Item};
+use super::model::{ApacheTree, Item, ServedCertificate};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::Root;
 use crate::plan::Severity;
@@ -57,24 +57,28 @@ pub(super) fn cert_path(tree: &ApacheTree, root: &Root, raw: &str) -> Option<Pat
 }
 
 /// The `SSLCertificateFile` that applies to TLS virtual host `v` (its own,
-/// or the server config's), with its value and the host path.
+/// or the server config's), with its value and the host path. Worked out
+/// for every virtual host on the first call and kept in the tree, which is
+/// always asked with the root it was read from.
 pub(super) fn vhost_certificate<'t>(
     tree: &'t ApacheTree,
     root: &Root,
     v: usize,
-) -> Option<(&'t Item, String, PathBuf)> {
-    let own = tree
-        .vhost_items(v)
-        .filter(|i| tree.is(i, "SSLCertificateFile"))
-        .last();
-    let global = tree
-        .server_items()
-        .filter(|i| tree.is(i, "SSLCertificateFile"))
-        .last();
-    let item = own.or(global)?;
-    let raw = tree.args(item).first().cloned().unwrap_or_default();
-    let path = cert_path(tree, root, &raw)?;
-    Some((item, raw, path))
+) -> Option<(&'t Item, &'t str, &'t Path)> {
+    let all = tree.certificates.get_or_init(|| {
+        let global = tree.last_named(None, "SSLCertificateFile");
+        (0..tree.vhosts.len())
+            .map(|v| {
+                let item = tree.last_named(Some(v), "SSLCertificateFile").or(global)?;
+                let raw = tree.args(&tree.items[item]).first().cloned();
+                let raw = raw.unwrap_or_default();
+                let path = cert_path(tree, root, &raw)?;
+                Some(ServedCertificate { item, raw, path })
+            })
+            .collect()
+    });
+    let c = all.get(v)?.as_ref()?;
+    Some((&tree.items[c.item], &c.raw, &c.path))
 }
 
 impl<'a> Ctx<'a> {
@@ -82,7 +86,7 @@ impl<'a> Ctx<'a> {
         cert_path(self.tree, self.root, raw)
     }
 
-    pub(super) fn vhost_certificate(&self, v: usize) -> Option<(&'a Item, String, PathBuf)> {
+    pub(super) fn vhost_certificate(&self, v: usize) -> Option<(&'a Item, &'a str, &'a Path)> {
         vhost_certificate(self.tree, self.root, v)
     }
 
@@ -95,7 +99,7 @@ impl<'a> Ctx<'a> {
             let Some((item, raw, path)) = self.vhost_certificate(v) else {
                 continue;
             };
-            let info: CertInfo = match crate::target::cert::read(&path) {
+            let info: CertInfo = match crate::target::cert::read(path) {
                 Ok(i) => i,
                 Err(e) => {
                     let mut f = self.finding(
@@ -104,7 +108,7 @@ impl<'a> Ctx<'a> {
                         item.file,
                         item.directive.name.start(),
                     );
-                    f.current = Some(raw.clone().into());
+                    f.current = Some(raw.into());
                     f.reason = format!(
                         "the certificate {} cannot be used: {e}; httpd will not start with it",
                         path.display()
@@ -122,7 +126,7 @@ impl<'a> Ctx<'a> {
                     .source
                     .line_of(item.directive.name.start());
                 let why = "a key this small can be factored or is refused by current clients; OpenSSL 3 refuses to start httpd with it at the default security level";
-                let f = crate::servers::weak_key("apache.weak-key", file, line, &raw, &info, why);
+                let f = crate::servers::weak_key("apache.weak-key", file, line, raw, &info, why);
                 self.push(f, None);
             }
         }

@@ -105,6 +105,19 @@ pub struct ApacheTree {
     /// Whether each virtual host serves TLS, worked out once: most rules
     /// ask it of every virtual host.
     tls: Vec<bool>,
+    /// The certificate each virtual host serves, worked out on first use
+    /// (see `certificates::vhost_certificate`): four rules ask it of every
+    /// TLS virtual host.
+    pub(super) certificates: std::sync::OnceLock<Vec<Option<ServedCertificate>>>,
+}
+
+/// The `SSLCertificateFile` item a virtual host's certificate comes from,
+/// its value and the certificate's host path.
+#[derive(Debug)]
+pub(super) struct ServedCertificate {
+    pub item: usize,
+    pub raw: String,
+    pub path: PathBuf,
 }
 
 /// Sections whose contents are server or virtual-host configuration; every
@@ -175,6 +188,7 @@ impl ApacheTree {
             by_name: Default::default(),
             global_tls: false,
             tls: Vec::new(),
+            certificates: Default::default(),
         };
         tree.by_vhost = vec![Vec::new(); tree.vhosts.len()];
         let mut name = Vec::new();
@@ -273,6 +287,21 @@ impl ApacheTree {
     /// Server-config items that are not inside a per-directory section.
     pub fn server_items(&self) -> impl Iterator<Item = &Item> {
         self.server.iter().map(|&k| &self.items[k])
+    }
+
+    /// The index of the last item named `name` (any case) of virtual host
+    /// `v`, or of the server config when `v` is `None`, outside
+    /// per-directory sections.
+    pub fn last_named(&self, v: Option<usize>, name: &str) -> Option<usize> {
+        let scope = match v {
+            Some(v) => &self.by_vhost[v],
+            None => &self.server,
+        };
+        scope
+            .iter()
+            .rev()
+            .copied()
+            .find(|&k| self.is(&self.items[k], name))
     }
 
     pub fn vhost_items(&self, v: usize) -> impl Iterator<Item = &Item> {

@@ -421,7 +421,7 @@ impl<'a> Ctx<'a> {
     /// `DH PARAMETERS` appended to a TLS virtual host's certificate file.
     fn dh_in_certificates(&mut self) {
         let tree = self.tree;
-        let mut seen: HashSet<PathBuf> = HashSet::new();
+        let mut seen: HashSet<&std::path::Path> = HashSet::new();
         for v in 0..tree.vhosts.len() {
             if !tree.vhost_is_tls(v) {
                 continue;
@@ -429,18 +429,18 @@ impl<'a> Ctx<'a> {
             let Some((item, raw, path)) = self.vhost_certificate(v) else {
                 continue;
             };
-            if !seen.insert(path.clone()) {
+            if !seen.insert(path) {
                 continue;
             }
-            let has_dh = std::fs::read(&path).is_ok_and(|b| {
+            let has_dh = std::fs::read(path).is_ok_and(|b| {
                 b.windows(b"DH PARAMETERS-----".len())
                     .any(|w| w == b"DH PARAMETERS-----")
             });
             if !has_dh {
                 continue;
             }
-            if let Ok(bits) = crate::target::dh::dh_bits(&path) {
-                self.dh_finding(item, &raw, bits);
+            if let Ok(bits) = crate::target::dh::dh_bits(path) {
+                self.dh_finding(item, raw, bits);
             }
         }
     }

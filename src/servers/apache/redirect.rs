@@ -235,7 +235,7 @@ fn refusal_with_twins(
                 "https://{host}/ serves the snakeoil certificate {raw}"
             ));
         }
-        let info = crate::target::cert::read(&path).ok()?;
+        let info = crate::target::cert::read(path).ok()?;
         info.self_signed
             .then(|| format!("https://{host}/ serves a self-signed certificate ({raw})"))
     });

@@ -153,7 +153,7 @@ impl Ctx<'_> {
                 continue;
             };
             // An unreadable certificate is apache.certificate's finding.
-            let Ok(info) = crate::target::cert::read(&path) else {
+            let Ok(info) = crate::target::cert::read(path) else {
                 continue;
             };
             // Stapling asks the issuer's responder: a self-signed
