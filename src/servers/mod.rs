@@ -13,7 +13,7 @@ pub mod template;
 use crate::catalogue::profile::Profile;
 use crate::discover::{self, Root};
 use crate::error::{Error, Result};
-use crate::plan::Report;
+use crate::plan::{Report, Text};
 use crate::servers::apache::model::ApacheTree;
 use crate::target::tlslib::TlsLibrary;
 
@@ -206,18 +206,31 @@ pub fn audit(root: &Root, opts: &Options) -> Result<Report> {
     if !root.is_overlay() {
         crate::vet::vet(root, opts, &mut report);
     }
-    // Findings quote lines; no secret among them leaves the file.
-    for f in &mut report.findings {
+    redact_findings(&mut report.findings);
+    report.planning_done();
+    Ok(report)
+}
+
+/// Findings quote lines; no secret among them leaves the file. Equal texts
+/// are shared (one cipher list quoted by 10,000 findings), so each is
+/// redacted once; the map holds each original, so that no other text is
+/// made at its address while the map lives.
+fn redact_findings(findings: &mut [crate::plan::Finding]) {
+    let mut redacted: rustc_hash::FxHashMap<*const str, (Text, Option<Text>)> = Default::default();
+    for f in findings {
         for v in [&mut f.current, &mut f.wanted].into_iter().flatten() {
-            let redacted = crate::redact::text(v);
-            // Text with nothing to hide stays shared with its equals.
-            if redacted != **v {
-                *v = redacted.into();
+            let (_, shown) = redacted
+                .entry(std::sync::Arc::as_ptr(v))
+                .or_insert_with(|| {
+                    let shown = crate::redact::text(v);
+                    // Text with nothing to hide stays shared with its equals.
+                    (v.clone(), (shown != **v).then(|| shown.into()))
+                });
+            if let Some(shown) = shown {
+                *v = shown.clone();
             }
         }
     }
-    report.planning_done();
-    Ok(report)
 }
 
 /// Audits one server into `report`: `Ok(Some(places))` when it is absent.
@@ -337,7 +350,35 @@ pub fn rules_help() -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::catalogue::rule::PRIMARY_SOURCES;
+
+    /// A text shared by many findings is redacted in each of them, once;
+    /// a text with nothing to hide stays shared.
+    #[test]
+    fn shared_texts_are_redacted_in_every_finding() {
+        let secret: Text = "olcRootPW: hunter2".into();
+        let plain: Text = "SSLProtocol all".into();
+        let mut findings: Vec<crate::plan::Finding> = (0..3)
+            .map(|i| {
+                let mut f = crate::plan::Finding::new("x", crate::plan::Severity::Low, 0, i);
+                f.current = Some(secret.clone());
+                f.wanted = Some(plain.clone());
+                f
+            })
+            .collect();
+        findings[2].current = Some("olcRootPW: hunter2".into());
+        redact_findings(&mut findings);
+        let first = findings[0].current.clone().unwrap();
+        assert!(
+            !first.contains("hunter2") && first.contains("<redacted>"),
+            "{first}"
+        );
+        for f in &findings {
+            assert_eq!(f.current.as_deref(), Some(&*first));
+            assert!(std::sync::Arc::ptr_eq(f.wanted.as_ref().unwrap(), &plain));
+        }
+    }
 
     #[test]
     fn every_rule_is_documented_and_rests_on_a_primary_source() {
