@@ -103,22 +103,26 @@ pub fn is_system_policy(list: &str) -> bool {
 }
 
 /// Judges `list` against `profile`'s acceptable suites by its expansion.
-pub fn judge(list: &str, profile: Profile) -> Verdict {
-    // Remembered like `expand`: thousands of virtual hosts, a few lists.
-    type Judged = std::collections::HashMap<(String, Profile), Verdict>;
+/// Remembered like `expand` (thousands of virtual hosts, a few lists), and
+/// shared: a verdict names up to dozens of suites, which each virtual host
+/// would otherwise copy.
+pub fn judge(list: &str, profile: Profile) -> std::sync::Arc<Verdict> {
+    type Judged = rustc_hash::FxHashMap<Profile, rustc_hash::FxHashMap<String, Arc<Verdict>>>;
+    use std::sync::Arc;
     static SEEN: std::sync::Mutex<Option<Judged>> = std::sync::Mutex::new(None);
-    let key = (list.to_string(), profile);
     if let Some(hit) = SEEN
         .lock()
         .ok()
-        .and_then(|c| c.as_ref().and_then(|c| c.get(&key).cloned()))
+        .and_then(|c| c.as_ref().and_then(|c| c.get(&profile)?.get(list).cloned()))
     {
         return hit;
     }
-    let got = judge_uncached(list, profile);
+    let got = Arc::new(judge_uncached(list, profile));
     if let Ok(mut c) = SEEN.lock() {
         c.get_or_insert_with(Default::default)
-            .insert(key, got.clone());
+            .entry(profile)
+            .or_default()
+            .insert(list.to_string(), got.clone());
     }
     got
 }
@@ -168,6 +172,26 @@ fn judge_uncached(list: &str, profile: Profile) -> Verdict {
 mod tests {
     use super::*;
     use crate::catalogue::profile::{INTERMEDIATE_CIPHERS, MOZILLA_57_DHE, OLD_CIPHERS};
+
+    /// The verdict itself, for comparing.
+    fn judge(list: &str, profile: Profile) -> Verdict {
+        (*super::judge(list, profile)).clone()
+    }
+
+    /// A list judged again gets the verdict judged first, shared, not a
+    /// copy; the same list under another profile is judged apart.
+    #[test]
+    fn verdicts_are_shared() {
+        let list = "ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA";
+        let first = super::judge(list, Profile::Intermediate);
+        assert!(std::sync::Arc::ptr_eq(
+            &first,
+            &super::judge(list, Profile::Intermediate)
+        ));
+        assert!(matches!(*first, Verdict::Weaker { .. }));
+        let old = super::judge(list, Profile::Old);
+        assert!(!std::sync::Arc::ptr_eq(&first, &old));
+    }
 
     #[test]
     fn keyword_lists_are_judged_by_their_expansion() {

@@ -213,7 +213,7 @@ impl<'a> Ctx<'a> {
                     let Some(list) = p.openssl_ciphers_for(self.versions.openssl_release()) else {
                         continue; // modern: TLS 1.3 only
                     };
-                    match ciphers::judge(value, p) {
+                    match &*ciphers::judge(value, p) {
                         Verdict::Meets | Verdict::SystemPolicy => continue,
                         Verdict::Weaker { why, outside } => (
                             if outside.is_empty() {

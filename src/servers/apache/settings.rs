@@ -256,7 +256,7 @@ pub(super) fn settings(
             default_ok: false,
             judge: Box::new(move |a| {
                 tls12_list(a).is_none_or(|l| {
-                    matches!(ciphers::judge(l, p), Verdict::Meets | Verdict::SystemPolicy)
+                    matches!(*ciphers::judge(l, p), Verdict::Meets | Verdict::SystemPolicy)
                 })
             }),
             severity: Severity::High,
@@ -488,9 +488,9 @@ impl Ctx<'_> {
             "as expanded by the OpenSSL tlsmend runs with ({}), which may differ from httpd's",
             openssl::version::version()
         );
-        match ciphers::judge(list, self.profile) {
+        match &*ciphers::judge(list, self.profile) {
             Verdict::Meets | Verdict::SystemPolicy => None,
-            Verdict::Weaker { why, outside } if outside.is_empty() => Some(why),
+            Verdict::Weaker { why, outside } if outside.is_empty() => Some(why.clone()),
             Verdict::Weaker { why, .. } => Some(format!("{why} ({by})")),
             Verdict::Broken(e) => Some(format!(
                 "OpenSSL rejects the whole list: {e} ({by}); httpd refuses to start with a cipher list that matches nothing"
