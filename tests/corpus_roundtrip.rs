@@ -73,45 +73,6 @@ fn apache_corpus_round_trips() {
     });
 }
 
-/// The structure-only parse that checks planned results gives the same
-/// verdict, and the same error, as the full parse on every corpus file.
-#[test]
-fn apache_structure_parse_agrees_with_the_full_parse() {
-    let dir = corpus_dir("apache");
-    let all: Vec<PathBuf> = files(&dir)
-        .into_iter()
-        .chain(files(&dir.join("invalid")))
-        .collect();
-    assert!(all.len() > 1);
-    for f in all {
-        let bytes = std::fs::read(&f).unwrap();
-        let full = apache::parse(&f, &bytes)
-            .map(|c| c.nodes.len())
-            .map_err(|e| e.to_string());
-        let structure = apache::parse_structure(&f, &bytes)
-            .map(|c| c.nodes.len())
-            .map_err(|e| e.to_string());
-        assert_eq!(full, structure, "{}", f.display());
-    }
-    for bad in [
-        "</VirtualHost>\n",
-        "<VirtualHost *:80>\nServerName a\n",
-        "<VirtualHost *:80\n</VirtualHost>\n",
-        "<IfModule x>\n</VirtualHost>\n",
-        "<IfModule x>\n</IfModule> junk\n",
-        "<A>\n<B \"x\n\n</B>\n</A>\n",
-    ] {
-        let p = Path::new("bad.conf");
-        let full = apache::parse(p, bad.as_bytes())
-            .map(|c| c.nodes.len())
-            .map_err(|e| e.to_string());
-        let structure = apache::parse_structure(p, bad.as_bytes())
-            .map(|c| c.nodes.len())
-            .map_err(|e| e.to_string());
-        assert_eq!(full, structure, "{bad:?}");
-    }
-}
-
 #[test]
 fn courier_corpus_round_trips() {
     check_format("courier", |p, b| {

@@ -48,7 +48,11 @@ pub struct Directive {
     pub span: Span,
     pub indent: Span,
     pub name: Span,
-    pub args: Vec<Arg>,
+    /// What follows the name (before the `>` of a section's line), split
+    /// into arguments only when asked ([`Directive::args`]): a tree of
+    /// 10,000 sites holds hundreds of thousands of directives, and the
+    /// rules read the arguments of a few of them.
+    pub args_region: Span,
     pub eol: Span,
 }
 
@@ -85,16 +89,22 @@ impl Directive {
     pub fn name_is(&self, bytes: &[u8], name: &str) -> bool {
         self.name.slice(bytes).eq_ignore_ascii_case(name.as_bytes())
     }
+    /// The arguments as written, split from `bytes`, the file's bytes.
+    pub fn args(&self, bytes: &[u8]) -> Vec<Arg> {
+        Arguments::new(bytes, self.args_region).collect()
+    }
     /// The span from the first argument to the end of the last one.
-    pub fn args_span(&self) -> Option<Span> {
-        Some(Span::new(
-            self.args.first()?.span.start(),
-            self.args.last()?.span.end(),
-        ))
+    pub fn args_span(&self, bytes: &[u8]) -> Option<Span> {
+        let mut args = Arguments::new(bytes, self.args_region);
+        let first = args.next()?;
+        let last = args.last().unwrap_or(first);
+        Some(Span::new(first.span.start(), last.span.end()))
     }
     /// Unquoted, unescaped argument values.
     pub fn arg_values(&self, bytes: &[u8]) -> Vec<String> {
-        self.args.iter().map(|a| a.value(bytes)).collect()
+        Arguments::new(bytes, self.args_region)
+            .map(|a| a.value(bytes))
+            .collect()
     }
 }
 
@@ -248,18 +258,37 @@ fn bare_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
     Ok((&i[k..], &i[..k]))
 }
 
-/// Splits `bytes[region]` into arguments, using `args` as scratch.
-fn arguments(bytes: &[u8], region: Span, args: &mut Vec<Arg>) -> Vec<Arg> {
-    args.clear();
-    let mut at = region.start();
-    while at < region.end() {
-        let rest = &bytes[at..region.end()];
-        let (r, _) = separator(rest).expect("separator accepts empty input");
-        at += rest.len() - r.len();
-        if at >= region.end() {
-            break;
+/// The arguments in `bytes[region]`, one by one (splitting never fails).
+struct Arguments<'b> {
+    bytes: &'b [u8],
+    at: usize,
+    end: usize,
+}
+
+impl<'b> Arguments<'b> {
+    fn new(bytes: &'b [u8], region: Span) -> Self {
+        Arguments {
+            bytes,
+            at: region.start(),
+            end: region.end(),
         }
-        let rest = &bytes[at..region.end()];
+    }
+}
+
+impl Iterator for Arguments<'_> {
+    type Item = Arg;
+    fn next(&mut self) -> Option<Arg> {
+        let bytes = self.bytes;
+        if self.at >= self.end {
+            return None;
+        }
+        let rest = &bytes[self.at..self.end];
+        let (r, _) = separator(rest).expect("separator accepts empty input");
+        self.at += rest.len() - r.len();
+        if self.at >= self.end {
+            return None;
+        }
+        let rest = &bytes[self.at..self.end];
         let len;
         let mut quote = None;
         if rest[0] == b'"' || rest[0] == b'\'' {
@@ -270,15 +299,13 @@ fn arguments(bytes: &[u8], region: Span, args: &mut Vec<Arg>) -> Vec<Arg> {
             let (r, _) = bare_word(rest).expect("a non-separator byte starts a word");
             len = rest.len() - r.len();
         }
-        args.push(Arg {
-            span: Span::new(at, at + len),
+        let arg = Arg {
+            span: Span::new(self.at, self.at + len),
             quote,
-        });
-        at += len;
+        };
+        self.at += len;
+        Some(arg)
     }
-    // Exact size, in one allocation: a tree of 10,000 sites holds hundreds
-    // of thousands of these, and a growing Vec keeps room for four.
-    args.to_vec()
 }
 
 fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
@@ -290,27 +317,7 @@ fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
 pub const MAX_DEPTH: usize = 128;
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
-    parse_with(path, bytes, true)
-}
-
-/// [`parse`] without splitting arguments (every `args` is empty): the same
-/// verdict, for checking that a planned result still parses, at a fraction
-/// of the allocations (argument lists are most of them, and splitting them
-/// never fails).
-pub fn parse_structure(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
-    parse_with(path, bytes, false)
-}
-
-fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, ParseError> {
     crate::source::fits(path, bytes)?;
-    let mut scratch = Vec::new();
-    let mut split = |region: Span| {
-        if with_args {
-            arguments(bytes, region, &mut scratch)
-        } else {
-            Vec::new()
-        }
-    };
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
     // Every node not yet in a closed section, outermost first; each open
     // section with where its children start in `nodes`. A section's
@@ -419,7 +426,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 span: line.span,
                 indent,
                 name: name_span,
-                args: split(args_region),
+                args_region,
                 eol: line.eol,
             };
             if stack.len() >= MAX_DEPTH {
@@ -440,7 +447,7 @@ fn parse_with(path: &Path, bytes: &[u8], with_args: bool) -> Result<Config, Pars
                 span: line.span,
                 indent,
                 name: name_span,
-                args: split(Span::new(name_span.end(), line.body.end())),
+                args_region: Span::new(name_span.end(), line.body.end()),
                 eol: line.eol,
             }))
         };

@@ -19,7 +19,7 @@
 //! combination. Whatever is not proved this way is read back whole by the
 //! caller.
 
-use super::apache::{logical_line_starts, parse_structure};
+use super::apache::{logical_line_starts, parse};
 use crate::edit::{Patch, apply_patches};
 use crate::source::Span;
 use std::path::Path;
@@ -101,10 +101,10 @@ pub fn proved_runs(
         if run.end() < bytes.len() && !ends_its_line(&new) {
             return None;
         }
-        if !old.is_empty() && parse_structure(path, old).is_err() {
+        if !old.is_empty() && parse(path, old).is_err() {
             return None;
         }
-        let parsed = parse_structure(path, &new).ok()?;
+        let parsed = parse(path, &new).ok()?;
         if parsed
             .nodes
             .iter()

@@ -84,7 +84,7 @@ impl Syntax {
     pub fn check(self, path: &Path, bytes: &[u8]) -> Result<(), crate::source::ParseError> {
         let tiled = match self {
             Syntax::Apache => {
-                apache::check_tiling(&apache::parse_structure(path, bytes)?.nodes, 0, bytes.len())
+                apache::check_tiling(&apache::parse(path, bytes)?.nodes, 0, bytes.len())
             }
             Syntax::Courier => courier::parse(path, bytes)?.check_tiling(bytes.len()),
             Syntax::PostfixMain => postfix_main::parse(path, bytes)?.check_tiling(bytes.len()),

@@ -379,7 +379,8 @@ impl<'a> Ctx<'a> {
             return; // an expression: its value is known only per request
         }
         let b = self.bytes(item.file);
-        let raw = |k: usize| item.directive.args[k].span.slice(b);
+        let args = item.directive.args(b);
+        let raw = |k: usize| args[k].span.slice(b);
         let mut reasons: Vec<String> = Vec::new();
         let mut patches: Vec<Patch> = Vec::new();
         let mut action = h.action.clone();
@@ -390,15 +391,15 @@ impl<'a> Ctx<'a> {
             ));
             let upper = raw(h.action_arg).iter().all(|c| c.is_ascii_uppercase());
             let set = if upper { "SET" } else { "set" };
-            patches.push(Patch::replace(item.directive.args[h.action_arg].span, set));
+            patches.push(Patch::replace(args[h.action_arg].span, set));
             action = "set".into();
         }
         let mut table = h.table;
         if redirects_all && h.table == Table::OnSuccess {
             reasons.push("this virtual host redirects every request, and an `onsuccess` header goes only with 2xx responses, so it is never sent; `always` sends it with the redirects".into());
             patches.push(match h.table_arg {
-                Some(k) => Patch::replace(item.directive.args[k].span, "always"),
-                None => Patch::insert(item.directive.args[h.action_arg].span.start(), "always "),
+                Some(k) => Patch::replace(args[k].span, "always"),
+                None => Patch::insert(args[h.action_arg].span.start(), "always "),
             });
             table = Table::Always;
         }
@@ -410,7 +411,7 @@ impl<'a> Ctx<'a> {
             MaxAge::Raise(n, why) => {
                 new_value = with_max_age(value, n);
                 reasons.push(why);
-                let arg = item.directive.args[value_arg];
+                let arg = args[value_arg];
                 let text = match arg.quote {
                     Some(q) => format!("{}{new_value}{}", q as char, q as char),
                     None if new_value.contains([' ', '\t']) => format!("\"{new_value}\""),

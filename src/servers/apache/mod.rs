@@ -169,9 +169,10 @@ impl<'a> Ctx<'a> {
     /// Replaces an item's arguments with `wanted`, keeping a lone argument's quotes.
     fn set_args(&self, item: &Item, wanted: &str) -> Patch {
         let d = &item.directive;
-        match d.args_span() {
+        let args = d.args(self.bytes(item.file));
+        match d.args_span(self.bytes(item.file)) {
             Some(span) => {
-                let text = match (d.args.len(), d.args[0].quote) {
+                let text = match (args.len(), args[0].quote) {
                     (1, Some(q)) => format!("{}{wanted}{}", q as char, q as char),
                     _ => wanted.to_string(),
                 };

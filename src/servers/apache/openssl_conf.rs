@@ -320,7 +320,7 @@ impl<'a> Ctx<'a> {
                 continue;
             };
             f.wanted = Some(format!("SSLOpenSSLConfCmd {cmd} {fix}").into());
-            let arg = item.directive.args[1];
+            let arg = item.directive.args(self.bytes(item.file))[1];
             let text = match arg.quote {
                 Some(q) => format!("{}{fix}{}", q as char, q as char),
                 None => fix.clone(),

@@ -194,7 +194,7 @@ fn parameters(tree: &ApacheTree, report: &mut Report, first_finding: usize, firs
         .filter_map(|i| {
             Some((
                 tree.files[i.file].0.host.as_path(),
-                i.directive.args_span()?,
+                i.directive.args_span(tree.bytes(i.file))?,
             ))
         })
         .collect();
@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(items.len(), wanted.len(), "reached through every scope");
         for (i, item) in items.iter().enumerate() {
             let file = report.file(&tree.files[item.file].0);
-            let span = item.directive.args_span().unwrap();
+            let span = item.directive.args_span(tree.bytes(item.file)).unwrap();
             let c = report.add_change(Change {
                 rule: "apache.protocol",
                 reason: format!("SSLProtocol {}", wanted[i]).into(),
