@@ -170,11 +170,17 @@ impl Ctx<'_> {
 /// The certbot renewal configurations of the target
 /// (`/etc/letsencrypt/renewal/NAME.conf`), listed once: each port-80 virtual
 /// host asks for its name's, and a hosting tree has thousands of names and
-/// few renewals, so an open that fails per name is a listing's lookup.
+/// few renewals, so an open that fails per name is a listing's lookup. The
+/// lookup ignores ASCII case (a `--root` on a file system that ignores case
+/// opens `Web.test.conf` for `web.test`); a folder with a name that is not
+/// ASCII, which such a file system may fold in other ways, is not used for
+/// lookups.
 enum Renewals {
-    /// The names in the folder (none when it does not exist).
-    Listed(std::collections::HashSet<std::ffi::OsString>),
-    /// The folder could not be listed: each name's file is opened.
+    /// The names in the folder, ASCII lowercased (none when it does not
+    /// exist).
+    Listed(std::collections::HashSet<String>),
+    /// The folder could not be listed, or holds a name that is not ASCII:
+    /// each name's file is opened.
     Unlisted,
 }
 
@@ -183,10 +189,19 @@ impl Renewals {
 
     fn list(root: &Root) -> Renewals {
         match std::fs::read_dir(root.host(std::path::Path::new(Self::DIR))) {
-            Ok(listing) => match listing.map(|e| e.map(|e| e.file_name())).collect() {
-                Ok(names) => Renewals::Listed(names),
-                Err(_) => Renewals::Unlisted,
-            },
+            Ok(listing) => {
+                let mut names = std::collections::HashSet::new();
+                for entry in listing {
+                    let Ok(entry) = entry else {
+                        return Renewals::Unlisted;
+                    };
+                    match entry.file_name().into_string() {
+                        Ok(name) if name.is_ascii() => names.insert(name.to_ascii_lowercase()),
+                        _ => return Renewals::Unlisted,
+                    };
+                }
+                Renewals::Listed(names)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Renewals::Listed(Default::default())
             }
@@ -200,12 +215,15 @@ impl Renewals {
         let name = format!("{host}.conf");
         // A name with a slash is a path below the folder, not an entry.
         if let Renewals::Listed(names) = self
+            && name.is_ascii()
             && !name.contains('/')
-            && !names.contains(std::ffi::OsStr::new(&name))
+            && !names.contains(&name.to_ascii_lowercase())
         {
             return false;
         }
-        let renewal = std::path::Path::new(Self::DIR).join(name);
+        // Joined as text: a name that starts with a slash stays below the
+        // folder (a `Path::join` would replace the folder).
+        let renewal = std::path::PathBuf::from(format!("{}/{name}", Self::DIR));
         std::fs::read_to_string(root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
     }
 }
@@ -258,3 +276,43 @@ fn refusal_with_twins(
 
 /// Every path but the ACME http-01 challenges, for `RedirectMatch`.
 const ACME_EXCLUDED: &str = r"^/(?!\.well-known/acme-challenge/)(.*)$";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listing answers as opening each name's file would: a name that
+    /// starts with a slash is still looked for inside the folder, a listed
+    /// name in another case is opened (a file system may ignore case), and
+    /// a folder with a name that is not ASCII is not used for lookups.
+    #[test]
+    fn the_listing_answers_as_opening_the_file_would() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Root::new(Some(t.path().to_path_buf()));
+        let dir = t.path().join("etc/letsencrypt/renewal");
+        std::fs::create_dir_all(&dir).unwrap();
+        let webroot = "[renewalparams]\nauthenticator = webroot\n";
+        std::fs::write(dir.join("a.test.conf"), webroot).unwrap();
+        std::fs::write(dir.join("x.conf"), webroot).unwrap();
+        std::fs::write(dir.join("Mixed.test.conf"), webroot).unwrap();
+        // Outside the folder: never read for a name.
+        std::fs::write(t.path().join("y.conf"), webroot).unwrap();
+        let listed = Renewals::list(&root);
+        assert!(matches!(listed, Renewals::Listed(_)));
+        for (host, found) in [
+            ("a.test", true),
+            ("b.test", false),
+            ("/x", true),
+            ("/y", false),
+            // Case-sensitive here, so opened and not found, as before.
+            ("mixed.test", false),
+        ] {
+            assert_eq!(listed.by_webroot(&root, host), found, "{host}");
+            assert_eq!(Renewals::Unlisted.by_webroot(&root, host), found, "{host}");
+        }
+        std::fs::write(dir.join("caf\u{e9}.conf"), webroot).unwrap();
+        assert!(matches!(Renewals::list(&root), Renewals::Unlisted));
+        let gone = Root::new(Some(t.path().join("none")));
+        assert!(matches!(Renewals::list(&gone), Renewals::Listed(n) if n.is_empty()));
+    }
+}
