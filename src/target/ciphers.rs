@@ -118,13 +118,18 @@ pub fn judge(list: &str, profile: Profile) -> std::sync::Arc<Verdict> {
         return hit;
     }
     let got = Arc::new(judge_uncached(list, profile));
-    if let Ok(mut c) = SEEN.lock() {
-        c.get_or_insert_with(Default::default)
+    // Two threads may judge the same list at once: the first verdict kept
+    // is the one every caller gets.
+    match SEEN.lock() {
+        Ok(mut c) => c
+            .get_or_insert_with(Default::default)
             .entry(profile)
             .or_default()
-            .insert(list.to_string(), got.clone());
+            .entry(list.to_string())
+            .or_insert(got)
+            .clone(),
+        Err(_) => got,
     }
-    got
 }
 
 fn judge_uncached(list: &str, profile: Profile) -> Verdict {
