@@ -342,11 +342,11 @@ impl<'a> Ctx<'a> {
     fn redirects_everything(&self, v: usize) -> bool {
         let tree = self.tree;
         tree.vhost_items(v).any(|i| {
-            let a = tree.args(i);
             if tree.is(i, "Redirect")
                 || tree.is(i, "RedirectPermanent")
                 || tree.is(i, "RedirectTemp")
             {
+                let a = tree.args(i);
                 let path = match a.len() {
                     2 => &a[0],
                     3 => &a[1],
@@ -354,6 +354,7 @@ impl<'a> Ctx<'a> {
                 };
                 path == "/"
             } else if tree.is(i, "RedirectMatch") {
+                let a = tree.args(i);
                 let re = match a.len() {
                     2 => &a[0],
                     3 => &a[1],
