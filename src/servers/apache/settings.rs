@@ -9,10 +9,11 @@ use super::model::{ApacheTree, Item, Layout};
 use crate::catalogue::profile::{Profile, SECLEVEL_0, Version};
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::edit::Patch;
-use crate::plan::{Change, Severity};
+use crate::plan::{Change, Severity, Text};
 use crate::style;
 use crate::target::ciphers::{self, Verdict};
 use crate::target::versions::{Capability, HTTPD_SESSION_TICKETS, TargetVersions};
+use rustc_hash::FxHashMap;
 
 pub const PROTOCOL: Rule = Rule {
     id: "apache.protocol",
@@ -330,21 +331,29 @@ impl Ctx<'_> {
     pub(super) fn setting(&mut self, s: &Setting) {
         let tree = self.tree;
         let items: Vec<&Item> = tree.named(s.name).filter(|i| !i.per_dir).collect();
+        // The virtual hosts of a hosting tree repeat a few values: each
+        // value is judged, and its finding's texts made, once. `None`: it
+        // meets the profile.
+        let mut judged: FxHashMap<Vec<String>, Option<(Text, Text)>> = FxHashMap::default();
+        let wanted: Text = s.wanted.as_str().into();
+        let change_reason: Text = format!("{} {}: {}", s.name, s.wanted, s.reason).into();
         for item in &items {
             let args = tree.args(item);
-            if (s.judge)(&args) {
+            let verdict = match judged.get(&args) {
+                Some(verdict) => verdict.clone(),
+                None => {
+                    let verdict = (!(s.judge)(&args)).then(|| self.setting_texts(s, &args));
+                    judged.insert(args, verdict.clone());
+                    verdict
+                }
+            };
+            let Some((current, reason)) = verdict else {
                 continue;
-            }
+            };
             let mut f = self.finding(s.rule, s.severity, item.file, item.directive.name.start());
-            f.current = Some(args.join(" ").into());
-            f.wanted = Some(s.wanted.clone().into());
-            f.reason = s.reason.clone().into();
-            if let Some(why) = (s.rule == "apache.ciphers")
-                .then(|| tls12_list(&args).and_then(|l| self.cipher_detail(l)))
-                .flatten()
-            {
-                f.reason = format!("{why}{}", s.note).into();
-            }
+            f.current = Some(current);
+            f.wanted = Some(wanted.clone());
+            f.reason = reason;
             if let Some(why) = &s.blocked {
                 f.blocked = Some(why.clone());
                 self.push(f, None);
@@ -354,7 +363,7 @@ impl Ctx<'_> {
             let change = Change {
                 ldap: None,
                 rule: s.rule,
-                reason: format!("{} {}: {}", s.name, s.wanted, s.reason).into(),
+                reason: change_reason.clone(),
                 edits: vec![(file, self.set_args(item, &s.wanted))],
             };
             self.push(f, Some(change));
@@ -480,6 +489,20 @@ impl Ctx<'_> {
                 }
             }
         }
+    }
+
+    /// The current value and the reason of a finding of `s` on a directive
+    /// with `args`, which do not meet the profile.
+    fn setting_texts(&self, s: &Setting, args: &[String]) -> (Text, Text) {
+        let current: Text = args.join(" ").into();
+        let detail = (s.rule == "apache.ciphers")
+            .then(|| tls12_list(args).and_then(|l| self.cipher_detail(l)))
+            .flatten();
+        let reason = match detail {
+            Some(why) => format!("{why}{}", s.note).into(),
+            None => s.reason.as_str().into(),
+        };
+        (current, reason)
     }
 
     /// What `list` expands to, for the reason of an `apache.ciphers` finding.
