@@ -34,6 +34,11 @@ pub struct Root {
     /// What kind of thing each host path already looked at is (followed
     /// through links), the same way.
     kinds: Arc<Mutex<FxHashMap<PathBuf, std::fs::FileType>>>,
+    /// What each entry of a directory listed by [`Root::list`] is, not
+    /// followed through links (what `lstat` says), the same way: the links
+    /// a2ensite makes in `sites-enabled` are then resolved without an
+    /// `lstat` each.
+    listed: Arc<Mutex<FxHashMap<PathBuf, std::fs::FileType>>>,
 }
 
 impl Root {
@@ -44,6 +49,7 @@ impl Root {
             dirs: Arc::default(),
             files: Arc::default(),
             kinds: Arc::default(),
+            listed: Arc::default(),
         }
     }
     /// The same root, with these host files read as the given bytes.
@@ -54,6 +60,7 @@ impl Root {
             dirs: self.dirs.clone(),
             files: self.files.clone(),
             kinds: self.kinds.clone(),
+            listed: self.listed.clone(),
         }
     }
     /// Whether this root shows planned bytes instead of the disk.
@@ -167,7 +174,11 @@ impl Root {
                 continue;
             }
             let host = self.host(&candidate);
-            let meta = std::fs::symlink_metadata(&host);
+            let listed = self.listed.lock().ok().and_then(|l| l.get(&host).copied());
+            let meta = match listed {
+                Some(kind) => Ok(kind),
+                None => std::fs::symlink_metadata(&host).map(|m| m.file_type()),
+            };
             exists = meta.is_ok();
             if on_the_way
                 && meta.as_ref().is_ok_and(|m| m.is_dir())
@@ -176,7 +187,7 @@ impl Root {
                 d.insert(candidate.clone(), candidate.clone());
             }
             match meta {
-                Ok(m) if m.file_type().is_symlink() => {
+                Ok(m) if m.is_symlink() => {
                     hops += 1;
                     if hops > 40 {
                         return Err(Error::Other(format!(
@@ -204,7 +215,7 @@ impl Root {
                     // Not a link, so what `kind` would ask `stat` for:
                     // an Include of 10,000 files asks it of each.
                     if let Ok(mut k) = self.kinds.lock() {
-                        k.entry(host).or_insert(m.file_type());
+                        k.entry(host).or_insert(m);
                     }
                     done = candidate;
                 }
@@ -212,6 +223,30 @@ impl Root {
             }
         }
         Ok((done, exists))
+    }
+    /// The names in the host directory `dir`, with what each entry is
+    /// remembered as `lstat` would say it (the listing itself says it on
+    /// the usual file systems: no call per entry); `None` when the listing
+    /// fails, even part-way.
+    pub fn list(&self, dir: &Path) -> Option<Vec<std::ffi::OsString>> {
+        let entries = std::fs::read_dir(dir)
+            .ok()?
+            .collect::<std::io::Result<Vec<_>>>()
+            .ok()?;
+        let mut kinds = Vec::with_capacity(entries.len());
+        let mut names = Vec::with_capacity(entries.len());
+        for e in entries {
+            if let Ok(kind) = e.file_type() {
+                kinds.push((e.path(), kind));
+            }
+            names.push(e.file_name());
+        }
+        if let Ok(mut listed) = self.listed.lock() {
+            for (path, kind) in kinds {
+                listed.entry(path).or_insert(kind);
+            }
+        }
+        Some(names)
     }
     /// What the host path `host` is, following links (`stat`), remembered
     /// like the paths above; `None` when it does not exist.
@@ -370,6 +405,38 @@ mod tests {
         assert!(r.kind(&host).is_some_and(|k| k.is_file()));
         // A path never resolved is still asked of the file system.
         assert!(r.kind(&t.path().join("etc/a/none")).is_none());
+    }
+
+    /// A listed directory's entries are resolved with what the listing
+    /// said they are, without an `lstat` each: shown by turning a listed
+    /// file into a link after the listing (a run's paths do not change
+    /// under it). An entry not listed is still asked of the file system.
+    #[test]
+    fn a_listing_tells_what_its_entries_are() {
+        let (t, r) = sites_tree();
+        let enabled = t.path().join("etc/a/sites-enabled");
+        std::fs::write(enabled.join("plain.conf"), "x").unwrap();
+        std::os::unix::fs::symlink("../sites-available/x.conf", enabled.join("link.conf")).unwrap();
+        let mut names = r.list(&enabled).unwrap();
+        names.sort();
+        assert_eq!(names, ["link.conf", "plain.conf"]);
+        std::fs::remove_file(enabled.join("plain.conf")).unwrap();
+        std::os::unix::fs::symlink("../sites-available/x.conf", enabled.join("plain.conf"))
+            .unwrap();
+        std::os::unix::fs::symlink("../sites-available/x.conf", enabled.join("later.conf"))
+            .unwrap();
+        let resolve = |name: &str| r.resolve(&Path::new("/etc/a/sites-enabled").join(name));
+        assert_eq!(
+            resolve("plain.conf").unwrap(),
+            Path::new("/etc/a/sites-enabled/plain.conf")
+        );
+        for name in ["link.conf", "later.conf"] {
+            assert_eq!(
+                resolve(name).unwrap(),
+                Path::new("/etc/a/sites-available/x.conf")
+            );
+        }
+        assert!(r.list(&t.path().join("etc/a/none")).is_none());
     }
 
     /// A root with `/etc/a/sites-available/x.conf` and an empty

@@ -697,7 +697,7 @@ impl Loader<'_> {
                 Some(names) => {
                     // Names of one directory: in the order of their bytes,
                     // as the paths would sort (httpd sorts with strcmp).
-                    let mut names = names_matching(&self.root.host(&resolved), &names);
+                    let mut names = names_matching(self.root, &self.root.host(&resolved), &names);
                     names.sort_unstable();
                     targets.extend(names.into_iter().map(|n| resolved.join(n)));
                 }
@@ -792,21 +792,16 @@ fn last_component_pattern(rest: &Path) -> Option<glob::Pattern> {
 /// The entries of `dir` whose names match `names`, as the glob crate finds
 /// them with its default options: names that are not UTF-8 never match, and
 /// a listing that fails, even part-way, finds nothing.
-fn names_matching(dir: &Path, names: &glob::Pattern) -> Vec<std::ffi::OsString> {
-    let Ok(listing) = std::fs::read_dir(dir) else {
+fn names_matching(root: &Root, dir: &Path, names: &glob::Pattern) -> Vec<std::ffi::OsString> {
+    let Some(listing) = root.list(dir) else {
         return Vec::new();
     };
-    let Ok(entries) = listing.collect::<std::io::Result<Vec<_>>>() else {
-        return Vec::new();
-    };
-    entries
+    listing
         .into_iter()
-        .filter(|e| {
-            e.file_name()
-                .to_str()
+        .filter(|n| {
+            n.to_str()
                 .is_some_and(|n| names.matches_with(n, glob::MatchOptions::new()))
         })
-        .map(|e| e.file_name())
         .collect()
 }
 
@@ -885,7 +880,7 @@ mod tests {
         ] {
             let p = last_component_pattern(Path::new(pattern)).expect(pattern);
             // In the loader's order: the names' bytes.
-            let mut names = names_matching(&d, &p);
+            let mut names = names_matching(&Root::new(None), &d, &p);
             names.sort_unstable();
             let ours: Vec<PathBuf> = names.iter().map(|n| d.join(n)).collect();
             // The directory's own `[x]` would be a pattern to glob: escaped.
@@ -894,7 +889,14 @@ mod tests {
             theirs.sort();
             assert_eq!(ours, theirs, "{pattern}");
         }
-        assert!(names_matching(&d.join("gone"), &glob::Pattern::new("*").unwrap()).is_empty());
+        assert!(
+            names_matching(
+                &Root::new(None),
+                &d.join("gone"),
+                &glob::Pattern::new("*").unwrap()
+            )
+            .is_empty()
+        );
         for pattern in ["**", ".*", "a/*.conf", "[.conf"] {
             assert!(
                 last_component_pattern(Path::new(pattern)).is_none(),
