@@ -34,10 +34,12 @@ pub struct Root {
     /// What kind of thing each host path already looked at is (followed
     /// through links), the same way.
     kinds: Arc<Mutex<FxHashMap<PathBuf, std::fs::FileType>>>,
-    /// What each entry of a directory listed by [`Root::list`] is, not
-    /// followed through links (what `lstat` says), the same way: the links
-    /// a2ensite makes in `sites-enabled` are then resolved without an
-    /// `lstat` each.
+    /// The entries of directories listed by [`Root::list`] that are
+    /// symbolic links, the same way: the links a2ensite makes in
+    /// `sites-enabled` are then resolved without an `lstat` each. Only
+    /// links: a listing does not see mounts, and a file with something
+    /// mounted over it (`/dev/null` over a `conf.d` file in a container)
+    /// is what `lstat` says, not what the listing says.
     listed: Arc<Mutex<FxHashMap<PathBuf, std::fs::FileType>>>,
 }
 
@@ -224,10 +226,10 @@ impl Root {
         }
         Ok((done, exists))
     }
-    /// The names in the host directory `dir`, with what each entry is
-    /// remembered as `lstat` would say it (the listing itself says it on
-    /// the usual file systems: no call per entry); `None` when the listing
-    /// fails, even part-way.
+    /// The names in the host directory `dir`, remembering which entries
+    /// are symbolic links (the listing itself says it on the usual file
+    /// systems: no call per entry); `None` when the listing fails, even
+    /// part-way.
     pub fn list(&self, dir: &Path) -> Option<Vec<std::ffi::OsString>> {
         let entries = std::fs::read_dir(dir)
             .ok()?
@@ -236,7 +238,10 @@ impl Root {
         let mut kinds = Vec::with_capacity(entries.len());
         let mut names = Vec::with_capacity(entries.len());
         for e in entries {
-            if let Ok(kind) = e.file_type() {
+            // A link cannot have anything mounted over it.
+            if let Ok(kind) = e.file_type()
+                && kind.is_symlink()
+            {
                 kinds.push((e.path(), kind));
             }
             names.push(e.file_name());
@@ -436,12 +441,14 @@ mod tests {
         assert!(r.kind(&t.path().join("etc/a/none")).is_none());
     }
 
-    /// A listed directory's entries are resolved with what the listing
-    /// said they are, without an `lstat` each: shown by turning a listed
-    /// file into a link after the listing (a run's paths do not change
-    /// under it). An entry not listed is still asked of the file system.
+    /// A listed directory's links are resolved as links without an `lstat`
+    /// each: shown by turning a listed link into a folder after the
+    /// listing, which then fails as a link would (a run's paths do not
+    /// change under it). A listed file, which may have something mounted
+    /// over it, and an entry made after the listing are still asked of the
+    /// file system.
     #[test]
-    fn a_listing_tells_what_its_entries_are() {
+    fn a_listing_tells_which_entries_are_links() {
         let (t, r) = sites_tree();
         let enabled = t.path().join("etc/a/sites-enabled");
         std::fs::write(enabled.join("plain.conf"), "x").unwrap();
@@ -449,17 +456,16 @@ mod tests {
         let mut names = r.list(&enabled).unwrap();
         names.sort();
         assert_eq!(names, ["link.conf", "plain.conf"]);
+        std::fs::remove_file(enabled.join("link.conf")).unwrap();
+        std::fs::create_dir(enabled.join("link.conf")).unwrap();
         std::fs::remove_file(enabled.join("plain.conf")).unwrap();
-        std::os::unix::fs::symlink("../sites-available/x.conf", enabled.join("plain.conf"))
-            .unwrap();
-        std::os::unix::fs::symlink("../sites-available/x.conf", enabled.join("later.conf"))
-            .unwrap();
+        for name in ["plain.conf", "later.conf"] {
+            std::os::unix::fs::symlink("../sites-available/x.conf", enabled.join(name)).unwrap();
+        }
         let resolve = |name: &str| r.resolve(&Path::new("/etc/a/sites-enabled").join(name));
-        assert_eq!(
-            resolve("plain.conf").unwrap(),
-            Path::new("/etc/a/sites-enabled/plain.conf")
-        );
-        for name in ["link.conf", "later.conf"] {
+        let err = resolve("link.conf").unwrap_err().to_string();
+        assert!(err.contains("read the link"), "{err}");
+        for name in ["plain.conf", "later.conf"] {
             assert_eq!(
                 resolve(name).unwrap(),
                 Path::new("/etc/a/sites-available/x.conf")
