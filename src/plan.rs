@@ -78,6 +78,11 @@ pub struct Report {
     index: rustc_hash::FxHashMap<PathBuf, usize>,
     /// One copy of each text the findings and changes hold.
     texts: rustc_hash::FxHashSet<Text>,
+    /// The addresses of the copies in `texts` (which keeps them alive, so
+    /// no other text can be at one): a text that is already the kept copy
+    /// (a rule hands out the same text for 10,000 virtual hosts) is known
+    /// without hashing its contents.
+    kept: rustc_hash::FxHashSet<usize>,
 }
 
 impl Report {
@@ -107,7 +112,12 @@ impl Report {
             self.findings.push(f);
         }
         self.notes.extend(part.notes);
-        self.texts.extend(part.texts);
+        for text in part.texts {
+            let at = address(&text);
+            if self.texts.insert(text) {
+                self.kept.insert(at);
+            }
+        }
     }
 
     /// [`Report::file`] for a file this report may keep.
@@ -143,14 +153,19 @@ impl Report {
     /// are then held by nothing.
     pub fn planning_done(&mut self) {
         self.texts = Default::default();
+        self.kept = Default::default();
     }
 
     /// Points `text` at the report's copy of the same text, keeping this
     /// one when it is the first.
     fn share(&mut self, text: &mut Text) {
+        if self.kept.contains(&address(text)) {
+            return;
+        }
         match self.texts.get(&**text) {
             Some(kept) => *text = kept.clone(),
             None => {
+                self.kept.insert(address(text));
                 self.texts.insert(text.clone());
             }
         }
@@ -205,6 +220,12 @@ impl Report {
     }
 }
 
+/// Where a text's bytes are, as a number (a report is sent between
+/// threads, which a raw pointer is not).
+fn address(text: &Text) -> usize {
+    std::sync::Arc::as_ptr(text).cast::<u8>().addr()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +241,37 @@ mod tests {
             source: Source::new(name, b"x\n".to_vec()),
             syntax: Syntax::Apache,
         })
+    }
+
+    /// A part planned apart and absorbed keeps one copy of each text too:
+    /// its copy of a text this report already kept is not kept again, and
+    /// a text added later is pointed at the one copy, whichever copy it is.
+    #[test]
+    fn texts_of_an_absorbed_part_are_kept_once() {
+        let reason = |r: &mut Report, f: usize, text: &Text| {
+            let mut finding = Finding::new("x", Severity::Low, f, 1);
+            finding.reason = text.clone();
+            r.add_finding(finding);
+            r.findings.last().unwrap().reason.clone()
+        };
+        let mine: Text = String::from("weak").into();
+        let theirs: Text = String::from("weak").into();
+        let only: Text = String::from("only theirs").into();
+        let mut r = Report::default();
+        let f = r.file(&file("a"));
+        reason(&mut r, f, &mine);
+        let mut part = Report::default();
+        let g = part.file(&file("a"));
+        reason(&mut part, g, &theirs);
+        reason(&mut part, g, &only);
+        r.absorb(part);
+        assert_eq!(r.texts.len(), 2);
+        assert_eq!(r.kept.len(), 2);
+        assert!(std::sync::Arc::ptr_eq(&reason(&mut r, f, &theirs), &mine));
+        assert!(std::sync::Arc::ptr_eq(&reason(&mut r, f, &mine), &mine));
+        assert!(std::sync::Arc::ptr_eq(&reason(&mut r, f, &only), &only));
+        let copy: Text = String::from("only theirs").into();
+        assert!(std::sync::Arc::ptr_eq(&reason(&mut r, f, &copy), &only));
     }
 
     /// The same text found in many places is kept once, however the rule
