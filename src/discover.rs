@@ -41,6 +41,25 @@ pub struct Root {
     /// mounted over it (`/dev/null` over a `conf.d` file in a container)
     /// is what `lstat` says, not what the listing says.
     listed: Arc<Mutex<FxHashMap<PathBuf, std::fs::FileType>>>,
+    /// What each `Include` pattern already expanded named, the same way
+    /// (see [`Expansion`]): the second plan, on an overlay, then includes
+    /// the same files without listing and matching directories again.
+    expansions: Arc<Mutex<FxHashMap<ExpansionKey, Arc<Expansion>>>>,
+}
+
+/// An `Include` pattern as the loader expands it: its absolute machine
+/// path, and whether it is read as a wildcard.
+pub type ExpansionKey = (PathBuf, bool);
+
+/// What an `Include` pattern names on this machine: a function of which
+/// paths exist and where links lead, never of file contents.
+#[derive(Debug, Default)]
+pub struct Expansion {
+    /// Whether the pattern matched anything (a wildcard), or names a path
+    /// that exists (a plain path): without it, `Include` is an error.
+    pub matched: bool,
+    /// The files to include, in httpd's order (machine paths).
+    pub files: Vec<PathBuf>,
 }
 
 impl Root {
@@ -52,6 +71,7 @@ impl Root {
             files: Arc::default(),
             kinds: Arc::default(),
             listed: Arc::default(),
+            expansions: Arc::default(),
         }
     }
     /// The same root, with these host files read as the given bytes.
@@ -63,6 +83,7 @@ impl Root {
             files: self.files.clone(),
             kinds: self.kinds.clone(),
             listed: self.listed.clone(),
+            expansions: self.expansions.clone(),
         }
     }
     /// Whether this root shows planned bytes instead of the disk.
@@ -252,6 +273,17 @@ impl Root {
             }
         }
         Some(names)
+    }
+    /// What the `Include` pattern `key` named when it was expanded before,
+    /// by this root or one it shares its caches with.
+    pub fn expansion(&self, key: &ExpansionKey) -> Option<Arc<Expansion>> {
+        self.expansions.lock().ok()?.get(key).cloned()
+    }
+    /// Remembers what the `Include` pattern `key` names.
+    pub fn remember_expansion(&self, key: ExpansionKey, expansion: Arc<Expansion>) {
+        if let Ok(mut e) = self.expansions.lock() {
+            e.entry(key).or_insert(expansion);
+        }
     }
     /// What the host path `host` is, following links (`stat`), remembered
     /// like the paths above; `None` when it does not exist.

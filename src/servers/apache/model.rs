@@ -8,7 +8,7 @@
 //! cost is linear in the size of the tree. Include cycles and missing targets
 //! are errors that name the `Include` line.
 
-use crate::discover::{ConfigFile, Root};
+use crate::discover::{ConfigFile, Expansion, Root};
 use crate::error::{Error, Result};
 use crate::source::{ParseError, Span};
 use crate::syntax::Syntax;
@@ -661,6 +661,46 @@ impl Loader<'_> {
             self.server_root.join(&pattern)
         };
         let wildcard = pattern.contains(['*', '?', '[']);
+        let key = (machine_pattern, wildcard);
+        let expansion = match self.root.expansion(&key) {
+            Some(known) => known,
+            None => {
+                let found = std::sync::Arc::new(self.expand(file, d, &pattern, &key.0, wildcard)?);
+                self.root.remember_expansion(key.clone(), found.clone());
+                found
+            }
+        };
+        if !expansion.matched && !optional {
+            let message = if wildcard {
+                format!(
+                    "Include {pattern} matches no file (httpd refuses this; use IncludeOptional if that is intended)"
+                )
+            } else {
+                format!(
+                    "Include target {} does not exist",
+                    self.root.host(&key.0).display()
+                )
+            };
+            return Err(self.error_at(Some((file, d)), message));
+        }
+        for f in &expansion.files {
+            let idx = self.include_file(f, Some((file, d)))?;
+            self.walk_file(idx, vhost, false)?;
+        }
+        Ok(())
+    }
+
+    /// What the Include `pattern` (at `machine_pattern`) names: a function
+    /// of which paths exist and where links lead only, so the root keeps it
+    /// for the plan made again on an overlay ([`Root::expansion`]).
+    fn expand(
+        &self,
+        file: usize,
+        d: &Directive,
+        pattern: &str,
+        machine_pattern: &Path,
+        wildcard: bool,
+    ) -> Result<Expansion> {
         let mut targets: Vec<PathBuf> = Vec::new();
         if wildcard {
             // The directories before the first wildcard are followed inside
@@ -712,26 +752,13 @@ impl Loader<'_> {
                     targets.sort();
                 }
             };
-            if targets.is_empty() && !optional {
-                return Err(self.error_at(
-                    Some((file, d)),
-                    format!("Include {pattern} matches no file (httpd refuses this; use IncludeOptional if that is intended)"),
-                ));
-            }
-        } else if let Err(e) = self.root.resolve(&machine_pattern) {
+        } else if let Err(e) = self.root.resolve(machine_pattern) {
             // A symlink loop: name the line that includes it.
             return Err(self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}")));
-        } else if self.root.exists(&machine_pattern) {
-            targets.push(machine_pattern.clone());
-        } else if !optional {
-            return Err(self.error_at(
-                Some((file, d)),
-                format!(
-                    "Include target {} does not exist",
-                    self.root.host(&machine_pattern).display()
-                ),
-            ));
+        } else if self.root.exists(machine_pattern) {
+            targets.push(machine_pattern.to_path_buf());
         }
+        let matched = !targets.is_empty();
         let mut files = Vec::new();
         for t in targets {
             let host = self.root.host(&self.root.resolve(&t)?);
@@ -753,11 +780,7 @@ impl Loader<'_> {
                 files.push(t);
             }
         }
-        for f in files {
-            let idx = self.include_file(&f, Some((file, d)))?;
-            self.walk_file(idx, vhost, false)?;
-        }
-        Ok(())
+        Ok(Expansion { matched, files })
     }
 }
 
@@ -808,6 +831,7 @@ fn names_matching(root: &Root, dir: &Path, names: &glob::Pattern) -> Vec<std::ff
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::servers::apache::layout::DEBIAN;
     use std::os::unix::ffi::OsStrExt;
 
     /// A file the loader marks parsed whole is one the safety net's own
@@ -903,5 +927,76 @@ mod tests {
                 "{pattern}"
             );
         }
+    }
+
+    /// A tree under a temporary root, from (path, contents) pairs.
+    fn tree_at(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let t = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let host = t.path().join(path);
+            std::fs::create_dir_all(host.parent().unwrap()).unwrap();
+            std::fs::write(host, text).unwrap();
+        }
+        t
+    }
+
+    /// The plan made again on an overlay includes the files the first load
+    /// found, without listing the directory again: a file that appears in
+    /// between is not seen by a root sharing the first one's caches, and
+    /// is seen by a new root.
+    #[test]
+    fn an_include_pattern_is_expanded_once_per_run() {
+        let site = "<VirtualHost *:443>\nServerName x.test\n</VirtualHost>\n";
+        let t = tree_at(&[
+            (
+                "etc/apache2/apache2.conf",
+                "IncludeOptional sites-enabled/*.conf\nInclude conf.d/\n",
+            ),
+            ("etc/apache2/sites-enabled/a.conf", site),
+            ("etc/apache2/sites-enabled/b.conf", site),
+            ("etc/apache2/conf.d/one.conf", site),
+        ]);
+        let root = Root::new(Some(t.path().to_path_buf()));
+        let vhosts = |r: &Root| ApacheTree::load(r, &DEBIAN).unwrap().vhosts.len();
+        assert_eq!(vhosts(&root), 3);
+        for late in ["sites-enabled/c.conf", "conf.d/two.conf"] {
+            std::fs::write(t.path().join("etc/apache2").join(late), site).unwrap();
+        }
+        let overlay = root.with_overlay(Default::default());
+        assert_eq!(vhosts(&overlay), 3, "expanded again");
+        assert_eq!(vhosts(&Root::new(Some(t.path().to_path_buf()))), 5);
+    }
+
+    /// Whether an Include may match nothing is its own: a remembered empty
+    /// expansion of an `IncludeOptional` does not let a plain `Include` of
+    /// the same pattern through, in the first load or on an overlay.
+    #[test]
+    fn a_remembered_empty_expansion_still_refuses_a_plain_include() {
+        let t = tree_at(&[
+            (
+                "etc/apache2/apache2.conf",
+                "IncludeOptional conf.d/*.conf\nIncludeOptional missing.conf\n\
+                 Include conf.d/*.conf\n",
+            ),
+            ("etc/apache2/conf.d/README", ""),
+            ("etc/apache2/other.conf", "Include missing.conf\n"),
+        ]);
+        let root = Root::new(Some(t.path().to_path_buf()));
+        for r in [root.clone(), root.with_overlay(Default::default())] {
+            let e = ApacheTree::load(&r, &DEBIAN).unwrap_err().to_string();
+            assert!(e.contains("matches no file") && e.contains(":3:"), "{e}");
+        }
+        std::fs::write(
+            t.path().join("etc/apache2/apache2.conf"),
+            "IncludeOptional missing.conf\nInclude other.conf\n",
+        )
+        .unwrap();
+        let e = ApacheTree::load(&root.with_overlay(Default::default()), &DEBIAN)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not exist") && e.contains("other.conf:1:"),
+            "{e}"
+        );
     }
 }
