@@ -9,7 +9,6 @@
 use crate::discover::ConfigFile;
 use crate::edit::{Overlap, Patch, apply_patches};
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 /// A file index and its new bytes.
 pub type Rendered = (usize, Vec<u8>);
@@ -75,7 +74,8 @@ pub struct Report {
     /// What was found per server, what was looked for and not found, and
     /// the servers whose files could not be read (`servers::found`).
     pub summary: crate::servers::found::Summary,
-    index: rustc_hash::FxHashMap<PathBuf, usize>,
+    /// Files by host path.
+    index: crate::discover::ByPath<usize>,
     /// One copy of each text the findings and changes hold.
     texts: rustc_hash::FxHashSet<Text>,
     /// The addresses of the copies in `texts` (which keeps them alive, so
@@ -88,7 +88,7 @@ pub struct Report {
 impl Report {
     /// The index of `file` in this report, adding it on first use.
     pub fn file(&mut self, file: &ConfigFile) -> usize {
-        match self.index.get(&file.host) {
+        match self.index.get(file.host.as_os_str()) {
             Some(&i) => i,
             None => self.own_file(file.clone()),
         }
@@ -122,10 +122,11 @@ impl Report {
 
     /// [`Report::file`] for a file this report may keep.
     fn own_file(&mut self, file: ConfigFile) -> usize {
-        if let Some(&i) = self.index.get(&file.host) {
+        if let Some(&i) = self.index.get(file.host.as_os_str()) {
             return i;
         }
-        self.index.insert(file.host.clone(), self.files.len());
+        self.index
+            .insert(file.host.as_os_str().to_owned(), self.files.len());
         self.files.push(file);
         self.files.len() - 1
     }
@@ -232,6 +233,7 @@ mod tests {
     use crate::edit::Patch;
     use crate::source::Source;
     use crate::syntax::Syntax;
+    use std::path::PathBuf;
 
     fn file(name: &str) -> ConfigFile {
         ConfigFile::new(crate::discover::FileRead {

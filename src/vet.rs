@@ -39,7 +39,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Planned bytes by host path, for an overlay [`Root`].
-type Planned = rustc_hash::FxHashMap<PathBuf, std::sync::Arc<[u8]>>;
+type Planned = crate::discover::ByPath<std::sync::Arc<[u8]>>;
 
 const REPORT: &str = "this is a bug in tlsmend: please report it with the file";
 
@@ -491,7 +491,7 @@ fn render_kept(
         {
             bad.push((f, why));
         }
-        out.insert(file.host.clone(), bytes.into());
+        out.insert(file.host.clone().into_os_string(), bytes.into());
     }
     (out, bad)
 }

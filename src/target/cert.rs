@@ -68,14 +68,16 @@ impl std::fmt::Display for CertError {
 /// (nor even `stat`ed) again in the same process: a hosting tree names the
 /// same few certificates in thousands of virtual hosts, several rules look
 /// at each, and tlsmend never writes a certificate, so one run sees one
-/// state of each. A file that could not be read is tried again.
+/// state of each. A file that could not be read is tried again. Paths are
+/// told apart by their bytes ([`crate::discover::ByPath`]): a file named
+/// two ways is read twice, never taken for another.
 pub fn read(path: &Path) -> Result<CertInfo, CertError> {
-    type Seen = rustc_hash::FxHashMap<std::path::PathBuf, CertInfo>;
+    type Seen = crate::discover::ByPath<CertInfo>;
     static SEEN: std::sync::Mutex<Option<Seen>> = std::sync::Mutex::new(None);
     if let Some(hit) = SEEN
         .lock()
         .ok()
-        .and_then(|c| c.as_ref().and_then(|c| c.get(path).cloned()))
+        .and_then(|c| c.as_ref().and_then(|c| c.get(path.as_os_str()).cloned()))
     {
         return Ok(hit);
     }
@@ -83,7 +85,7 @@ pub fn read(path: &Path) -> Result<CertInfo, CertError> {
     let info = parse_pem(&bytes)?;
     if let Ok(mut c) = SEEN.lock() {
         c.get_or_insert_with(Default::default)
-            .insert(path.to_path_buf(), info.clone());
+            .insert(path.as_os_str().to_owned(), info.clone());
     }
     Ok(info)
 }

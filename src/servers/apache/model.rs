@@ -135,7 +135,8 @@ const TRANSPARENT: &[&str] = &[
 struct Loader<'r> {
     root: &'r Root,
     files: Vec<(ConfigFile, Config)>,
-    by_real: rustc_hash::FxHashMap<PathBuf, usize>,
+    /// Files read, by real machine path (as [`Root::resolve`] makes it).
+    by_real: crate::discover::ByPath<usize>,
     items: Vec<Item>,
     vhosts: Vec<VHost>,
     server_root: PathBuf,
@@ -461,12 +462,13 @@ impl Loader<'_> {
                 .collect();
             return Err(self.error_at(from, format!("Include cycle: {}", chain.join(" -> "))));
         }
-        let idx = match self.by_real.get(&real) {
+        let idx = match self.by_real.get(real.as_os_str()) {
             Some(&i) => i,
             None => {
                 let read = read_and_parse(self.root, machine, real.clone())?;
                 self.files.push(read);
-                self.by_real.insert(real, self.files.len() - 1);
+                self.by_real
+                    .insert(real.into_os_string(), self.files.len() - 1);
                 self.files.len() - 1
             }
         };
