@@ -104,7 +104,7 @@ impl Root {
     pub fn host(&self, machine: &Path) -> PathBuf {
         match &self.dir {
             None => machine.to_path_buf(),
-            Some(d) => d.join(machine.strip_prefix("/").unwrap_or(machine)),
+            Some(d) => d.join(below_root(machine)),
         }
     }
     /// The machine path of a host path inside the root.
@@ -328,6 +328,26 @@ impl Root {
             .map(|r| self.host(&r).exists())
             .unwrap_or(false)
     }
+}
+
+/// `machine` as `machine.strip_prefix("/")` gives it (itself when it is
+/// relative), read from the bytes when only the leading `/` goes: `Path`
+/// parses every component to strip one, and every file's host path is made
+/// from its machine path.
+fn below_root(machine: &Path) -> &Path {
+    use std::os::unix::ffi::OsStrExt;
+    let b = machine.as_os_str().as_bytes();
+    // strip_prefix also drops `.` and empty components at either end.
+    let plain = b.len() >= 2
+        && b[0] == b'/'
+        && b[1] != b'/'
+        && b[1] != b'.'
+        && !b.ends_with(b"/")
+        && !b.ends_with(b"/.");
+    if plain {
+        return Path::new(std::ffi::OsStr::from_bytes(&b[1..]));
+    }
+    machine.strip_prefix("/").unwrap_or(machine)
 }
 
 /// The bytes of the host file `path`, in one allocation of their size.
@@ -628,5 +648,33 @@ mod tests {
             assert_eq!(report.file(&again), 0, "{written} ({k})");
         }
         assert_eq!(report.files.len(), 1);
+    }
+
+    /// The byte-level shortcut of [`below_root`] gives what `strip_prefix`
+    /// gives, on the spellings where they could differ.
+    #[test]
+    fn below_root_is_strip_prefix() {
+        for p in [
+            "/etc/x.conf",
+            "/etc/x/",
+            "/etc/x/.",
+            "/etc/./x",
+            "/etc//x",
+            "//etc/x",
+            "/./etc",
+            "/.hidden/x",
+            "/e",
+            "/",
+            "",
+            "etc/x",
+            "./etc",
+            "/etc/x/./",
+            "/etc/..",
+            "/etc/x..",
+        ] {
+            let p = Path::new(p);
+            let slow = p.strip_prefix("/").unwrap_or(p);
+            assert_eq!(below_root(p).as_os_str(), slow.as_os_str(), "{p:?}");
+        }
     }
 }
