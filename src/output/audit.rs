@@ -27,6 +27,8 @@ pub fn shown(
 ) -> (Vec<Shown>, Vec<Option<String>>) {
     let mut shown: Vec<Shown> = Vec::new();
     let mut waived_of = vec![None; report.findings.len()];
+    // Each file's name as shown, made once: a file holds many findings.
+    let mut names: Vec<Option<String>> = vec![None; report.files.len()];
     for (i, f) in report.findings.iter().enumerate() {
         let file = &report.files[f.file];
         let waiver = waivers
@@ -46,7 +48,11 @@ pub fn shown(
         let item = text::Item {
             severity: f.severity,
             rule: f.rule.to_string(),
-            place: format!("{}:{}", file.shown().display(), f.line),
+            place: format!(
+                "{}:{}",
+                names[f.file].get_or_insert_with(|| file.shown().display().to_string()),
+                f.line
+            ),
             current: f.current.clone(),
             wanted: f.wanted.clone(),
             reason: f.reason.clone(),
