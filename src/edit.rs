@@ -101,7 +101,7 @@ pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Over
 /// thousands of changes on one file stay near-linear.
 #[derive(Debug, Default)]
 pub struct AcceptedPatches {
-    by_file: std::collections::HashMap<usize, std::collections::BTreeSet<(usize, usize, usize)>>,
+    by_file: rustc_hash::FxHashMap<usize, std::collections::BTreeSet<(usize, usize, usize)>>,
 }
 
 impl AcceptedPatches {

@@ -8,7 +8,6 @@
 
 use crate::discover::ConfigFile;
 use crate::edit::{Overlap, Patch, apply_patches};
-use std::collections::HashMap;
 
 /// A file index and its new bytes.
 pub type Rendered = (usize, Vec<u8>);
@@ -188,7 +187,7 @@ impl Report {
     /// findings' links (a finding of a dropped change loses its link).
     pub fn retain_changes(&mut self, keep: impl Fn(usize) -> bool) {
         let mut kept = Vec::new();
-        let mut remap = HashMap::new();
+        let mut remap = rustc_hash::FxHashMap::default();
         for (i, c) in self.changes.drain(..).enumerate() {
             if keep(i) {
                 remap.insert(i, kept.len());
@@ -203,7 +202,7 @@ impl Report {
 
     /// The new bytes of every file that the selected changes touch.
     pub fn render(&self, selected: &[usize]) -> Result<Vec<Rendered>, (usize, Overlap)> {
-        let mut per_file: HashMap<usize, Vec<Patch>> = HashMap::new();
+        let mut per_file: rustc_hash::FxHashMap<usize, Vec<Patch>> = Default::default();
         for &c in selected {
             for (f, p) in &self.changes[c].edits {
                 per_file.entry(*f).or_default().push(p.clone());

@@ -35,7 +35,8 @@ use crate::servers::Options;
 use crate::source::Span;
 use crate::syntax::Syntax;
 use crate::syntax::apache_regions::{self, LineStarts};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Planned bytes by host path, for an overlay [`Root`].
@@ -136,8 +137,8 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
             .then(|| LineStarts::of(&file.source.bytes));
         (why, lines)
     });
-    let mut broken: HashMap<usize, String> = HashMap::new();
-    let mut lines: HashMap<usize, LineStarts> = HashMap::new();
+    let mut broken: FxHashMap<usize, String> = FxHashMap::default();
+    let mut lines: FxHashMap<usize, LineStarts> = FxHashMap::default();
     for (&f, (why, starts)) in touched.iter().zip(read) {
         if let Some(why) = why {
             broken.insert(f, why);
@@ -158,7 +159,7 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
     let mut known_valid = checked;
     for _ in 0..4 {
         let (rendered, bad) = render_kept(report, &kept, &known_valid);
-        known_valid = HashSet::new();
+        known_valid = FxHashSet::default();
         if !bad.is_empty() {
             for (f, why) in bad {
                 for &c in &kept {
@@ -209,9 +210,9 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
 /// kept, in order; why each other one is dropped goes into `drop`.
 fn change_by_change(
     report: &Report,
-    broken: &HashMap<usize, String>,
-    checked: &HashSet<usize>,
-    lines: &HashMap<usize, LineStarts>,
+    broken: &FxHashMap<usize, String>,
+    checked: &FxHashSet<usize>,
+    lines: &FxHashMap<usize, LineStarts>,
     drop: &mut BTreeMap<usize, String>,
 ) -> Vec<usize> {
     let changes: Vec<usize> = (0..report.changes.len()).collect();
@@ -270,10 +271,10 @@ const CHANGE_BY_CHANGE_BUDGET: usize = 64 << 20;
 /// [`CHANGE_BY_CHANGE_BUDGET`]). On the others every change is still
 /// checked for overlap on its own, and all of them are rendered and
 /// re-read together (a file they leave invalid loses all its changes).
-fn checked_change_by_change(report: &Report, budget: usize) -> HashSet<usize> {
-    let mut changes_on: HashMap<usize, usize> = HashMap::new();
+fn checked_change_by_change(report: &Report, budget: usize) -> FxHashSet<usize> {
+    let mut changes_on: FxHashMap<usize, usize> = FxHashMap::default();
     for c in &report.changes {
-        let files: HashSet<usize> = c.edits.iter().map(|(f, _)| *f).collect();
+        let files: FxHashSet<usize> = c.edits.iter().map(|(f, _)| *f).collect();
         for f in files {
             *changes_on.entry(f).or_default() += 1;
         }
@@ -307,9 +308,9 @@ enum Alone {
 /// Change `c` checked on its own terms.
 fn why_not_alone(
     report: &Report,
-    broken: &HashMap<usize, String>,
-    checked: &HashSet<usize>,
-    lines: &HashMap<usize, LineStarts>,
+    broken: &FxHashMap<usize, String>,
+    checked: &FxHashSet<usize>,
+    lines: &FxHashMap<usize, LineStarts>,
     c: usize,
 ) -> Alone {
     let change = &report.changes[c];
@@ -361,17 +362,17 @@ fn why_not_alone(
 /// those runs.
 #[derive(Default)]
 struct KeptOn {
-    patches: HashMap<usize, Vec<Patch>>,
-    runs: HashMap<usize, Vec<Span>>,
+    patches: FxHashMap<usize, Vec<Patch>>,
+    runs: FxHashMap<usize, Vec<Span>>,
     /// Files where some kept change was read back whole.
-    unproved: HashSet<usize>,
+    unproved: FxHashSet<usize>,
 }
 
 impl KeptOn {
     fn keep(
         &mut self,
         report: &Report,
-        checked: &HashSet<usize>,
+        checked: &FxHashSet<usize>,
         c: usize,
         proved: Vec<(usize, Vec<Span>)>,
     ) {
@@ -424,7 +425,7 @@ fn why_not_with(
     report: &Report,
     accepted: &AcceptedPatches,
     kept_on: &KeptOn,
-    checked: &HashSet<usize>,
+    checked: &FxHashSet<usize>,
     c: usize,
     proved: &[(usize, Vec<Span>)],
 ) -> Option<String> {
@@ -469,7 +470,7 @@ fn why_not_with(
 fn render_kept(
     report: &Report,
     kept: &[usize],
-    known_valid: &HashSet<usize>,
+    known_valid: &FxHashSet<usize>,
 ) -> (Planned, Vec<(usize, String)>) {
     let mut out = Planned::default();
     let mut bad = Vec::new();
@@ -511,7 +512,7 @@ fn blame(
 ) -> BTreeMap<usize, String> {
     let mut out = BTreeMap::new();
     for c2 in again.changes.iter().filter(|c| !c.edits.is_empty()) {
-        let hosts: HashSet<&PathBuf> = c2
+        let hosts: FxHashSet<&PathBuf> = c2
             .edits
             .iter()
             .map(|(f, _)| &again.files[*f].host)
@@ -769,10 +770,13 @@ mod tests {
             f,
             Patch::replace(span(26, 30), ""),
         ));
-        let checked = HashSet::from([f]);
-        let lines = HashMap::from([(f, LineStarts::of(&report.files[f].source.bytes))]);
+        let checked: FxHashSet<usize> = [f].into_iter().collect();
+        let lines: FxHashMap<usize, LineStarts> =
+            [(f, LineStarts::of(&report.files[f].source.bytes))]
+                .into_iter()
+                .collect();
         let mut drop = BTreeMap::new();
-        let kept = change_by_change(&report, &HashMap::new(), &checked, &lines, &mut drop);
+        let kept = change_by_change(&report, &FxHashMap::default(), &checked, &lines, &mut drop);
         assert_eq!(kept, vec![0, 1]);
         assert!(
             drop[&2].contains("together with the changes before it"),
