@@ -93,6 +93,14 @@ impl Root {
             expansions: self.expansions.clone(),
         }
     }
+    /// The same root with nothing remembered (and no overlay): for reading
+    /// the machine again once time has passed and files may have changed
+    /// (after the review, which waits on a person, the commit and a
+    /// reload), where the caches' promise that a run sees one state of the
+    /// tree no longer holds.
+    pub fn fresh(&self) -> Root {
+        Root::new(self.dir.clone())
+    }
     /// Whether this root shows planned bytes instead of the disk.
     pub fn is_overlay(&self) -> bool {
         self.overlay.is_some()

@@ -250,7 +250,10 @@ pub fn probe(
     if o.servers.is_empty() {
         return Ok(Vec::new());
     }
-    let checks: Vec<Check> = verify::declared(root, &o, "127.0.0.1").map_err(|e| e.to_string())?;
+    // The tree as the daemon has just read it: what the plan remembered
+    // of it (links, listings) may have changed during the review.
+    let checks: Vec<Check> =
+        verify::declared(&root.fresh(), &o, "127.0.0.1").map_err(|e| e.to_string())?;
     // A graceful restart finishes after the command returns; a configuration
     // the daemon refuses makes it exit only once it has read it.
     std::thread::sleep(Duration::from_millis(1500));
