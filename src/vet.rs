@@ -539,7 +539,15 @@ fn blame(
         } else {
             same_rule
         };
-        let shown: Vec<String> = hosts.iter().map(|h| h.display().to_string()).collect();
+        // In the order of the change's edits, each file once (not in the
+        // set's hash order, which would vary with the root's path).
+        let mut shown: Vec<String> = Vec::new();
+        for (f, _) in &c2.edits {
+            let host = again.files[*f].host.display().to_string();
+            if !shown.contains(&host) {
+                shown.push(host);
+            }
+        }
         for c in guilty {
             out.entry(c).or_insert_with(|| {
                 format!(
