@@ -1163,16 +1163,20 @@ fn cipher_lists_are_judged_by_what_openssl_makes_of_them() {
         vhost("HIGH:!aNULL"),
         vhost("NOSUCHSUITE"),
         vhost("ECDHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES256-GCM-SHA384"),
+        // The system policy in any case, quoted, after the protocol.
+        vhost("\"SSL\" '@system'"),
     ]
     .concat();
     let (t, f) = apache_findings(&conf, &[], "apache.ciphers");
     let at = |line: u64| f.iter().filter(|x| x["line"] == line).collect::<Vec<_>>();
     assert!(at(1).is_empty(), "stricter than the profile: {f:#?}");
     assert!(at(16).is_empty(), "names only acceptable suites: {f:#?}");
-    let system = at(4);
-    assert_eq!(system.len(), 1, "{f:#?}");
-    assert_eq!(system[0]["severity"], "info");
-    assert_eq!(system[0]["fixable"], false);
+    for line in [4, 20] {
+        let system = at(line);
+        assert_eq!(system.len(), 1, "{f:#?}");
+        assert_eq!(system[0]["severity"], "info");
+        assert_eq!(system[0]["fixable"], false);
+    }
     let weak = at(8);
     assert_eq!(weak[0]["fixable"], true, "{f:#?}");
     let why = weak[0]["reason"].as_str().unwrap();
@@ -1195,6 +1199,16 @@ fn cipher_lists_are_judged_by_what_openssl_makes_of_them() {
         "{diff}"
     );
     assert_eq!(diff.matches("\n- SSLCipherSuite").count(), 2, "{diff}");
+}
+
+// See: issue 11. A setting's verdict is remembered by its value as written,
+// except in a macro body, where one text stands for each Use's values.
+#[test]
+fn a_setting_in_a_macro_is_judged_for_each_use() {
+    let conf = "<Macro P $p>\nSSLProtocol $p\n</Macro>\nUse P TLSv1.2\nUse P all\nUse P TLSv1.2\n";
+    let (_t, f) = apache_findings(conf, &[], "apache.protocol");
+    let current: Vec<&str> = f.iter().map(|x| x["current"].as_str().unwrap()).collect();
+    assert_eq!(current, ["all"], "{f:#?}");
 }
 
 // See: issue 8, item 4. HSTS is never weakened: a staged roll-out, a

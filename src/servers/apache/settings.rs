@@ -335,15 +335,33 @@ impl Ctx<'_> {
         // value is judged, and its finding's texts made, once. `None`: it
         // meets the profile.
         let mut judged: FxHashMap<Vec<String>, Option<(Text, Text)>> = FxHashMap::default();
+        // The same, by the arguments as written: a value written alike is
+        // found without splitting it again (a macro body's arguments are
+        // not what they say, so those are split).
+        let mut judged_as_written: FxHashMap<&[u8], Option<(Text, Text)>> = FxHashMap::default();
         let wanted: Text = s.wanted.as_str().into();
         let change_reason: Text = format!("{} {}: {}", s.name, s.wanted, s.reason).into();
         for item in &items {
-            let args = tree.args(item);
-            let verdict = match judged.get(&args) {
+            let written = item
+                .subst
+                .is_none()
+                .then(|| item.directive.args_region.slice(tree.bytes(item.file)));
+            let known = written.and_then(|w| judged_as_written.get(w));
+            let verdict = match known {
                 Some(verdict) => verdict.clone(),
                 None => {
-                    let verdict = (!(s.judge)(&args)).then(|| self.setting_texts(s, &args));
-                    judged.insert(args, verdict.clone());
+                    let args = tree.args(item);
+                    let verdict = match judged.get(&args) {
+                        Some(verdict) => verdict.clone(),
+                        None => {
+                            let verdict = (!(s.judge)(&args)).then(|| self.setting_texts(s, &args));
+                            judged.insert(args, verdict.clone());
+                            verdict
+                        }
+                    };
+                    if let Some(w) = written {
+                        judged_as_written.insert(w, verdict.clone());
+                    }
                     verdict
                 }
             };
@@ -529,6 +547,16 @@ impl Ctx<'_> {
             return; // modern: TLS 1.3 only, no TLS 1.2 list to judge
         }
         for item in tree.named("SSLCipherSuite").filter(|i| !i.per_dir) {
+            // Without the word SYSTEM as written (and no macro parameter to
+            // stand for it), the list is not the system's: not split.
+            let written = item.directive.args_region.slice(tree.bytes(item.file));
+            if item.subst.is_none()
+                && !written
+                    .windows(6)
+                    .any(|w| w.eq_ignore_ascii_case(b"system"))
+            {
+                continue;
+            }
             let args = tree.args(item);
             let Some(list) = tls12_list(&args) else {
                 continue;
