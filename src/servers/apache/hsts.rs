@@ -210,6 +210,10 @@ impl<'a> Ctx<'a> {
     pub(super) fn hsts(&mut self) {
         let tree = self.tree;
         let wanted = format!("always set {STS} \"max-age={HSTS_MAX_AGE}\"");
+        // Made once, shared by every virtual host's finding and change.
+        let header_wanted: crate::plan::Text = format!("Header {wanted}").into();
+        let insert_reason: crate::plan::Text =
+            format!("send HSTS for two years: Header {wanted}").into();
         let headers_ok = tree.has_module("headers_module");
         let global: Vec<(&'a Item, Header)> = tree
             .items
@@ -256,7 +260,7 @@ impl<'a> Ctx<'a> {
                         item.directive.name.start(),
                     );
                     f.current = Some(tree.args(item).join(" ").into());
-                    f.wanted = Some(format!("Header {wanted}").into());
+                    f.wanted = Some(header_wanted.clone());
                     f.reason = "this TLS virtual host removes Strict-Transport-Security, so a first visit over http can be intercepted".into();
                     f.blocked = Some("an explicit `Header unset` is a deliberate choice (a host withdrawn from HSTS, or a backend's header replaced elsewhere): remove it yourself to let tlsmend add the header".into());
                     self.push(f, None);
@@ -277,7 +281,7 @@ impl<'a> Ctx<'a> {
                 vh.file,
                 vh.open.name.start(),
             );
-            f.wanted = Some(format!("Header {wanted}").into());
+            f.wanted = Some(header_wanted.clone());
             f.reason = "this TLS virtual host does not send Strict-Transport-Security, so a first visit over http can be intercepted".into();
             if !headers_ok {
                 f.blocked = Some(
@@ -292,7 +296,7 @@ impl<'a> Ctx<'a> {
             let change = Change {
                 ldap: None,
                 rule: "apache.hsts",
-                reason: format!("send HSTS for two years: Header {wanted}").into(),
+                reason: insert_reason.clone(),
                 edits: vec![(file, self.insert_in_vhost(v, &text))],
             };
             self.push(f, Some(change));
