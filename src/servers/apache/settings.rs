@@ -550,11 +550,12 @@ impl Ctx<'_> {
             // Without the word SYSTEM as written (and no macro parameter to
             // stand for it), the list is not the system's: not split.
             let written = item.directive.args_region.slice(tree.bytes(item.file));
-            if item.subst.is_none()
-                && !written
-                    .windows(6)
-                    .any(|w| w.eq_ignore_ascii_case(b"system"))
-            {
+            let says_system = memchr::memchr2_iter(b's', b'S', written).any(|at| {
+                written
+                    .get(at..at + 6)
+                    .is_some_and(|w| w.eq_ignore_ascii_case(b"system"))
+            });
+            if item.subst.is_none() && !says_system {
                 continue;
             }
             let args = tree.args(item);
