@@ -105,6 +105,10 @@ impl Source {
     /// The line ending this file mostly uses; `\n` for a file with none.
     pub fn line_ending(&self) -> &'static [u8] {
         self.line_ending.get_or_init(|| {
+            // Most files hold no CR at all: one scan says so.
+            if memchr::memchr(b'\r', &self.bytes).is_none() {
+                return b"\n";
+            }
             let (mut lf, mut crlf) = (0, 0);
             for i in memchr::memchr_iter(b'\n', &self.bytes) {
                 lf += 1;
@@ -209,6 +213,25 @@ impl std::error::Error for ParseError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line ending a file mostly uses, with and without a CR anywhere.
+    #[test]
+    fn the_line_ending_is_the_one_most_lines_use() {
+        for (text, eol) in [
+            ("", "\n"),
+            ("no ending", "\n"),
+            ("a\nb\n", "\n"),
+            ("a\r\nb\r\n", "\r\n"),
+            ("a\r\nb\r\nc\n", "\r\n"),
+            ("a\r\nb\nc\n", "\n"),
+            ("a\r\nb\n", "\n"),
+            ("a\rb\rc\n", "\n"),
+            ("\r\n", "\r\n"),
+        ] {
+            let src = Source::new("t", text.as_bytes().to_vec());
+            assert_eq!(src.line_ending(), eol.as_bytes(), "{text:?}");
+        }
+    }
 
     /// A span reaches the last byte a 32-bit offset can name, and a file
     /// one byte larger is refused with its path before any span is made.
