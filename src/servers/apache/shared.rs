@@ -28,6 +28,9 @@ pub(super) fn merge(
     parameters(tree, report, first_finding, first_change);
     // Identical edits inside one change (one line planned once per scope).
     for c in &mut report.changes[first_change..] {
+        if c.edits.len() < 2 {
+            continue; // most changes: nothing to compare, nothing to copy
+        }
         let mut seen: Vec<(usize, Patch)> = Vec::new();
         c.edits.retain(|e| {
             let new = !seen.contains(e);
