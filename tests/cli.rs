@@ -1073,6 +1073,16 @@ fn redirect_never_breaks_a_client() {
             "acme.test",
             " Alias /.well-known/acme-challenge/ /var/lib/acme/\n",
         ),
+        // The challenge answered in a section; and a virtual host after
+        // those that answer it, which does not.
+        tls("loc.test", "leaf.crt"),
+        plain(
+            "*:80",
+            "loc.test",
+            " <Location /.well-known/acme-challenge/>\n  Require all granted\n </Location>\n",
+        ),
+        tls("after.test", "leaf.crt"),
+        plain("*:80", "after.test", ""),
     ]
     .concat();
     let (t, f) = apache_findings(
@@ -1080,7 +1090,7 @@ fn redirect_never_breaks_a_client() {
         &[("leaf.crt", "leaf.crt"), ("self.crt", "rsa2048.crt")],
         "apache.redirect",
     );
-    assert_eq!(f.len(), 5, "{f:#?}");
+    assert_eq!(f.len(), 7, "{f:#?}");
     let about = |name: &str| {
         f.iter()
             .find(|x| x["reason"].as_str().unwrap().starts_with(name))
@@ -1103,7 +1113,13 @@ fn redirect_never_breaks_a_client() {
         ),
         "{diff}"
     );
-    assert_eq!(diff.matches("\n+ Redirect").count(), 2, "{diff}");
+    assert!(
+        diff.contains(
+            "+ RedirectMatch permanent ^/(?!\\.well-known/acme-challenge/)(.*)$ https://loc.test/$1\n"
+        ) && diff.contains("+ Redirect permanent / https://after.test/\n"),
+        "{diff}"
+    );
+    assert_eq!(diff.matches("\n+ Redirect").count(), 4, "{diff}");
 }
 
 // A name that certbot renews by webroot keeps the ACME challenge path on

@@ -345,7 +345,12 @@ impl ApacheTree {
         for i in self.vhost_items(v) {
             if self.is(i, "ServerName") || self.is(i, "ServerAlias") {
                 for a in self.args(i) {
-                    let a = a.split("://").last().unwrap_or(&a).to_ascii_lowercase();
+                    // Most names hold no ':' at all, and no scheme to drop.
+                    let a = if a.contains(':') {
+                        a.split("://").last().unwrap_or(&a).to_ascii_lowercase()
+                    } else {
+                        a.to_ascii_lowercase()
+                    };
                     let host = a
                         .split(':')
                         .next()

@@ -41,18 +41,22 @@ impl Ctx<'_> {
                 }
             }
         }
-        let mut items: Vec<Vec<&Item>> = vec![Vec::new(); tree.vhosts.len()];
+        // Where each virtual host's items are (per-directory ones
+        // included), not a list of them per virtual host: a virtual host's
+        // items follow one another, and each range is filtered anyway.
+        let mut ranges: Vec<std::ops::Range<usize>> = vec![0..0; tree.vhosts.len()];
         let mut server: Vec<&Item> = Vec::new();
-        for i in &tree.items {
+        for (k, i) in tree.items.iter().enumerate() {
             match i.vhost {
-                Some(v) => items[v].push(i),
+                Some(v) if ranges[v].is_empty() => ranges[v] = k..k + 1,
+                Some(v) => ranges[v].end = k + 1,
                 None => server.push(i),
             }
         }
-        let acme_in_server = self.answers_acme(&server);
+        let acme_in_server = self.answers_acme(server.iter().copied());
         let renewals = Renewals::list(self.root);
         let alias_ok = tree.has_module("alias_module");
-        for (v, own_items) in items.iter().enumerate() {
+        for (v, range) in ranges.into_iter().enumerate() {
             if tree.vhost_port(v) != Some(80) || tree.vhost_is_tls(v) {
                 continue;
             }
@@ -85,7 +89,7 @@ impl Ctx<'_> {
             }
             let vh = &tree.vhosts[v];
             let acme = acme_in_server
-                || self.answers_acme(own_items)
+                || self.answers_acme(tree.items[range].iter().filter(|i| i.vhost == Some(v)))
                 || renewals.by_webroot(self.root, &host);
             let text = if acme {
                 format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
@@ -149,9 +153,9 @@ impl Ctx<'_> {
     /// section for `/.well-known/acme-challenge/` (certbot's and acme
     /// clients' set-ups). A port-80 virtual host answers them when its items
     /// or the server config's do, or when [`Renewals::by_webroot`].
-    fn answers_acme(&self, items: &[&Item]) -> bool {
+    fn answers_acme<'i>(&self, mut items: impl Iterator<Item = &'i Item>) -> bool {
         let tree = self.tree;
-        items.iter().any(|i| {
+        items.any(|i| {
             let aliased = (tree.is(i, "Alias") || tree.is(i, "AliasMatch"))
                 && tree
                     .args(i)
