@@ -112,7 +112,7 @@ impl Root {
     pub fn host(&self, machine: &Path) -> PathBuf {
         match &self.dir {
             None => machine.to_path_buf(),
-            Some(d) => d.join(below_root(machine)),
+            Some(d) => joined(d, below_root(machine)),
         }
     }
     /// The machine path of a host path inside the root.
@@ -149,21 +149,14 @@ impl Root {
         let Some((last, dir)) = comps.split_last() else {
             return Ok(PathBuf::from("/"));
         };
-        let key: PathBuf = std::iter::once(std::ffi::OsStr::new("/"))
-            .chain(comps.iter().copied())
-            .collect();
-        if let Some(hit) = self
-            .files
-            .lock()
-            .ok()
-            .and_then(|c| c.get(key.as_os_str()).cloned())
-        {
+        let key = absolute(&comps);
+        if let Some(hit) = self.files.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(hit);
         }
         let done = self.resolve_dir(dir)?;
         let (done, exists) = self.walk(done, VecDeque::from([PathBuf::from(last)]))?;
         if exists && let Ok(mut c) = self.files.lock() {
-            c.insert(key.into_os_string(), done.clone());
+            c.insert(key, done.clone());
         }
         Ok(done)
     }
@@ -174,15 +167,8 @@ impl Root {
         let Some((last, parent)) = dir.split_last() else {
             return Ok(PathBuf::from("/"));
         };
-        let key: PathBuf = std::iter::once(std::ffi::OsStr::new("/"))
-            .chain(dir.iter().copied())
-            .collect();
-        if let Some(hit) = self
-            .dirs
-            .lock()
-            .ok()
-            .and_then(|c| c.get(key.as_os_str()).cloned())
-        {
+        let key = absolute(dir);
+        if let Some(hit) = self.dirs.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(hit);
         }
         let done = self.resolve_dir(parent)?;
@@ -190,7 +176,7 @@ impl Root {
         if self.host(&done).is_dir()
             && let Ok(mut c) = self.dirs.lock()
         {
-            c.insert(key.into_os_string(), done.clone());
+            c.insert(key, done.clone());
         }
         Ok(done)
     }
@@ -206,7 +192,7 @@ impl Root {
                 exists = false;
                 continue;
             }
-            let candidate = done.join(&c);
+            let candidate = joined(&done, &c);
             // A directory on the way (a relative link's `../dir/file`) is
             // resolved once, as in resolve_dir.
             let on_the_way = !todo.is_empty();
@@ -336,6 +322,32 @@ impl Root {
             .map(|r| self.host(&r).exists())
             .unwrap_or(false)
     }
+}
+
+/// `a.join(b)` in one allocation of the right size (`join` copies `a`
+/// exactly, then grows the copy for `b`): every file's host path is made
+/// this way.
+fn joined(a: &Path, b: &Path) -> PathBuf {
+    let mut path = PathBuf::with_capacity(a.as_os_str().len() + 1 + b.as_os_str().len());
+    path.push(a);
+    path.push(b);
+    path
+}
+
+/// The absolute path of the components `comps` (each a name or `..`), as
+/// collecting `/` and them into a `PathBuf` spells it, in one allocation:
+/// the key of the resolution caches.
+fn absolute(comps: &[&std::ffi::OsStr]) -> std::ffi::OsString {
+    let mut key =
+        std::ffi::OsString::with_capacity(comps.iter().map(|c| c.len() + 1).sum::<usize>().max(1));
+    if comps.is_empty() {
+        key.push("/");
+    }
+    for c in comps {
+        key.push("/");
+        key.push(c);
+    }
+    key
 }
 
 /// `machine` as `machine.strip_prefix("/")` gives it (itself when it is
@@ -683,6 +695,52 @@ mod tests {
             let p = Path::new(p);
             let slow = p.strip_prefix("/").unwrap_or(p);
             assert_eq!(below_root(p).as_os_str(), slow.as_os_str(), "{p:?}");
+        }
+    }
+
+    /// The cache keys and host paths made in one allocation are the bytes
+    /// `PathBuf` makes.
+    #[test]
+    fn keys_and_host_paths_are_spelled_as_pathbuf_spells_them() {
+        use std::ffi::OsStr;
+        for comps in [
+            &[][..],
+            &["etc"][..],
+            &["etc", "apache2", "sites-enabled", "x.conf"][..],
+            &["etc", "..", "a b", "ü"][..],
+        ] {
+            let comps: Vec<&OsStr> = comps.iter().map(OsStr::new).collect();
+            let collected: PathBuf = std::iter::once(OsStr::new("/"))
+                .chain(comps.iter().copied())
+                .collect();
+            assert_eq!(absolute(&comps), collected.into_os_string(), "{comps:?}");
+        }
+        for (a, b) in [
+            ("/r", "x"),
+            ("/r/", "x/y"),
+            ("", "x"),
+            ("/r", "/abs"),
+            ("/r", ""),
+            ("r", ".."),
+        ] {
+            let (a, b) = (Path::new(a), Path::new(b));
+            assert_eq!(
+                joined(a, b).as_os_str(),
+                a.join(b).as_os_str(),
+                "{a:?} {b:?}"
+            );
+        }
+        for dir in ["/r", "/r/", "r", "/r//"] {
+            let root = Root::new(Some(PathBuf::from(dir)));
+            for machine in ["/etc/x", "/", "", "etc/x", "//etc", "/etc/x/"] {
+                let m = Path::new(machine);
+                let joined = Path::new(dir).join(m.strip_prefix("/").unwrap_or(m));
+                assert_eq!(
+                    root.host(m).as_os_str(),
+                    joined.as_os_str(),
+                    "{dir} {machine}"
+                );
+            }
         }
     }
 }
