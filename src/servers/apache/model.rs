@@ -95,7 +95,10 @@ pub struct ApacheTree {
     pub macro_bodies: Vec<(usize, Span, usize)>,
     /// Indices of the items of each virtual host, and of the server config,
     /// outside per-directory sections: built once so that rules stay linear.
-    by_vhost: Vec<Vec<usize>>,
+    /// Virtual host `v`'s are `by_vhost[vhost_starts[v]..vhost_starts[v + 1]]`
+    /// (one list for all, not one grown per virtual host).
+    by_vhost: Vec<usize>,
+    vhost_starts: Vec<usize>,
     server: Vec<usize>,
     /// Indices of the items of each directive name (lowercased), in order:
     /// a rule about one directive reads only its lines.
@@ -185,13 +188,25 @@ impl ApacheTree {
             remarks: l.remarks,
             macro_bodies: l.macro_bodies,
             by_vhost: Vec::new(),
+            vhost_starts: Vec::new(),
             server: Vec::new(),
             by_name: Default::default(),
             global_tls: false,
             tls: Vec::new(),
             certificates: Default::default(),
         };
-        tree.by_vhost = vec![Vec::new(); tree.vhosts.len()];
+        // Each virtual host's count, then where its items start.
+        let mut starts = vec![0usize; tree.vhosts.len() + 1];
+        for i in tree.items.iter().filter(|i| !i.per_dir) {
+            if let Some(v) = i.vhost {
+                starts[v + 1] += 1;
+            }
+        }
+        for v in 0..tree.vhosts.len() {
+            starts[v + 1] += starts[v];
+        }
+        tree.by_vhost = vec![0; starts[tree.vhosts.len()]];
+        let mut next = starts.clone();
         let mut name = Vec::new();
         for (k, i) in tree.items.iter().enumerate() {
             name.clear();
@@ -210,10 +225,14 @@ impl ApacheTree {
             }
             match (i.per_dir, i.vhost) {
                 (true, _) => {}
-                (false, Some(v)) => tree.by_vhost[v].push(k),
+                (false, Some(v)) => {
+                    tree.by_vhost[next[v]] = k;
+                    next[v] += 1;
+                }
                 (false, None) => tree.server.push(k),
             }
         }
+        tree.vhost_starts = starts;
         tree.global_tls = tree.engine_on(tree.server_items());
         tree.tls = (0..tree.vhosts.len())
             .map(|v| tree.engine_on_in(v))
@@ -295,7 +314,7 @@ impl ApacheTree {
     /// per-directory sections.
     pub fn last_named(&self, v: Option<usize>, name: &str) -> Option<usize> {
         let scope = match v {
-            Some(v) => &self.by_vhost[v],
+            Some(v) => self.vhost_indices(v),
             None => &self.server,
         };
         scope
@@ -306,7 +325,13 @@ impl ApacheTree {
     }
 
     pub fn vhost_items(&self, v: usize) -> impl Iterator<Item = &Item> {
-        self.by_vhost[v].iter().map(|&k| &self.items[k])
+        self.vhost_indices(v).iter().map(|&k| &self.items[k])
+    }
+
+    /// The indices of virtual host `v`'s items outside per-directory
+    /// sections, in order.
+    fn vhost_indices(&self, v: usize) -> &[usize] {
+        &self.by_vhost[self.vhost_starts[v]..self.vhost_starts[v + 1]]
     }
 
     fn engine_on<'a>(&self, items: impl Iterator<Item = &'a Item>) -> bool {
