@@ -12,7 +12,6 @@ use crate::edit::Patch;
 use crate::plan::{Change, Severity};
 use crate::target::ciphers::{self, Verdict};
 use crate::target::versions::Capability;
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 pub const OPENSSL_CONF_CMD: Rule = Rule {
@@ -188,18 +187,16 @@ impl<'a> Ctx<'a> {
                     _ => continue,
                 },
                 "protocol" => {
-                    let bad: Vec<&str> = protocol_enables(value)
+                    let mut bad: Vec<&str> = protocol_enables(value)
                         .into_iter()
                         .filter(|&v| !p.allows(v))
                         .map(version_name)
-                        .collect::<HashSet<_>>()
-                        .into_iter()
                         .collect();
                     if bad.is_empty() {
                         continue;
                     }
-                    let mut bad = bad;
                     bad.sort();
+                    bad.dedup();
                     (
                         format!(
                             "Protocol {value} enables {} outside the {} profile after SSLProtocol is applied (with OpenSSL 1.1.0+ mod_ssl's minimum version may still refuse them; with 1.0.2 they are back)",
@@ -421,7 +418,8 @@ impl<'a> Ctx<'a> {
     /// `DH PARAMETERS` appended to a TLS virtual host's certificate file.
     fn dh_in_certificates(&mut self) {
         let tree = self.tree;
-        let mut seen: HashSet<&std::path::Path> = HashSet::new();
+        // By path, as the path compares (`ssl//x.pem` is `ssl/x.pem`).
+        let mut seen: rustc_hash::FxHashSet<&std::path::Path> = Default::default();
         for v in 0..tree.vhosts.len() {
             if !tree.vhost_is_tls(v) {
                 continue;

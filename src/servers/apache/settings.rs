@@ -389,10 +389,12 @@ impl Ctx<'_> {
         if s.default_ok || items.iter().any(|i| i.vhost.is_none()) {
             return;
         }
-        let covered: std::collections::HashSet<usize> =
-            items.iter().filter_map(|i| i.vhost).collect();
+        let mut covered = vec![false; tree.vhosts.len()];
+        for v in items.iter().filter_map(|i| i.vhost) {
+            covered[v] = true;
+        }
         let uncovered: Vec<usize> = (0..tree.vhosts.len())
-            .filter(|&v| tree.vhost_is_tls(v) && !covered.contains(&v))
+            .filter(|&v| tree.vhost_is_tls(v) && !covered[v])
             .collect();
         if uncovered.is_empty() {
             return;
