@@ -37,7 +37,7 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
         .collect();
     let ldap: Vec<&LdapChange> = selected
         .iter()
-        .filter_map(|&c| report.changes[c].ldap.as_ref())
+        .filter_map(|&c| report.changes[c].ldap.as_deref())
         .collect();
     if rendered.is_empty() && ldap.is_empty() {
         return Ok(None);

@@ -117,11 +117,11 @@ pub(super) fn cn_config(
                 rule,
                 reason: format!("{reason} (ldapmodify on {uri})").into(),
                 edits: Vec::new(),
-                ldap: Some(LdapChange {
+                ldap: Some(Box::new(LdapChange {
                     uri: uri.clone(),
                     dn: "cn=config".into(),
                     mods,
-                }),
+                })),
             }
         }
         Mode::Offline => {
