@@ -178,6 +178,9 @@ fn wait_for_exit(pid_file: &Path) {
 /// starts a daemon that was stopped, nor blames a change for its absence.
 pub fn running(t: Targets, root: &Root, opts: &Options) -> (Targets, Vec<String>) {
     let mut notes = Vec::new();
+    // Asked after the review: the tree as it is now, not as the plan
+    // remembered it (a conf file removed meanwhile must not hide Apache).
+    let root = &root.fresh();
     let answers = |server: Server| -> bool {
         let mut o = opts.clone();
         o.servers = vec![server];
