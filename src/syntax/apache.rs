@@ -325,7 +325,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
     // children move out in one exact allocation when it closes.
     // Room for a node per 32 bytes up front (lines are rarely shorter),
     // instead of five or six doublings per site file; trimmed at the end.
-    let mut nodes: Vec<Node> = Vec::with_capacity(bytes.len() / 32 + 4);
+    // At most 2 MiB of it: a larger file grows its list as before.
+    let mut nodes: Vec<Node> = Vec::with_capacity((bytes.len() / 32 + 4).min(1 << 16));
     let mut stack: Vec<(Directive, usize)> = Vec::new();
     for line in LogicalLines::new(bytes) {
         let body = line.body.slice(bytes);
