@@ -215,27 +215,28 @@ impl<'a> Ctx<'a> {
         let insert_reason: crate::plan::Text =
             format!("send HSTS for two years: Header {wanted}").into();
         let headers_ok = tree.has_module("headers_module");
-        let global: Vec<(&'a Item, Header)> = tree
-            .items
+        // Every `Header` item, from the name index, in order: the server
+        // config's and each virtual host's are read from this one list.
+        let header_items: Vec<&'a Item> = tree.named("Header").collect();
+        let global: Vec<(&'a Item, Header)> = header_items
             .iter()
             .filter(|i| i.vhost.is_none())
-            .filter_map(|i| Some((i, self.hsts_header(i)?)))
+            .filter_map(|&i| Some((i, self.hsts_header(i)?)))
             .collect();
         for (item, h) in &global {
             self.check_hsts_directive(item, h, false);
         }
         let mut unset_reported: HashSet<(usize, usize)> = HashSet::new();
-        // Each virtual host's `Header` items, per-directory ones included,
-        // from the name index (not one pass per virtual host), read one
+        // Each virtual host's, per-directory ones included, read one
         // virtual host at a time: on a hardened fleet every TLS virtual
         // host has one, and all of them read at once were megabytes.
-        let mut header_items: Vec<(usize, &'a Item)> = tree
-            .named("Header")
-            .filter_map(|i| Some((i.vhost?, i)))
+        let mut by_vhost: Vec<(usize, &'a Item)> = header_items
+            .iter()
+            .filter_map(|&i| Some((i.vhost?, i)))
             .collect();
         // Stable: each virtual host's items stay in their order.
-        header_items.sort_by_key(|&(v, _)| v);
-        let mut next = header_items.into_iter().peekable();
+        by_vhost.sort_by_key(|&(v, _)| v);
+        let mut next = by_vhost.into_iter().peekable();
         let mut own: Vec<(&'a Item, Header)> = Vec::new();
         for v in 0..tree.vhosts.len() {
             own.clear();
