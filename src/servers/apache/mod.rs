@@ -12,6 +12,7 @@
 //! its own file with its metadata next to its code.
 
 mod certificates;
+pub mod comments;
 mod hsts;
 pub mod layout;
 pub mod model;
@@ -31,7 +32,6 @@ use crate::plan::{Change, Finding, Report, Severity};
 use crate::servers::apache::model::{ApacheTree, Item};
 use crate::source::Span;
 use crate::style;
-use crate::syntax::apache::{Config, Node};
 use crate::target::versions::{Capability, TargetVersions};
 
 pub const RULES: &[Rule] = &[
@@ -223,15 +223,9 @@ impl<'a> Ctx<'a> {
 
     /// A `#Name ...` comment line among the direct children of `parent`.
     fn commented(&self, file: usize, parent: Option<Span>, name: &str) -> Option<(Span, Span)> {
-        let cfg: &Config = &self.tree.files[file].1;
         let b = self.bytes(file);
-        let nodes = match parent {
-            None => &cfg.nodes[..],
-            Some(p) => children_of(&cfg.nodes, p)?,
-        };
-        nodes.iter().find_map(|n| {
-            let Node::Trivia(t) = n else { return None };
-            let c = t.comment?;
+        self.tree.files[file].1.under(parent).find_map(|line| {
+            let c = line.comment;
             let text = c.slice(b);
             let rest = text.get(name.len()..)?;
             let matches = text[..name.len()].eq_ignore_ascii_case(name.as_bytes())
@@ -242,8 +236,8 @@ impl<'a> Ctx<'a> {
                     .filter(|w| !w.is_empty())
                     .count()
                     <= 4;
-            let end = t.span.end() - eol_of(t.span.slice(b));
-            matches.then(|| (Span::new(c.start() - 1, end), t.span))
+            let end = line.span.end() - eol_of(line.span.slice(b));
+            matches.then(|| (Span::new(c.start() - 1, end), line.span))
         })
     }
 }
@@ -252,20 +246,4 @@ impl<'a> Ctx<'a> {
 /// behind it (continuation lines join the comment, as in httpd).
 fn comment_out(item: &Item) -> Patch {
     Patch::insert(item.directive.indent.end(), "#")
-}
-
-/// The direct children of the section whose span is `parent`.
-fn children_of(nodes: &[Node], parent: Span) -> Option<&[Node]> {
-    for n in nodes {
-        if let Node::Section(s) = n {
-            if n.span() == parent {
-                return Some(&s.children);
-            }
-            let sp = n.span();
-            if sp.start() <= parent.start() && parent.end() <= sp.end() {
-                return children_of(&s.children, parent);
-            }
-        }
-    }
-    None
 }

@@ -4,10 +4,14 @@
 //! each with its file and scope (server config, which virtual host, inside a
 //! per-directory section or not).
 //!
-//! Each file is read and parsed once, however often it is included, so the
-//! cost is linear in the size of the tree. Include cycles and missing targets
+//! Each file is read once, however often it is included, so the cost is
+//! linear in the size of the tree. Its syntax tree lives only until its
+//! walk ends (a file included again is parsed again): the rules read the
+//! flat list of directives and each file's comment lines
+//! ([`super::comments`]). Include cycles and missing targets
 //! are errors that name the `Include` line.
 
+use super::comments::Comments;
 use crate::discover::{ConfigFile, Expansion, Root};
 use crate::error::{Error, Result};
 use crate::source::{ParseError, Span};
@@ -82,7 +86,8 @@ use super::layout::Places;
 
 #[derive(Debug)]
 pub struct ApacheTree {
-    pub files: Vec<(ConfigFile, Config)>,
+    /// Each file read, with its comment lines (its syntax tree is not kept).
+    pub files: Vec<(ConfigFile, Comments)>,
     pub items: Vec<Item>,
     pub vhosts: Vec<VHost>,
     pub layout: Layout,
@@ -137,7 +142,11 @@ const TRANSPARENT: &[&str] = &[
 
 struct Loader<'r> {
     root: &'r Root,
-    files: Vec<(ConfigFile, Config)>,
+    files: Vec<(ConfigFile, Comments)>,
+    /// Each file's syntax tree (by index in `files`) from its reading to
+    /// the end of its walk, then let go: the rules need only its comment
+    /// lines. A file walked again (included twice) is parsed again.
+    trees: Vec<Option<Vec<Node>>>,
     /// Files read, by real machine path (as [`Root::resolve`] makes it).
     by_real: crate::discover::ByPath<usize>,
     items: Vec<Item>,
@@ -163,6 +172,7 @@ impl ApacheTree {
         let mut l = Loader {
             root,
             files: Vec::new(),
+            trees: Vec::new(),
             by_real: Default::default(),
             items: Vec::new(),
             vhosts: Vec::new(),
@@ -495,8 +505,9 @@ impl Loader<'_> {
         let idx = match self.by_real.get(real.as_os_str()) {
             Some(&i) => i,
             None => {
-                let read = read_and_parse(self.root, machine, real.clone())?;
-                self.files.push(read);
+                let (file, config) = read_and_parse(self.root, machine, real.clone())?;
+                self.files.push((file, Comments::of(&config.nodes)));
+                self.trees.push(Some(config.nodes));
                 self.by_real
                     .insert(real.into_os_string(), self.files.len() - 1);
                 self.files.len() - 1
@@ -523,12 +534,14 @@ impl Loader<'_> {
     fn walk_file(&mut self, idx: usize, vhost: Option<usize>, per_dir: bool) -> Result<()> {
         let real = self.files[idx].0.real.clone();
         self.stack.push(real);
-        // Taken out for the walk and put back, not cloned: a file never
-        // includes itself (the stack refuses a cycle).
-        let nodes = std::mem::take(&mut self.files[idx].1.nodes);
-        let walked = self.walk(idx, &nodes, vhost, per_dir, None);
-        self.files[idx].1.nodes = nodes;
-        walked?;
+        let nodes = match self.trees[idx].take() {
+            Some(nodes) => nodes,
+            None => {
+                let src = &self.files[idx].0.source;
+                apache::parse(&src.path, &src.bytes)?.nodes
+            }
+        };
+        self.walk(idx, &nodes, vhost, per_dir, None)?;
         self.stack.pop();
         Ok(())
     }
@@ -1034,5 +1047,32 @@ mod tests {
             e.contains("does not exist") && e.contains("other.conf:1:"),
             "{e}"
         );
+    }
+
+    /// A file included twice is walked twice, though its syntax tree is
+    /// let go after the first walk: it is parsed again, read once, and
+    /// each walk gives the same directives in its own virtual host.
+    #[test]
+    fn a_file_included_twice_is_walked_twice_and_read_once() {
+        let t = tree_at(&[
+            (
+                "etc/apache2/apache2.conf",
+                "<VirtualHost *:443>\nInclude common.conf\n</VirtualHost>\n\
+                 <VirtualHost *:8443>\nInclude common.conf\n</VirtualHost>\n",
+            ),
+            (
+                "etc/apache2/common.conf",
+                "#SSLProtocol all\n<IfModule mod_ssl.c>\n  SSLEngine on\n</IfModule>\n",
+            ),
+        ]);
+        let tree = ApacheTree::load(&Root::new(Some(t.path().to_path_buf())), &DEBIAN).unwrap();
+        assert_eq!(tree.files.len(), 2, "read once");
+        let engines: Vec<&Item> = tree.named("SSLEngine").collect();
+        assert_eq!(engines.len(), 2);
+        assert_eq!((engines[0].vhost, engines[1].vhost), (Some(0), Some(1)));
+        assert_eq!(engines[0].directive.span, engines[1].directive.span);
+        assert_eq!(engines[0].parent, engines[1].parent);
+        assert!(tree.vhost_is_tls(0) && tree.vhost_is_tls(1));
+        assert_eq!(tree.files[1].1.under(None).count(), 1);
     }
 }
