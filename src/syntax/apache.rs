@@ -23,10 +23,10 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub enum Node {
     Trivia(Trivia),
-    /// Shared, not copied, with the loader's flat list of directives
-    /// (`servers::apache::model`): a tree of 10,000 sites holds hundreds of
-    /// thousands.
-    Directive(std::sync::Arc<Directive>),
+    /// Held in place: the loader copies it into its flat list of
+    /// directives (`servers::apache::model`) and lets the tree go, so a
+    /// shared allocation per directive would only cost.
+    Directive(Directive),
     /// Boxed, so that every node is the size of a blank line's, not of a
     /// section's.
     Section(Box<Section>),
@@ -42,7 +42,7 @@ pub struct Trivia {
 }
 
 /// One logical line `Name arg...`, or the opening line of a section.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Directive {
     /// The whole logical line, indentation and line ending included.
     pub span: Span,
@@ -447,13 +447,13 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
             let (_, name) = name_token(text).expect("take_till cannot fail");
             let name_len = name.len().max(1);
             let name_span = Span::new(text_start, text_start + name_len);
-            Node::Directive(std::sync::Arc::new(Directive {
+            Node::Directive(Directive {
                 span: line.span,
                 indent,
                 name: name_span,
                 args_region: Span::new(name_span.end(), line.body.end()),
                 eol: line.eol,
-            }))
+            })
         };
         nodes.push(node);
     }

@@ -25,8 +25,8 @@ use std::path::{Path, PathBuf};
 pub struct Item {
     /// Index into [`ApacheTree::files`].
     pub file: usize,
-    /// The directive as parsed, shared with its file's tree.
-    pub directive: std::sync::Arc<Directive>,
+    /// The directive as parsed (its file's tree is not kept).
+    pub directive: Directive,
     /// The virtual host it belongs to, `None` for the server config.
     pub vhost: Option<usize>,
     /// Inside `<Directory>`, `<Location>`, `<Files>`, `<If>` and the like.
@@ -597,7 +597,7 @@ impl Loader<'_> {
                     }
                     self.items.push(Item {
                         file,
-                        directive: d.clone(),
+                        directive: *d,
                         vhost,
                         per_dir,
                         parent,
@@ -648,7 +648,7 @@ impl Loader<'_> {
                         });
                         self.vhosts.push(VHost {
                             file,
-                            open: s.open.clone(),
+                            open: s.open,
                             close: s.close,
                             child_indent,
                             addresses,
