@@ -29,6 +29,7 @@
 
 pub mod backup;
 pub mod catalogue;
+pub mod chunked;
 pub mod civil;
 pub mod cli;
 pub mod commit;

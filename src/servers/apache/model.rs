@@ -12,6 +12,7 @@
 //! are errors that name the `Include` line.
 
 use super::comments::Comments;
+use crate::chunked::Chunked;
 use crate::discover::{ConfigFile, Expansion, Root};
 use crate::error::{Error, Result};
 use crate::source::{ParseError, Span};
@@ -88,7 +89,9 @@ use super::layout::Places;
 pub struct ApacheTree {
     /// Each file read, with its comment lines (its syntax tree is not kept).
     pub files: Vec<(ConfigFile, Comments)>,
-    pub items: Vec<Item>,
+    /// Every directive in the order httpd reads them; never moved as it
+    /// grows ([`crate::chunked`]).
+    pub items: Chunked<Item>,
     pub vhosts: Vec<VHost>,
     pub layout: Layout,
     pub server_root: PathBuf,
@@ -149,7 +152,7 @@ struct Loader<'r> {
     trees: Vec<Option<Vec<Node>>>,
     /// Files read, by real machine path (as [`Root::resolve`] makes it).
     by_real: crate::discover::ByPath<usize>,
-    items: Vec<Item>,
+    items: Chunked<Item>,
     vhosts: Vec<VHost>,
     server_root: PathBuf,
     defines: HashMap<String, String>,
@@ -174,7 +177,7 @@ impl ApacheTree {
             files: Vec::new(),
             trees: Vec::new(),
             by_real: Default::default(),
-            items: Vec::new(),
+            items: Chunked::default(),
             vhosts: Vec::new(),
             server_root: PathBuf::from(places.server_root),
             defines: HashMap::new(),
@@ -186,8 +189,7 @@ impl ApacheTree {
         };
         let idx = l.include_file(main, None)?;
         l.walk_file(idx, None, false)?;
-        // Up to half of a grown list is room never used; the tree lives
-        // through the rules.
+        // The last chunk's unused room; the tree lives through the rules.
         l.items.shrink_to_fit();
         let mut tree = ApacheTree {
             files: l.files,

@@ -89,7 +89,7 @@ impl Ctx<'_> {
             }
             let vh = &tree.vhosts[v];
             let acme = acme_in_server
-                || self.answers_acme(tree.items[range].iter().filter(|i| i.vhost == Some(v)))
+                || self.answers_acme(tree.items.range(range).filter(|i| i.vhost == Some(v)))
                 || renewals.by_webroot(self.root, &host);
             let text = if acme {
                 format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
