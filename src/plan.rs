@@ -98,7 +98,25 @@ impl Report {
     /// Appends the files, findings and changes of `part` (planned apart,
     /// on another thread) as if they had been added here after the others,
     /// in the same order: its indices become this report's.
-    pub fn absorb(&mut self, part: Report) {
+    pub fn absorb(&mut self, mut part: Report) {
+        self.notes.append(&mut part.notes);
+        if self.files.is_empty()
+            && self.changes.is_empty()
+            && self.findings.is_empty()
+            && self.texts.is_empty()
+        {
+            // Nothing to renumber against: the part's lists are taken as
+            // they are, not copied one by one into lists grown to hold them.
+            self.files = part.files;
+            self.index = part.index;
+            self.changes = part.changes;
+            self.findings = part.findings;
+            self.texts = part.texts;
+            self.kept = part.kept;
+            return;
+        }
+        self.changes.reserve_exact(part.changes.len());
+        self.findings.reserve_exact(part.findings.len());
         let files: Vec<usize> = part.files.into_iter().map(|f| self.own_file(f)).collect();
         let base = self.changes.len();
         for mut c in part.changes {
@@ -112,7 +130,6 @@ impl Report {
             f.change = f.change.map(|c| c + base);
             self.findings.push(f);
         }
-        self.notes.extend(part.notes);
         for text in part.texts {
             let at = address(&text);
             if self.texts.insert(text) {
@@ -352,5 +369,47 @@ mod tests {
         let hosts = |r: &Report| r.files.iter().map(|f| f.host.clone()).collect::<Vec<_>>();
         assert_eq!(hosts(&report), hosts(&whole));
         assert_eq!(report.file(&file("b")), 1);
+    }
+
+    /// A part absorbed by a report that holds nothing yet (its lists are
+    /// taken whole) reads as the part itself, keeps the notes the report
+    /// had, and still keeps one copy of each text.
+    #[test]
+    fn a_part_absorbed_by_an_empty_report_is_taken_whole() {
+        let mut part = Report::default();
+        let (a, b) = (part.file(&file("a")), part.file(&file("b")));
+        for (f, rule) in [(a, "one"), (b, "two"), (a, "three")] {
+            let c = part.add_change(Change {
+                rule,
+                reason: "weak".to_string().into(),
+                edits: vec![(f, Patch::insert(0, rule))],
+                ldap: None,
+            });
+            let mut finding = Finding::new(rule, Severity::Low, f, 1);
+            finding.change = Some(c);
+            finding.reason = "weak".to_string().into();
+            part.add_finding(finding);
+        }
+        part.notes.push("from the part".into());
+        let mut report = Report::default();
+        report.notes.push("before".into());
+        report.absorb(part);
+        assert_eq!(report.notes, ["before", "from the part"]);
+        let rows: Vec<(&'static str, usize, usize)> = report
+            .findings
+            .iter()
+            .map(|f| (f.rule, f.file, f.change.unwrap()))
+            .collect();
+        assert_eq!(rows, [("one", 0, 0), ("two", 1, 1), ("three", 0, 2)]);
+        assert_eq!(report.file(&file("b")), 1, "the file index came along");
+        assert_eq!(report.file(&file("c")), 2);
+        let later: Text = String::from("weak").into();
+        let mut finding = Finding::new("x", Severity::Low, 0, 1);
+        finding.reason = later;
+        report.add_finding(finding);
+        assert!(std::sync::Arc::ptr_eq(
+            &report.findings[3].reason,
+            &report.findings[0].reason
+        ));
     }
 }
