@@ -88,11 +88,13 @@ pub(super) fn merge(
         }
     }
     // One finding per place and what it says: the first of each, counted.
-    let findings = report.findings.split_off(first_finding);
-    let mut first: Vec<usize> = Vec::with_capacity(findings.len());
+    // Taken out of the report and filtered in place, not copied.
+    let mut findings = std::mem::take(&mut report.findings);
+    let ours = &findings[first_finding..];
+    let mut first: Vec<usize> = Vec::with_capacity(ours.len());
     let mut place: FxHashMap<FindingKey, usize> =
-        FxHashMap::with_capacity_and_hasher(findings.len(), Default::default());
-    for (i, f) in findings.iter().enumerate() {
+        FxHashMap::with_capacity_and_hasher(ours.len(), Default::default());
+    for (i, f) in ours.iter().enumerate() {
         let key: FindingKey = (
             f.rule,
             f.file,
@@ -105,18 +107,23 @@ pub(super) fn merge(
         first.push(*place.entry(key).or_insert(i));
     }
     drop(place);
-    let mut reached = vec![0usize; findings.len()];
+    let mut reached = vec![0usize; ours.len()];
     for &k in &first {
         reached[k] += 1;
     }
-    let mut kept: Vec<crate::plan::Finding> = Vec::new();
-    let mut count: Vec<usize> = Vec::new();
-    for (i, f) in findings.into_iter().enumerate() {
-        if first[i] == i {
-            kept.push(f);
-            count.push(reached[i]);
-        }
-    }
+    let count: Vec<usize> = (0..first.len())
+        .filter(|&i| first[i] == i)
+        .map(|i| reached[i])
+        .collect();
+    drop(reached);
+    let mut at = 0;
+    findings.retain(|_| {
+        let keep = at < first_finding || first[at - first_finding] == at - first_finding;
+        at += 1;
+        keep
+    });
+    drop(first);
+    let kept = &mut findings[first_finding..];
     for (f, n) in kept.iter_mut().zip(count) {
         // In a macro body, an edit changes every Use: it stands only when
         // every Use wanted it.
@@ -160,7 +167,7 @@ pub(super) fn merge(
             .into()
         };
     }
-    report.findings.extend(kept);
+    report.findings = findings;
     // Drop the changes nothing points at any more (duplicates, conflicts),
     // keeping indices of the others.
     let mut used = vec![false; report.changes.len()];
@@ -169,14 +176,18 @@ pub(super) fn merge(
         used[c] = true;
     }
     let mut remap: Vec<Option<usize>> = vec![None; report.changes.len()];
-    let mut kept_changes = Vec::new();
-    for (i, c) in report.changes.drain(..).enumerate() {
-        if used[i] {
-            remap[i] = Some(kept_changes.len());
-            kept_changes.push(c);
+    let mut next = 0;
+    for (i, u) in used.iter().enumerate() {
+        if *u {
+            remap[i] = Some(next);
+            next += 1;
         }
     }
-    report.changes = kept_changes;
+    let mut at = 0;
+    report.changes.retain(|_| {
+        at += 1;
+        used[at - 1]
+    });
     for f in &mut report.findings {
         f.change = f.change.and_then(|c| remap[c]);
     }
