@@ -21,6 +21,10 @@ use crate::syntax::apache::{self, Config, Directive, Node};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// An index into [`ApacheTree::items`] as the tree's own lists keep it:
+/// the loader refuses a tree with more directives than it can count.
+type ItemIndex = u32;
+
 /// One directive where httpd sees it.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -92,7 +96,8 @@ pub struct ApacheTree {
     /// Every directive in the order httpd reads them; never moved as it
     /// grows ([`crate::chunked`]).
     pub items: Chunked<Item>,
-    pub vhosts: Vec<VHost>,
+    /// Never moved as it grows, like `items`.
+    pub vhosts: Chunked<VHost>,
     pub layout: Layout,
     pub server_root: PathBuf,
     /// What the found summary must say about this tree (virtual hosts made
@@ -104,13 +109,14 @@ pub struct ApacheTree {
     /// Indices of the items of each virtual host, and of the server config,
     /// outside per-directory sections: built once so that rules stay linear.
     /// Virtual host `v`'s are `by_vhost[vhost_starts[v]..vhost_starts[v + 1]]`
-    /// (one list for all, not one grown per virtual host).
-    by_vhost: Vec<usize>,
+    /// (one list for all, not one grown per virtual host). Indices into
+    /// `items` are `u32`s in these lists: half the room ([`ItemIndex`]).
+    by_vhost: Vec<ItemIndex>,
     vhost_starts: Vec<usize>,
-    server: Vec<usize>,
+    server: Vec<ItemIndex>,
     /// Indices of the items of each directive name (lowercased), in order:
     /// a rule about one directive reads only its lines.
-    by_name: rustc_hash::FxHashMap<Box<[u8]>, Vec<usize>>,
+    by_name: rustc_hash::FxHashMap<Box<[u8]>, Vec<ItemIndex>>,
     /// `SSLEngine on` in the server config.
     global_tls: bool,
     /// Whether each virtual host serves TLS, worked out once: most rules
@@ -153,7 +159,7 @@ struct Loader<'r> {
     /// Files read, by real machine path (as [`Root::resolve`] makes it).
     by_real: crate::discover::ByPath<usize>,
     items: Chunked<Item>,
-    vhosts: Vec<VHost>,
+    vhosts: Chunked<VHost>,
     server_root: PathBuf,
     defines: HashMap<String, String>,
     stack: Vec<PathBuf>,
@@ -178,7 +184,7 @@ impl ApacheTree {
             trees: Vec::new(),
             by_real: Default::default(),
             items: Chunked::default(),
-            vhosts: Vec::new(),
+            vhosts: Chunked::default(),
             server_root: PathBuf::from(places.server_root),
             defines: HashMap::new(),
             stack: Vec::new(),
@@ -191,6 +197,14 @@ impl ApacheTree {
         l.walk_file(idx, None, false)?;
         // The last chunk's unused room; the tree lives through the rules.
         l.items.shrink_to_fit();
+        l.vhosts.shrink_to_fit();
+        if ItemIndex::try_from(l.items.len()).is_err() {
+            return Err(Error::Other(format!(
+                "{} directives: more than tlsmend can index ({})",
+                l.items.len(),
+                ItemIndex::MAX
+            )));
+        }
         let mut tree = ApacheTree {
             files: l.files,
             items: l.items,
@@ -220,7 +234,7 @@ impl ApacheTree {
         tree.by_vhost = vec![0; starts[tree.vhosts.len()]];
         let mut next = starts.clone();
         let mut name = Vec::new();
-        for (k, i) in tree.items.iter().enumerate() {
+        for (k, i) in (0..).zip(tree.items.iter()) {
             name.clear();
             name.extend(
                 i.directive
@@ -244,6 +258,10 @@ impl ApacheTree {
                 (false, None) => tree.server.push(k),
             }
         }
+        for list in tree.by_name.values_mut() {
+            list.shrink_to_fit();
+        }
+        tree.server.shrink_to_fit();
         tree.vhost_starts = starts;
         tree.global_tls = tree.engine_on(tree.server_items());
         tree.tls = (0..tree.vhosts.len())
@@ -313,12 +331,12 @@ impl ApacheTree {
             .map(Vec::as_slice)
             .unwrap_or_default()
             .iter()
-            .map(|&k| &self.items[k])
+            .map(|&k| &self.items[k as usize])
     }
 
     /// Server-config items that are not inside a per-directory section.
     pub fn server_items(&self) -> impl Iterator<Item = &Item> {
-        self.server.iter().map(|&k| &self.items[k])
+        self.server.iter().map(|&k| &self.items[k as usize])
     }
 
     /// The index of the last item named `name` (any case) of virtual host
@@ -332,17 +350,19 @@ impl ApacheTree {
         scope
             .iter()
             .rev()
-            .copied()
+            .map(|&k| k as usize)
             .find(|&k| self.is(&self.items[k], name))
     }
 
     pub fn vhost_items(&self, v: usize) -> impl Iterator<Item = &Item> {
-        self.vhost_indices(v).iter().map(|&k| &self.items[k])
+        self.vhost_indices(v)
+            .iter()
+            .map(|&k| &self.items[k as usize])
     }
 
     /// The indices of virtual host `v`'s items outside per-directory
     /// sections, in order.
-    fn vhost_indices(&self, v: usize) -> &[usize] {
+    fn vhost_indices(&self, v: usize) -> &[ItemIndex] {
         &self.by_vhost[self.vhost_starts[v]..self.vhost_starts[v + 1]]
     }
 
