@@ -105,7 +105,7 @@ impl<'a> Ctx<'a> {
                     let mut f = self.finding(
                         "apache.certificate",
                         Severity::Medium,
-                        item.file,
+                        item.file(),
                         item.directive.name.start(),
                     );
                     f.current = Some(raw.into());
@@ -120,8 +120,8 @@ impl<'a> Ctx<'a> {
                 }
             };
             if info.is_weak() {
-                let file = self.file_id(item.file);
-                let line = tree.files[item.file]
+                let file = self.file_id(item.file());
+                let line = tree.files[item.file()]
                     .0
                     .source
                     .line_of(item.directive.name.start());

@@ -220,7 +220,7 @@ impl<'a> Ctx<'a> {
         let header_items: Vec<&'a Item> = tree.named("Header").collect();
         let global: Vec<(&'a Item, Header)> = header_items
             .iter()
-            .filter(|i| i.vhost.is_none())
+            .filter(|i| i.vhost().is_none())
             .filter_map(|&i| Some((i, self.hsts_header(i)?)))
             .collect();
         for (item, h) in &global {
@@ -232,7 +232,7 @@ impl<'a> Ctx<'a> {
         // host has one, and all of them read at once were megabytes.
         let mut by_vhost: Vec<(usize, &'a Item)> = header_items
             .iter()
-            .filter_map(|&i| Some((i.vhost?, i)))
+            .filter_map(|&i| Some((i.vhost()?, i)))
             .collect();
         // Stable: each virtual host's items stay in their order.
         by_vhost.sort_by_key(|&(v, _)| v);
@@ -253,11 +253,11 @@ impl<'a> Ctx<'a> {
                 && h.action == "unset"
                 && h.condition.is_none()
             {
-                if unset_reported.insert((item.file, item.directive.name.start())) {
+                if unset_reported.insert((item.file(), item.directive.name.start())) {
                     let mut f = self.finding(
                         "apache.hsts",
                         Severity::Medium,
-                        item.file,
+                        item.file(),
                         item.directive.name.start(),
                     );
                     f.current = Some(tree.args(item).join(" ").into());
@@ -331,7 +331,7 @@ impl<'a> Ctx<'a> {
                 let mut f = self.finding(
                     "apache.hsts",
                     Severity::Medium,
-                    item.file,
+                    item.file(),
                     item.directive.name.start(),
                 );
                 f.current = Some(tree.args(item).join(" ").into());
@@ -392,7 +392,7 @@ impl<'a> Ctx<'a> {
         if value.to_ascii_lowercase().starts_with("expr=") {
             return; // an expression: its value is known only per request
         }
-        let b = self.bytes(item.file);
+        let b = self.bytes(item.file());
         let args = item.directive.args(b);
         let raw = |k: usize| args[k].span.slice(b);
         let mut reasons: Vec<String> = Vec::new();
@@ -454,7 +454,7 @@ impl<'a> Ctx<'a> {
         let mut f = self.finding(
             "apache.hsts",
             Severity::Medium,
-            item.file,
+            item.file(),
             item.directive.name.start(),
         );
         f.current = Some(self.tree.args(item).join(" ").into());

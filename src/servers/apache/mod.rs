@@ -169,8 +169,8 @@ impl<'a> Ctx<'a> {
     /// Replaces an item's arguments with `wanted`, keeping a lone argument's quotes.
     fn set_args(&self, item: &Item, wanted: &str) -> Patch {
         let d = &item.directive;
-        let args = d.args(self.bytes(item.file));
-        match d.args_span(self.bytes(item.file)) {
+        let args = d.args(self.bytes(item.file()));
+        match d.args_span(self.bytes(item.file())) {
             Some(span) => {
                 let text = match (args.len(), args[0].quote) {
                     (1, Some(q)) => format!("{}{wanted}{}", q as char, q as char),
@@ -184,7 +184,7 @@ impl<'a> Ctx<'a> {
 
     /// A patch that puts `text` on a new line right after `item`.
     fn insert_after(&self, item: &Item, indent: &[u8], text: &str) -> Patch {
-        let f = item.file;
+        let f = item.file();
         let eol = self.eol(f);
         let d = &item.directive;
         if d.eol.is_empty() {
@@ -202,7 +202,7 @@ impl<'a> Ctx<'a> {
             .tree
             .vhost_items(v)
             .next()
-            .map(|i| i.directive.name.slice(self.bytes(i.file)))
+            .map(|i| i.directive.name.slice(self.bytes(i.file())))
             .unwrap_or_default();
         style::name_case(canonical, sample)
     }

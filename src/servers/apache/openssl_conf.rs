@@ -293,7 +293,7 @@ impl<'a> Ctx<'a> {
             let mut f = self.finding(
                 "apache.openssl-conf-cmd",
                 Severity::High,
-                item.file,
+                item.file(),
                 item.directive.name.start(),
             );
             f.current = Some(format!("{cmd} {value}").into());
@@ -317,7 +317,7 @@ impl<'a> Ctx<'a> {
                 continue;
             };
             f.wanted = Some(format!("SSLOpenSSLConfCmd {cmd} {fix}").into());
-            let arg = item.directive.args(self.bytes(item.file))[1];
+            let arg = item.directive.args(self.bytes(item.file()))[1];
             let text = match arg.quote {
                 Some(q) => format!("{}{fix}{}", q as char, q as char),
                 None => fix.clone(),
@@ -344,7 +344,7 @@ impl<'a> Ctx<'a> {
     /// OpenSSL's default list (which has DHE) when there is none.
     fn dhe_in_use(&self, item: &Item) -> bool {
         let tree = self.tree;
-        let own = item.vhost.and_then(|v| {
+        let own = item.vhost().and_then(|v| {
             tree.vhost_items(v)
                 .filter(|i| tree.is(i, "SSLCipherSuite") && tree.args(i).len() == 1)
                 .last()
@@ -373,7 +373,7 @@ impl<'a> Ctx<'a> {
             } else {
                 Severity::Low
             },
-            item.file,
+            item.file(),
             item.directive.name.start(),
         );
         f.current = Some(format!("{raw}: DH group of {bits} bits").into());
@@ -401,7 +401,7 @@ impl<'a> Ctx<'a> {
                 let mut f = self.finding(
                     "apache.dh-params",
                     Severity::Medium,
-                    item.file,
+                    item.file(),
                     item.directive.name.start(),
                 );
                 f.current = Some(raw.to_string().into());

@@ -47,7 +47,7 @@ impl Ctx<'_> {
         let mut ranges: Vec<std::ops::Range<usize>> = vec![0..0; tree.vhosts.len()];
         let mut server: Vec<&Item> = Vec::new();
         for (k, i) in tree.items.iter().enumerate() {
-            match i.vhost {
+            match i.vhost() {
                 Some(v) if ranges[v].is_empty() => ranges[v] = k..k + 1,
                 Some(v) => ranges[v].end = k + 1,
                 None => server.push(i),
@@ -89,7 +89,7 @@ impl Ctx<'_> {
             }
             let vh = &tree.vhosts[v];
             let acme = acme_in_server
-                || self.answers_acme(tree.items.range(range).filter(|i| i.vhost == Some(v)))
+                || self.answers_acme(tree.items.range(range).filter(|i| i.vhost() == Some(v)))
                 || renewals.by_webroot(self.root, &host);
             let text = if acme {
                 format!("RedirectMatch permanent {ACME_EXCLUDED} https://{host}/$1")
@@ -162,7 +162,7 @@ impl Ctx<'_> {
                     .first()
                     .is_some_and(|a| a.contains("acme-challenge"));
             let in_section = i.parent.is_some_and(|p| {
-                let b = p.slice(self.bytes(i.file));
+                let b = p.slice(self.bytes(i.file()));
                 let open = b.split(|&c| c == b'\n').next().unwrap_or(b);
                 open.windows(14).any(|w| w == b"acme-challenge")
             });

@@ -345,7 +345,7 @@ impl Ctx<'_> {
             let written = item
                 .subst
                 .is_none()
-                .then(|| item.directive.args_region.slice(tree.bytes(item.file)));
+                .then(|| item.directive.args_region.slice(tree.bytes(item.file())));
             let known = written.and_then(|w| judged_as_written.get(w));
             let verdict = match known {
                 Some(verdict) => verdict.clone(),
@@ -368,7 +368,7 @@ impl Ctx<'_> {
             let Some((current, reason)) = verdict else {
                 continue;
             };
-            let mut f = self.finding(s.rule, s.severity, item.file, item.directive.name.start());
+            let mut f = self.finding(s.rule, s.severity, item.file(), item.directive.name.start());
             f.current = Some(current);
             f.wanted = Some(wanted.clone());
             f.reason = reason;
@@ -386,11 +386,11 @@ impl Ctx<'_> {
             };
             self.push(f, Some(change));
         }
-        if s.default_ok || items.iter().any(|i| i.vhost.is_none()) {
+        if s.default_ok || items.iter().any(|i| i.vhost().is_none()) {
             return;
         }
         let mut covered = vec![false; tree.vhosts.len()];
-        for v in items.iter().filter_map(|i| i.vhost) {
+        for v in items.iter().filter_map(|i| i.vhost()) {
             covered[v] = true;
         }
         let uncovered: Vec<usize> = (0..tree.vhosts.len())
@@ -424,25 +424,28 @@ impl Ctx<'_> {
             Some(anchor) => {
                 let text = format!(
                     "{} {}",
-                    style::name_case(s.name, anchor.directive.name.slice(self.bytes(anchor.file))),
+                    style::name_case(
+                        s.name,
+                        anchor.directive.name.slice(self.bytes(anchor.file()))
+                    ),
                     s.wanted
                 );
                 let mut f = self.finding(
                     s.rule,
                     s.absent_severity,
-                    anchor.file,
+                    anchor.file(),
                     anchor.directive.name.start(),
                 );
                 f.wanted = Some(s.wanted.clone().into());
                 f.reason = s.absent_reason.clone().into();
                 let file = f.file;
-                let patch = match self.commented(anchor.file, anchor.parent, s.name) {
+                let patch = match self.commented(anchor.file(), anchor.parent, s.name) {
                     Some((body, _)) => {
-                        f.line = tree.files[anchor.file].0.source.line_of(body.start());
+                        f.line = tree.files[anchor.file()].0.source.line_of(body.start());
                         f.current = Some(
                             format!(
                                 "(commented out) {}",
-                                String::from_utf8_lossy(body.slice(self.bytes(anchor.file)))
+                                String::from_utf8_lossy(body.slice(self.bytes(anchor.file())))
                             )
                             .into(),
                         );
@@ -452,7 +455,7 @@ impl Ctx<'_> {
                         let indent = anchor
                             .directive
                             .indent
-                            .slice(self.bytes(anchor.file))
+                            .slice(self.bytes(anchor.file()))
                             .to_vec();
                         self.insert_after(anchor, &indent, &text)
                     }
@@ -475,17 +478,17 @@ impl Ctx<'_> {
                     let last_ssl = tree
                         .vhost_items(v)
                         .filter(|i| {
-                            i.file == vh.file
+                            i.file() == vh.file
                                 && tree.name_of(i).to_ascii_uppercase().starts_with("SSL")
                         })
                         .last();
                     let sample = last_ssl
-                        .map(|i| i.directive.name.slice(self.bytes(i.file)).to_vec())
+                        .map(|i| i.directive.name.slice(self.bytes(i.file())).to_vec())
                         .unwrap_or_default();
                     let text = format!("{} {}", style::name_case(s.name, &sample), s.wanted);
                     let patch = match last_ssl {
                         Some(i) => {
-                            let indent = i.directive.indent.slice(self.bytes(i.file)).to_vec();
+                            let indent = i.directive.indent.slice(self.bytes(i.file())).to_vec();
                             self.insert_after(i, &indent, &text)
                         }
                         None => self.insert_in_vhost(v, &text),
@@ -551,7 +554,7 @@ impl Ctx<'_> {
         for item in tree.named("SSLCipherSuite").filter(|i| !i.per_dir) {
             // Without the word SYSTEM as written (and no macro parameter to
             // stand for it), the list is not the system's: not split.
-            let written = item.directive.args_region.slice(tree.bytes(item.file));
+            let written = item.directive.args_region.slice(tree.bytes(item.file()));
             let says_system = memchr::memchr2_iter(b's', b'S', written).any(|at| {
                 written
                     .get(at..at + 6)
@@ -570,7 +573,7 @@ impl Ctx<'_> {
             let mut f = self.finding(
                 "apache.ciphers",
                 Severity::Info,
-                item.file,
+                item.file(),
                 item.directive.name.start(),
             );
             f.current = Some(args.join(" ").into());

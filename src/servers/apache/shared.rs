@@ -207,8 +207,8 @@ fn parameters(tree: &ApacheTree, report: &mut Report, first_finding: usize, firs
         .filter(|i| tree.from_parameter(i))
         .filter_map(|i| {
             Some((
-                tree.files[i.file].0.host.as_path(),
-                i.directive.args_span(tree.bytes(i.file))?,
+                tree.files[i.file()].0.host.as_path(),
+                i.directive.args_span(tree.bytes(i.file()))?,
             ))
         })
         .collect();
@@ -282,8 +282,8 @@ fn serving(tree: &ApacheTree, report: &Report, file: usize, line: usize) -> BTre
     let host = &report.files[file].host;
     tree.items
         .iter()
-        .filter(|i| &tree.files[i.file].0.host == host && tree.line(i) == line)
-        .filter_map(|i| i.vhost)
+        .filter(|i| &tree.files[i.file()].0.host == host && tree.line(i) == line)
+        .filter_map(|i| i.vhost())
         .map(|v| {
             let port = tree
                 .vhost_port(v)
@@ -332,8 +332,8 @@ mod tests {
             .collect();
         assert_eq!(items.len(), wanted.len(), "reached through every scope");
         for (i, item) in items.iter().enumerate() {
-            let file = report.file(&tree.files[item.file].0);
-            let span = item.directive.args_span(tree.bytes(item.file)).unwrap();
+            let file = report.file(&tree.files[item.file()].0);
+            let span = item.directive.args_span(tree.bytes(item.file())).unwrap();
             let c = report.add_change(Change {
                 rule: "apache.protocol",
                 reason: format!("SSLProtocol {}", wanted[i]).into(),

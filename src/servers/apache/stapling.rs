@@ -61,7 +61,7 @@ impl Ctx<'_> {
         });
         let sample = |f: usize| {
             tree.server_items()
-                .find(|i| i.file == f)
+                .find(|i| i.file() == f)
                 .map(|i| i.directive.name.slice(self.bytes(f)).to_vec())
                 .unwrap_or_else(|| b"SSLStaplingCache".to_vec())
         };
@@ -72,7 +72,7 @@ impl Ctx<'_> {
             );
             // The server-config items of that file, outside virtual hosts.
             let in_file: Vec<&super::model::Item> =
-                tree.server_items().filter(|i| i.file == g).collect();
+                tree.server_items().filter(|i| i.file() == g).collect();
             let parents = in_file.iter().map(|i| i.parent).chain([None]);
             let mut seen = Vec::new();
             for p in parents {
@@ -132,11 +132,14 @@ impl Ctx<'_> {
         let mut stapling_findings: Vec<Finding> = Vec::new();
         let mut cache_planned = cache_in_server;
         // SSLStaplingCache inside a virtual host is a configuration error.
-        for item in tree.named("SSLStaplingCache").filter(|i| i.vhost.is_some()) {
+        for item in tree
+            .named("SSLStaplingCache")
+            .filter(|i| i.vhost().is_some())
+        {
             let mut f = self.finding(
                 "apache.stapling",
                 Severity::High,
-                item.file,
+                item.file(),
                 item.directive.name.start(),
             );
             f.current = Some(tree.args(item).join(" ").into());
@@ -209,23 +212,23 @@ impl Ctx<'_> {
             let (patch_file, patch) = match own_stapling {
                 Some(i) => (file, self.set_args(i, "on")),
                 None => {
-                    let b = self.bytes(item.file);
+                    let b = self.bytes(item.file());
                     let text = format!(
                         "{} on",
                         style::name_case("SSLUseStapling", item.directive.name.slice(b))
                     );
-                    let reused = (item.vhost == Some(v))
-                        .then(|| self.commented(item.file, item.parent, "SSLUseStapling"))
+                    let reused = (item.vhost() == Some(v))
+                        .then(|| self.commented(item.file(), item.parent, "SSLUseStapling"))
                         .flatten();
                     if let Some((body, _)) = reused {
                         // `#SSLUseStapling On` in the virtual host: uncommented.
-                        (self.file_id(item.file), Patch::replace(body, text))
-                    } else if item.vhost == Some(v) {
+                        (self.file_id(item.file()), Patch::replace(body, text))
+                    } else if item.vhost() == Some(v) {
                         // After the certificate group, not inside it.
                         let anchor = tree
                             .vhost_items(v)
                             .filter(|i| {
-                                i.file == item.file
+                                i.file() == item.file()
                                     && i.parent == item.parent
                                     && CERT_GROUP.iter().any(|n| tree.is(i, n))
                             })
@@ -233,7 +236,7 @@ impl Ctx<'_> {
                             .unwrap_or(item);
                         let indent = anchor.directive.indent.slice(b).to_vec();
                         (
-                            self.file_id(item.file),
+                            self.file_id(item.file()),
                             self.insert_after(anchor, &indent, &text),
                         )
                     } else {
@@ -258,7 +261,7 @@ impl Ctx<'_> {
             let mut f = self.finding(
                 "apache.stapling",
                 Severity::High,
-                on.file,
+                on.file(),
                 on.directive.name.start(),
             );
             f.current = Some("SSLUseStapling on, no SSLStaplingCache".into());
