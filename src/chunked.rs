@@ -69,7 +69,8 @@ impl<T> Chunked<T> {
         (range.start..range.end).map(|k| &self[k])
     }
 
-    /// Gives back the unused room of the last chunk.
+    /// Gives back the unused room of the last chunk, which moves that
+    /// chunk: meant for a list that is done growing.
     pub fn shrink_to_fit(&mut self) {
         if let Some(last) = self.chunks.last_mut() {
             last.shrink_to_fit();
