@@ -30,17 +30,11 @@ impl Ctx<'_> {
     pub(super) fn redirect(&mut self) {
         let tree = self.tree;
         // Built once, so that the work stays linear in the number of
-        // virtual hosts: the TLS virtual hosts serving each name, and the
-        // items of each virtual host (per-directory ones included).
-        let mut tls_names: FxHashMap<String, Vec<usize>> = FxHashMap::default();
-        for v in (0..tree.vhosts.len()).filter(|&v| tree.vhost_is_tls(v)) {
-            for n in tree.vhost_names(v) {
-                let twins = tls_names.entry(n).or_default();
-                if twins.last() != Some(&v) {
-                    twins.push(v);
-                }
-            }
-        }
+        // virtual hosts: the TLS virtual hosts serving each name (when a
+        // port-80 virtual host first needs it: on a tree whose port-80
+        // virtual hosts all redirect already, never), and the items of
+        // each virtual host (per-directory ones included).
+        let mut tls_names: Option<FxHashMap<String, Vec<usize>>> = None;
         // Where each virtual host's items are (per-directory ones
         // included), not a list of them per virtual host: a virtual host's
         // items follow one another, and each range is filtered anyway.
@@ -60,20 +54,6 @@ impl Ctx<'_> {
             if tree.vhost_port(v) != Some(80) || tree.vhost_is_tls(v) {
                 continue;
             }
-            let Some(name) = tree.server_name(v) else {
-                continue;
-            };
-            let host = name
-                .split("://")
-                .last()
-                .unwrap_or(&name)
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
-            let Some(twins) = tls_names.get(&host) else {
-                continue; // never redirect a site that has no TLS twin
-            };
             let redirects = tree.vhost_items(v).any(|i| {
                 (tree.is(i, "Redirect")
                     || tree.is(i, "RedirectPermanent")
@@ -87,6 +67,23 @@ impl Ctx<'_> {
             if redirects {
                 continue;
             }
+            let Some(name) = tree.server_name(v) else {
+                continue;
+            };
+            let host = name
+                .split("://")
+                .last()
+                .unwrap_or(&name)
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let Some(twins) = tls_names
+                .get_or_insert_with(|| names_served(tree))
+                .get(&host)
+            else {
+                continue; // never redirect a site that has no TLS twin
+            };
             let vh = &tree.vhosts[v];
             let acme = acme_in_server
                 || self.answers_acme(tree.items.range(range).filter(|i| i.vhost() == Some(v)))
@@ -240,6 +237,21 @@ pub fn redirect_refusal(tree: &ApacheTree, root: &Root, v: usize, host: &str) ->
     let twins = (0..tree.vhosts.len())
         .filter(|&t| tree.vhost_is_tls(t) && tree.vhost_names(t).iter().any(|n| n == host));
     refusal_with_twins(tree, root, v, host, twins)
+}
+
+/// The TLS virtual hosts serving each name (lowercased, without port),
+/// each virtual host once per name, in order.
+fn names_served(tree: &ApacheTree) -> FxHashMap<String, Vec<usize>> {
+    let mut served: FxHashMap<String, Vec<usize>> = FxHashMap::default();
+    for v in (0..tree.vhosts.len()).filter(|&v| tree.vhost_is_tls(v)) {
+        for n in tree.vhost_names(v) {
+            let twins = served.entry(n).or_default();
+            if twins.last() != Some(&v) {
+                twins.push(v);
+            }
+        }
+    }
+    served
 }
 
 /// [`redirect_refusal`], given the TLS virtual hosts serving `host`, in order.
