@@ -91,7 +91,11 @@ impl Directive {
     }
     /// The arguments as written, split from `bytes`, the file's bytes.
     pub fn args(&self, bytes: &[u8]) -> Vec<Arg> {
-        Arguments::new(bytes, self.args_region).collect()
+        self.each_arg(bytes).collect()
+    }
+    /// [`Directive::args`] one by one, split as they are asked for.
+    pub fn each_arg<'b>(&self, bytes: &'b [u8]) -> impl Iterator<Item = Arg> + 'b {
+        Arguments::new(bytes, self.args_region)
     }
     /// The span from the first argument to the end of the last one.
     pub fn args_span(&self, bytes: &[u8]) -> Option<Span> {

@@ -70,7 +70,7 @@ pub(super) fn vhost_certificate<'t>(
         (0..tree.vhosts.len())
             .map(|v| {
                 let item = tree.last_named(Some(v), "SSLCertificateFile").or(global)?;
-                let raw = tree.args(&tree.items[item]).first().cloned();
+                let raw = tree.first_arg(&tree.items[item]);
                 let raw = raw.unwrap_or_default();
                 let path = cert_path(tree, root, &raw)?;
                 Some(ServedCertificate { item, raw, path })

@@ -318,6 +318,32 @@ impl ApacheTree {
         }
     }
 
+    /// The first of [`ApacheTree::args`], without splitting the others.
+    pub fn first_arg(&self, item: &Item) -> Option<String> {
+        let bytes = self.bytes(item.file());
+        let first = item.directive.each_arg(bytes).next()?.value(bytes);
+        Some(match &item.subst {
+            None => first,
+            Some(s) => substitute(&first, s),
+        })
+    }
+
+    /// Whether any of [`ApacheTree::args`] satisfies `wanted`, without a
+    /// string made for each argument outside a macro body.
+    pub fn any_arg(&self, item: &Item, wanted: impl Fn(&str) -> bool) -> bool {
+        if item.subst.is_some() {
+            return self.args(item).iter().any(|a| wanted(a));
+        }
+        let bytes = self.bytes(item.file());
+        item.directive.each_arg(bytes).any(|a| {
+            // An unquoted argument's value is its text, when that is UTF-8.
+            match (a.quote, std::str::from_utf8(a.span.slice(bytes))) {
+                (None, Ok(text)) => wanted(text),
+                _ => wanted(&a.value(bytes)),
+            }
+        })
+    }
+
     /// Whether the item's arguments name a macro parameter (an edit there
     /// would replace the parameter for every `Use`).
     pub fn from_parameter(&self, item: &Item) -> bool {
@@ -339,7 +365,7 @@ impl ApacheTree {
     pub fn modules(&self) -> Option<HashSet<String>> {
         let set: HashSet<String> = self
             .named("LoadModule")
-            .filter_map(|i| self.args(i).first().map(|a| a.to_ascii_lowercase()))
+            .filter_map(|i| self.first_arg(i).map(|a| a.to_ascii_lowercase()))
             .collect();
         if set.is_empty() { None } else { Some(set) }
     }
@@ -396,7 +422,7 @@ impl ApacheTree {
         items
             .filter(|i| self.is(i, "SSLEngine"))
             .last()
-            .and_then(|i| self.args(i).first().map(|a| a.eq_ignore_ascii_case("on")))
+            .and_then(|i| self.first_arg(i).map(|a| a.eq_ignore_ascii_case("on")))
             .unwrap_or(false)
     }
 
@@ -451,7 +477,7 @@ impl ApacheTree {
         self.vhost_items(v)
             .filter(|i| self.is(i, "ServerName"))
             .last()
-            .and_then(|i| self.args(i).first().cloned())
+            .and_then(|i| self.first_arg(i))
     }
 }
 
@@ -1125,5 +1151,46 @@ mod tests {
         assert_eq!(engines[0].parent, engines[1].parent);
         assert!(tree.vhost_is_tls(0) && tree.vhost_is_tls(1));
         assert_eq!(tree.files[1].1.under(None).count(), 1);
+    }
+
+    /// `first_arg` and `any_arg` read the arguments as `args` does: quoted,
+    /// escaped, not UTF-8, none at all, and inside a macro body.
+    #[test]
+    fn first_arg_and_any_arg_agree_with_args() {
+        let t = tree_at(&[(
+            "etc/apache2/apache2.conf",
+            "<Macro Site $name $to>\n<VirtualHost *:80>\nServerName $name\n\
+             Redirect permanent / $to\n</VirtualHost>\n</Macro>\n\
+             Use Site a.test HTTPS://a.test/\n\
+             Use Site \"b.test\" http://b.test/\n\
+             Header always set X \"quoted \\\" value\"\n\
+             Alias '/.well-known/acme-challenge/' /var/www\n\
+             ServerName caf\u{e9}.test\n\
+             SSLEngine\n",
+        )]);
+        let host = t.path().join("etc/apache2/apache2.conf");
+        let mut bytes = std::fs::read(&host).unwrap();
+        bytes.extend_from_slice(b"ServerAdmin x\xff@test\n");
+        std::fs::write(&host, bytes).unwrap();
+        let tree = ApacheTree::load(&Root::new(Some(t.path().to_path_buf())), &DEBIAN).unwrap();
+        let wanted: [fn(&str) -> bool; 4] = [
+            |a| a.to_ascii_lowercase().starts_with("https://"),
+            |a| a.contains("acme-challenge"),
+            |a| a.contains('\u{fffd}'),
+            |a| a.contains("quoted \" value"),
+        ];
+        let mut seen = [0; 4];
+        for item in tree.items.iter() {
+            let args = tree.args(item);
+            assert_eq!(tree.first_arg(item), args.first().cloned());
+            for (k, w) in wanted.iter().enumerate() {
+                let any = args.iter().any(|a| w(a));
+                assert_eq!(tree.any_arg(item, w), any, "{args:?}");
+                seen[k] += usize::from(any);
+            }
+        }
+        // Each kind of argument was there to be read; https twice: the
+        // `Use` line and the body's Redirect it expands (through `$to`).
+        assert_eq!(seen, [2, 1, 1, 1]);
     }
 }

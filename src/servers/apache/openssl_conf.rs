@@ -354,7 +354,7 @@ impl<'a> Ctx<'a> {
                 .filter(|i| tree.is(i, "SSLCipherSuite") && tree.args(i).len() == 1)
                 .last()
         });
-        let Some(list) = list.and_then(|i| tree.args(i).first().cloned()) else {
+        let Some(list) = list.and_then(|i| tree.first_arg(i)) else {
             return true;
         };
         ciphers::expand(&list).map_or(true, |s| s.iter().any(|c| c.starts_with("DHE-")))

@@ -59,10 +59,11 @@ impl Ctx<'_> {
                     || tree.is(i, "RedirectPermanent")
                     || tree.is(i, "RedirectMatch")
                     || tree.is(i, "RewriteRule"))
-                    && tree
-                        .args(i)
-                        .iter()
-                        .any(|a| a.to_ascii_lowercase().starts_with("https://"))
+                    && tree.any_arg(i, |a| {
+                        a.as_bytes()
+                            .get(..8)
+                            .is_some_and(|p| p.eq_ignore_ascii_case(b"https://"))
+                    })
             });
             if redirects {
                 continue;
@@ -155,8 +156,7 @@ impl Ctx<'_> {
         items.any(|i| {
             let aliased = (tree.is(i, "Alias") || tree.is(i, "AliasMatch"))
                 && tree
-                    .args(i)
-                    .first()
+                    .first_arg(i)
                     .is_some_and(|a| a.contains("acme-challenge"));
             let in_section = i.parent.is_some_and(|p| {
                 let b = p.slice(self.bytes(i.file()));
