@@ -8,6 +8,7 @@ use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::discover::Root;
 use crate::plan::Severity;
 use crate::target::cert::CertInfo;
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 
 pub const CERTIFICATE: Rule = Rule {
@@ -57,9 +58,11 @@ pub(super) fn cert_path(tree: &ApacheTree, root: &Root, raw: &str) -> Option<Pat
 }
 
 /// The `SSLCertificateFile` that applies to TLS virtual host `v` (its own,
-/// or the server config's), with its value and the host path. Worked out
-/// for every virtual host on the first call and kept in the tree, which is
-/// always asked with the root it was read from.
+/// or the server config's), with its value and the host path; `None` for a
+/// virtual host without TLS, which serves no certificate. Worked out for
+/// every TLS virtual host on the first call and kept in the tree, which is
+/// always asked with the root it was read from; each value is resolved to
+/// a path once (a fleet's virtual hosts often name one file).
 pub(super) fn vhost_certificate<'t>(
     tree: &'t ApacheTree,
     root: &Root,
@@ -67,12 +70,23 @@ pub(super) fn vhost_certificate<'t>(
 ) -> Option<(&'t Item, &'t str, &'t Path)> {
     let all = tree.certificates.get_or_init(|| {
         let global = tree.last_named(None, "SSLCertificateFile");
+        let mut paths: FxHashMap<String, Option<PathBuf>> = FxHashMap::default();
         (0..tree.vhosts.len())
             .map(|v| {
+                if !tree.vhost_is_tls(v) {
+                    return None;
+                }
                 let item = tree.last_named(Some(v), "SSLCertificateFile").or(global)?;
                 let raw = tree.first_arg(&tree.items[item]);
                 let raw = raw.unwrap_or_default();
-                let path = cert_path(tree, root, &raw)?;
+                let path = match paths.get(&raw) {
+                    Some(known) => known.clone()?,
+                    None => {
+                        let found = cert_path(tree, root, &raw);
+                        paths.insert(raw.clone(), found.clone());
+                        found?
+                    }
+                };
                 Some(ServedCertificate { item, raw, path })
             })
             .collect()
@@ -130,5 +144,52 @@ impl<'a> Ctx<'a> {
                 self.push(f, None);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::servers::apache::layout::DEBIAN;
+
+    /// Each TLS virtual host gets the certificate that applies to it (its
+    /// own, else the server config's), relative values resolved against
+    /// ServerRoot, one value shared by many resolved alike; a virtual host
+    /// without TLS gets none.
+    #[test]
+    fn each_tls_virtual_host_gets_the_certificate_that_applies_to_it() {
+        let t = tempfile::tempdir().unwrap();
+        let conf = t.path().join("etc/apache2");
+        std::fs::create_dir_all(conf.join("ssl")).unwrap();
+        for f in ["ssl/a.pem", "ssl/b.pem"] {
+            std::fs::write(conf.join(f), "").unwrap();
+        }
+        std::fs::write(
+            conf.join("apache2.conf"),
+            "SSLCertificateFile ssl/a.pem\n\
+             <VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n\
+             <VirtualHost *:80>\nSSLCertificateFile ssl/b.pem\n</VirtualHost>\n\
+             <VirtualHost *:443>\nSSLEngine on\nSSLCertificateFile ssl/b.pem\n</VirtualHost>\n\
+             <VirtualHost *:8443>\nSSLEngine on\nSSLCertificateFile /etc/apache2/ssl/b.pem\n</VirtualHost>\n",
+        )
+        .unwrap();
+        let root = Root::new(Some(t.path().to_path_buf()));
+        let tree = ApacheTree::load(&root, &DEBIAN).unwrap();
+        let got: Vec<Option<(String, PathBuf)>> = (0..tree.vhosts.len())
+            .map(|v| {
+                vhost_certificate(&tree, &root, v)
+                    .map(|(_, raw, path)| (raw.to_string(), path.to_path_buf()))
+            })
+            .collect();
+        let at = |f: &str| conf.join(f);
+        assert_eq!(
+            got,
+            [
+                Some(("ssl/a.pem".into(), at("ssl/a.pem"))),
+                None,
+                Some(("ssl/b.pem".into(), at("ssl/b.pem"))),
+                Some(("/etc/apache2/ssl/b.pem".into(), at("ssl/b.pem"))),
+            ]
+        );
     }
 }
