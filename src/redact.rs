@@ -96,9 +96,17 @@ impl Redactor {
 /// 400,000 lines).
 fn may_name_a_secret(line: &str) -> bool {
     let b = line.as_bytes();
-    ["pw", "passw", "secret", "credential"].iter().any(|w| {
-        b.windows(w.len())
-            .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+    // One pass: each word starts with its own letter (`p`, `s`, `c`), so a
+    // position is compared only with the words that can start there.
+    let at = |i: usize, w: &[u8]| {
+        b.get(i..i + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
+    };
+    (0..b.len()).any(|i| match b[i].to_ascii_lowercase() {
+        b'p' => at(i, b"pw") || at(i, b"passw"),
+        b's' => at(i, b"secret"),
+        b'c' => at(i, b"credential"),
+        _ => false,
     })
 }
 
@@ -516,5 +524,45 @@ mod tests {
             text(cont),
             "smtp_sasl_password_maps = <redacted>\n  <redacted>\n  <redacted>\nsmtp_tls_security_level = may\n"
         );
+    }
+
+    /// The one-pass shortcut finds a word wherever the plain search over
+    /// every window finds it, in any case, at the start, the end and
+    /// overlapping other words.
+    #[test]
+    fn the_secret_word_shortcut_is_the_plain_search() {
+        let plain = |line: &str| {
+            ["pw", "passw", "secret", "credential"].iter().any(|w| {
+                line.as_bytes()
+                    .windows(w.len())
+                    .any(|x| x.eq_ignore_ascii_case(w.as_bytes()))
+            })
+        };
+        let lines = [
+            "",
+            "p",
+            "pw",
+            "PW",
+            "xpw",
+            "pas",
+            "passw",
+            "PaSsWd",
+            "ppw",
+            "sssecret",
+            "secre",
+            "SECRET",
+            "credentia",
+            "xCredentialz",
+            "cpw",
+            "ServerName a.test",
+            "é pw",
+            "ü",
+            "DocumentRoot /var/www",
+            "spcredential",
+            "passpw",
+        ];
+        for l in lines {
+            assert_eq!(may_name_a_secret(l), plain(l), "{l:?}");
+        }
     }
 }
