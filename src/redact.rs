@@ -102,7 +102,8 @@ fn may_name_a_secret(line: &str) -> bool {
         b.get(i..i + w.len())
             .is_some_and(|x| x.eq_ignore_ascii_case(w))
     };
-    (0..b.len()).any(|i| match b[i].to_ascii_lowercase() {
+    // `| 0x20` lowercases the three letters and maps no other byte to them.
+    b.iter().enumerate().any(|(i, &c)| match c | 0x20 {
         b'p' => at(i, b"pw") || at(i, b"passw"),
         b's' => at(i, b"secret"),
         b'c' => at(i, b"credential"),
