@@ -4,7 +4,7 @@
 //! one twice its size, so for a moment it holds three times its final size
 //! (the old copy, the new one, half of it unused), and a `shrink_to_fit`
 //! copies it once more. The Apache loader's list of directives at 10,000
-//! sites is 20 MiB: those copies were the peak of the load and the page
+//! sites was 20 MiB (15 MiB since its items shrank): those copies were the peak of the load and the page
 //! faults of its growth. Chunks are allocated as the list grows and never
 //! moved; at most one chunk is partly unused.
 
