@@ -4,11 +4,11 @@
 //! one twice its size, so for a moment it holds three times its final size
 //! (the old copy, the new one, half of it unused), and a `shrink_to_fit`
 //! copies it once more. The Apache loader's list of directives at 10,000
-//! sites was 20 MiB (15 MiB since its items shrank): those copies were the peak of the load and the page
-//! faults of its growth. Chunks are allocated as the list grows and never
-//! moved; at most one chunk is partly unused.
+//! sites was 20 MiB (15 MiB since its items shrank): those copies were the
+//! peak of the load and the page faults of its growth. Chunks are allocated
+//! as the list grows and never moved; at most one chunk is partly unused.
 
-/// Elements per chunk: 4,096 Apache items are about 360 KiB.
+/// Elements per chunk: 4,096 Apache items are 288 KiB.
 const CHUNK: usize = 4096;
 
 #[derive(Debug, Clone)]
