@@ -154,8 +154,9 @@ mod tests {
 
     /// Each TLS virtual host gets the certificate that applies to it (its
     /// own, else the server config's), relative values resolved against
-    /// ServerRoot, one value shared by many resolved alike; a virtual host
-    /// without TLS gets none.
+    /// ServerRoot, one value shared by many resolved alike (a path, or none
+    /// for a `${VAR}` nothing defines); a virtual host without TLS gets
+    /// none.
     #[test]
     fn each_tls_virtual_host_gets_the_certificate_that_applies_to_it() {
         let t = tempfile::tempdir().unwrap();
@@ -170,7 +171,10 @@ mod tests {
              <VirtualHost *:443>\nSSLEngine on\n</VirtualHost>\n\
              <VirtualHost *:80>\nSSLCertificateFile ssl/b.pem\n</VirtualHost>\n\
              <VirtualHost *:443>\nSSLEngine on\nSSLCertificateFile ssl/b.pem\n</VirtualHost>\n\
-             <VirtualHost *:8443>\nSSLEngine on\nSSLCertificateFile /etc/apache2/ssl/b.pem\n</VirtualHost>\n",
+             <VirtualHost *:8443>\nSSLEngine on\nSSLCertificateFile /etc/apache2/ssl/b.pem\n</VirtualHost>\n\
+             <VirtualHost *:4443>\nSSLEngine on\nSSLCertificateFile ssl/b.pem\n</VirtualHost>\n\
+             <VirtualHost *:5443>\nSSLEngine on\nSSLCertificateFile ${NONE}/c.pem\n</VirtualHost>\n\
+             <VirtualHost *:6443>\nSSLEngine on\nSSLCertificateFile ${NONE}/c.pem\n</VirtualHost>\n",
         )
         .unwrap();
         let root = Root::new(Some(t.path().to_path_buf()));
@@ -189,6 +193,11 @@ mod tests {
                 None,
                 Some(("ssl/b.pem".into(), at("ssl/b.pem"))),
                 Some(("/etc/apache2/ssl/b.pem".into(), at("ssl/b.pem"))),
+                // A value seen before is resolved as it was the first time,
+                // to a path or to none.
+                Some(("ssl/b.pem".into(), at("ssl/b.pem"))),
+                None,
+                None,
             ]
         );
     }

@@ -224,7 +224,9 @@ impl ApacheTree {
         // The last chunk's unused room; the tree lives through the rules.
         l.items.shrink_to_fit();
         l.vhosts.shrink_to_fit();
-        if ItemIndex::try_from(l.items.len()).is_err() {
+        // Below the largest index, so that counting them in a `u32` never
+        // steps past it.
+        if l.items.len() >= ItemIndex::MAX as usize {
             return Err(Error::Other(format!(
                 "{} directives: more than tlsmend can index ({})",
                 l.items.len(),
