@@ -113,13 +113,19 @@ impl Directive {
 }
 
 impl Arg {
+    /// Unquoted, unescaped value, as httpd reads it.
     pub fn value(&self, bytes: &[u8]) -> String {
+        self.text(bytes).into_owned()
+    }
+    /// [`Arg::value`], borrowed from `bytes` when it is the argument as
+    /// written (unquoted UTF-8, the common case): no string is made.
+    pub fn text<'b>(&self, bytes: &'b [u8]) -> std::borrow::Cow<'b, str> {
         let raw = self.span.slice(bytes);
         let Some(q) = self.quote else {
             // from_utf8 checks valid text faster than from_utf8_lossy.
             return match std::str::from_utf8(raw) {
-                Ok(text) => text.to_owned(),
-                Err(_) => String::from_utf8_lossy(raw).into_owned(),
+                Ok(text) => std::borrow::Cow::Borrowed(text),
+                Err(_) => String::from_utf8_lossy(raw),
             };
         };
         let inner = &raw[1..];
@@ -140,7 +146,7 @@ impl Arg {
                 i += 1;
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
+        std::borrow::Cow::Owned(String::from_utf8_lossy(&out).into_owned())
     }
 }
 

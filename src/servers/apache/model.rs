@@ -337,13 +337,9 @@ impl ApacheTree {
             return self.args(item).iter().any(|a| wanted(a));
         }
         let bytes = self.bytes(item.file());
-        item.directive.each_arg(bytes).any(|a| {
-            // An unquoted argument's value is its text, when that is UTF-8.
-            match (a.quote, std::str::from_utf8(a.span.slice(bytes))) {
-                (None, Ok(text)) => wanted(text),
-                _ => wanted(&a.value(bytes)),
-            }
-        })
+        item.directive
+            .each_arg(bytes)
+            .any(|a| wanted(&a.text(bytes)))
     }
 
     /// Whether the item's arguments name a macro parameter (an edit there
