@@ -213,19 +213,27 @@ impl Renewals {
     /// Whether the renewal configuration for `host` uses the webroot
     /// plugin.
     fn by_webroot(&self, root: &Root, host: &str) -> bool {
+        // certbot names a renewal file after its certificate's lineage, a
+        // domain name, which never holds a slash. A `ServerName` that does
+        // is data from the tree, not a file name: joined to the folder, a
+        // `../` in it would read a file outside the folder, or outside
+        // `--root`. No renewal file is looked for.
+        if host.contains('/') || host.contains('\0') {
+            return false;
+        }
         let name = format!("{host}.conf");
-        // A name with a slash is a path below the folder, not an entry.
         if let Renewals::Listed(names) = self
             && name.is_ascii()
-            && !name.contains('/')
             && !names.contains(&name.to_ascii_lowercase())
         {
             return false;
         }
-        // Joined as text: a name that starts with a slash stays below the
-        // folder (a `Path::join` would replace the folder).
-        let renewal = std::path::PathBuf::from(format!("{}/{name}", Self::DIR));
-        std::fs::read_to_string(root.host(&renewal)).is_ok_and(|c| c.contains("webroot"))
+        // Resolved inside the root, as the loader reads files: a link in
+        // the folder does not lead out of `--root` either.
+        let renewal = std::path::Path::new(Self::DIR).join(&name);
+        root.resolve(&renewal).is_ok_and(|found| {
+            std::fs::read_to_string(root.host(&found)).is_ok_and(|c| c.contains("webroot"))
+        })
     }
 }
 
@@ -297,13 +305,15 @@ const ACME_EXCLUDED: &str = r"^/(?!\.well-known/acme-challenge/)(.*)$";
 mod tests {
     use super::*;
 
-    /// The listing answers as opening each name's file would: a name that
-    /// starts with a slash is still looked for inside the folder, a listed
-    /// name in another case is opened (a file system may ignore case), and
-    /// a folder with a name that is not ASCII is not used for lookups.
+    /// The listing answers as opening each name's file would: a listed
+    /// name in another case is opened (a file system may ignore case), a
+    /// folder with a name that is not ASCII is not used for lookups, and a
+    /// name with a slash names no renewal file, so nothing outside the
+    /// folder (or outside `--root`) is ever read for it.
     #[test]
     fn the_listing_answers_as_opening_the_file_would() {
-        let t = tempfile::tempdir().unwrap();
+        let outer = tempfile::tempdir().unwrap();
+        let t = tempfile::TempDir::new_in(outer.path()).unwrap();
         let root = Root::new(Some(t.path().to_path_buf()));
         let dir = t.path().join("etc/letsencrypt/renewal");
         std::fs::create_dir_all(&dir).unwrap();
@@ -311,15 +321,23 @@ mod tests {
         std::fs::write(dir.join("a.test.conf"), webroot).unwrap();
         std::fs::write(dir.join("x.conf"), webroot).unwrap();
         std::fs::write(dir.join("Mixed.test.conf"), webroot).unwrap();
-        // Outside the folder: never read for a name.
-        std::fs::write(t.path().join("y.conf"), webroot).unwrap();
+        // Outside the folder, and outside the root: never read for a name.
+        std::fs::write(t.path().join("etc/y.conf"), webroot).unwrap();
+        std::fs::write(outer.path().join("z.conf"), webroot).unwrap();
+        // A link in the folder is followed inside the root, as httpd's
+        // files are: this absolute one names no file there.
+        std::os::unix::fs::symlink(outer.path().join("z.conf"), dir.join("link.test.conf"))
+            .unwrap();
         let listed = Renewals::list(&root);
         assert!(matches!(listed, Renewals::Listed(_)));
         for (host, found) in [
             ("a.test", true),
             ("b.test", false),
-            ("/x", true),
-            ("/y", false),
+            ("/x", false),
+            ("x/", false),
+            ("../../y", false),
+            ("../../../../z", false),
+            ("link.test", false),
             // Case-sensitive here, so opened and not found, as before.
             ("mixed.test", false),
         ] {
