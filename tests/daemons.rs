@@ -852,3 +852,74 @@ fn apply_reports_the_checkers_it_ran() {
         );
     }
 }
+
+/// The files an Include reads are the ones httpd reads, in its order, as
+/// `apache2 -t -D DUMP_INCLUDES` lists them: a wildcard skips dot files
+/// unless it starts with a literal `.` (and never reads `.` or `..`), a
+/// directory is read whole (dot files too) and its subdirectories with it,
+/// and a wildcard matching a directory reads that directory whole.
+#[test]
+fn an_include_reads_the_files_httpd_reads() {
+    if !have("apache2") {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let conf = t.path().join("etc/apache2");
+    for f in [
+        "conf.d/a.conf",
+        "conf.d/.old.conf",
+        "conf.d/b.conf",
+        "extra/x.conf",
+        "extra/.y.conf",
+        "extra/sub/z.conf",
+        "extra/sub/deeper/w.conf",
+        "dots/.one.conf",
+        "dots/two.conf",
+        "inner/site1/site.conf",
+        "inner/.hidden/site.conf",
+        "inner/file/site.conf",
+        "all/m.conf",
+        "all/dir/n.conf",
+    ] {
+        let p = conf.join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, format!("# {f}\n")).unwrap();
+    }
+    std::fs::write(conf.join("inner/plain"), "# not a directory\n").unwrap();
+    std::fs::write(
+        conf.join("apache2.conf"),
+        "ServerName localhost\nListen 127.0.0.1:9\n\
+         Include conf.d/*.conf\nInclude extra\nInclude dots/.*\n\
+         Include inner/*/site.conf\nInclude all/*\n",
+    )
+    .unwrap();
+    let o = Command::new("apache2")
+        .args(["-t", "-D", "DUMP_INCLUDES", "-d"])
+        .arg(&conf)
+        .arg("-f")
+        .arg(conf.join("apache2.conf"))
+        .output()
+        .unwrap();
+    let root = t.path().to_str().unwrap();
+    let httpd: Vec<String> = text(&o.stdout)
+        .lines()
+        .filter_map(|l| l.trim_start().split_once(") "))
+        .map(|(_, path)| path.strip_prefix(root).unwrap_or(path).to_string())
+        .collect();
+    assert!(
+        httpd.len() > 5,
+        "apache2 listed no includes:\n{}",
+        text(&o.stdout)
+    );
+    let tree = tlsmend::servers::apache::model::ApacheTree::load(
+        &tlsmend::discover::Root::new(Some(t.path().to_path_buf())),
+        &tlsmend::servers::apache::layout::DEBIAN,
+    )
+    .unwrap();
+    let ours: Vec<String> = tree
+        .files
+        .iter()
+        .map(|(f, _)| f.path.display().to_string())
+        .collect();
+    assert_eq!(ours, httpd);
+}

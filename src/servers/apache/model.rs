@@ -864,12 +864,17 @@ impl Loader<'_> {
                     targets.extend(names.into_iter().map(|n| resolved.join(n)));
                 }
                 None => {
-                    let host_pattern = self.root.host(&resolved.join(&rest));
+                    // httpd reads `**` as `*`, inside one name.
+                    let rest: PathBuf =
+                        rest.components().map(|c| one_star(c.as_os_str())).collect();
+                    let host_dir = self.root.host(&resolved);
+                    let host_pattern = host_dir.join(&rest);
                     let matches = glob::glob(&host_pattern.to_string_lossy())
                         .map_err(|e| {
                             self.error_at(Some((file, d)), format!("bad Include pattern: {e}"))
                         })?
-                        .flatten();
+                        .flatten()
+                        .filter(|m| httpd_matches(m, &host_dir, &rest));
                     targets.extend(matches.map(|m| self.root.machine(&m)));
                     targets.sort();
                 }
@@ -883,26 +888,62 @@ impl Loader<'_> {
         let matched = !targets.is_empty();
         let mut files = Vec::new();
         for t in targets {
-            let host = self.root.host(&self.root.resolve(&t)?);
-            let kind = self.root.kind(&host);
-            if kind.is_some_and(|k| k.is_dir()) {
-                let mut inner: Vec<PathBuf> = std::fs::read_dir(&host)
-                    .map_err(|err| Error::Io {
-                        path: host.clone(),
-                        action: "list",
-                        err,
-                    })?
-                    .filter_map(|e| e.ok())
-                    .map(|e| t.join(e.file_name()))
-                    .filter(|p| self.root.host(p).is_file())
-                    .collect();
-                inner.sort();
-                files.extend(inner);
-            } else if kind.is_some_and(|k| k.is_file()) {
-                files.push(t);
-            }
+            self.files_of(file, d, t, 0, &mut files)?;
         }
         Ok(Expansion { matched, files })
+    }
+
+    /// The files httpd reads for the path `t`, in its order, added to
+    /// `files`: the file itself, or for a directory every entry but `.` and
+    /// `..` (dot files too), sorted by name, each read the same way, so
+    /// that subdirectories are read whole (httpd's
+    /// `process_resource_config_nofnmatch`). Like httpd, a chain of more
+    /// than 128 nested directories (a link back up the tree) is an error
+    /// naming the line that includes it.
+    fn files_of(
+        &self,
+        file: usize,
+        d: &Directive,
+        t: PathBuf,
+        depth: usize,
+        files: &mut Vec<PathBuf>,
+    ) -> Result<()> {
+        /// httpd's `AP_MAX_INCLUDE_DIR_DEPTH`.
+        const MAX_DEPTH: usize = 128;
+        let host = self.root.host(&self.root.resolve(&t)?);
+        let kind = self.root.kind(&host);
+        if kind.is_some_and(|k| k.is_file()) {
+            files.push(t);
+            return Ok(());
+        }
+        if !kind.is_some_and(|k| k.is_dir()) {
+            return Ok(());
+        }
+        if depth >= MAX_DEPTH {
+            return Err(self.error_at(
+                Some((file, d)),
+                format!(
+                    "{} is more than {MAX_DEPTH} directories deep below this Include, as httpd \
+                     refuses too; a link probably leads back up the tree: remove it or include \
+                     the files it should read",
+                    t.display()
+                ),
+            ));
+        }
+        let mut inner: Vec<PathBuf> = std::fs::read_dir(&host)
+            .map_err(|err| Error::Io {
+                path: host.clone(),
+                action: "list",
+                err,
+            })?
+            .filter_map(|e| e.ok())
+            .map(|e| t.join(e.file_name()))
+            .collect();
+        inner.sort();
+        for p in inner {
+            self.files_of(file, d, p, depth + 1, files)?;
+        }
+        Ok(())
     }
 }
 
@@ -916,6 +957,47 @@ fn read_and_parse(root: &Root, machine: &Path, real: PathBuf) -> Result<(ConfigF
         file.mark_parsed_whole();
     }
     Ok((file, config))
+}
+
+/// How httpd matches an Include wildcard against a directory's entries:
+/// `apr_fnmatch` with `APR_FNM_PERIOD`, so that a name starting with `.` is
+/// matched only by a pattern starting with a literal `.` (`*.conf` never
+/// reads `.old.conf`); case counts.
+const HTTPD_MATCH: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: false,
+    require_literal_leading_dot: true,
+};
+
+/// A pattern's component with each run of `*` made one: `apr_fnmatch`
+/// matches one name, where `**` is `*`; to the glob crate `**` is a walk
+/// through every subdirectory.
+fn one_star(component: &std::ffi::OsStr) -> std::ffi::OsString {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let mut out = component.as_bytes().to_vec();
+    out.dedup_by(|b, a| *a == b'*' && *b == b'*');
+    std::ffi::OsString::from_vec(out)
+}
+
+/// Whether httpd matches `m`, a path the glob crate found below `dir` for
+/// the pattern `rest` (with the glob crate's default options, one name
+/// per component of `rest`), as `APR_FNM_PERIOD` does: no `.` or `..`
+/// entry (the glob crate lets a pattern starting with `.` match them;
+/// httpd would not read the directory itself, or its parent), and a name
+/// starting with `.` only where its pattern starts with a literal `.`.
+/// (The glob crate's own `require_literal_leading_dot` drops every dot
+/// file while listing, even for `.*`.)
+fn httpd_matches(m: &Path, dir: &Path, rest: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let (m, dir) = (m.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
+    let Some(below) = m.strip_prefix(dir) else {
+        return false;
+    };
+    let names = below.split(|&b| b == b'/').filter(|n| !n.is_empty());
+    let patterns = rest.components().map(|c| c.as_os_str().as_bytes());
+    names.zip(patterns).all(|(name, pattern)| {
+        name != b"." && name != b".." && (!name.starts_with(b".") || pattern.starts_with(b"."))
+    })
 }
 
 /// `rest` of an Include pattern as one pattern on file names, when the
@@ -935,7 +1017,7 @@ fn last_component_pattern(rest: &Path) -> Option<glob::Pattern> {
 }
 
 /// The entries of `dir` whose names match `names`, as the glob crate finds
-/// them with its default options: names that are not UTF-8 never match, and
+/// them with httpd's options: names that are not UTF-8 never match, and
 /// a listing that fails, even part-way, finds nothing.
 fn names_matching(root: &Root, dir: &Path, names: &glob::Pattern) -> Vec<std::ffi::OsString> {
     let Some(listing) = root.list(dir) else {
@@ -945,7 +1027,7 @@ fn names_matching(root: &Root, dir: &Path, names: &glob::Pattern) -> Vec<std::ff
         .into_iter()
         .filter(|n| {
             n.to_str()
-                .is_some_and(|n| names.matches_with(n, glob::MatchOptions::new()))
+                .is_some_and(|n| names.matches_with(n, HTTPD_MATCH))
         })
         .collect()
 }
@@ -993,9 +1075,10 @@ mod tests {
         );
     }
 
-    /// The one-listing path finds what the glob crate finds, on a directory
-    /// with the entries that tell them apart: dot files, directories,
-    /// symlinks (dangling too), names that are not UTF-8.
+    /// The one-listing path finds what the glob crate finds with httpd's
+    /// filter, on a directory with the entries that tell them apart: dot
+    /// files (which neither finds), directories, symlinks (dangling too),
+    /// names that are not UTF-8.
     #[test]
     fn one_listing_finds_what_glob_finds() {
         let t = tempfile::tempdir().unwrap();
@@ -1031,10 +1114,19 @@ mod tests {
             let ours: Vec<PathBuf> = names.iter().map(|n| d.join(n)).collect();
             // The directory's own `[x]` would be a pattern to glob: escaped.
             let whole = format!("{}/{pattern}", glob::Pattern::escape(&d.to_string_lossy()));
-            let mut theirs: Vec<PathBuf> = glob::glob(&whole).unwrap().flatten().collect();
+            let mut theirs: Vec<PathBuf> = glob::glob(&whole)
+                .unwrap()
+                .flatten()
+                .filter(|m| httpd_matches(m, &d, Path::new(pattern)))
+                .collect();
             theirs.sort();
             assert_eq!(ours, theirs, "{pattern}");
+            assert!(
+                !ours.iter().any(|p| p.ends_with(".hidden.conf")),
+                "{pattern}"
+            );
         }
+        assert_eq!(one_star(std::ffi::OsStr::new("a**b***")), "a*b*");
         assert!(
             names_matching(
                 &Root::new(None),
