@@ -888,7 +888,7 @@ impl Loader<'_> {
         let matched = !targets.is_empty();
         let mut files = Vec::new();
         for t in targets {
-            self.files_of(file, d, t, 0, &mut files)?;
+            self.files_of((file, d), &t.clone(), t, 0, &mut files)?;
         }
         Ok(Expansion { matched, files })
     }
@@ -898,12 +898,12 @@ impl Loader<'_> {
     /// `..` (dot files too), sorted by name, each read the same way, so
     /// that subdirectories are read whole (httpd's
     /// `process_resource_config_nofnmatch`). Like httpd, a chain of more
-    /// than 128 nested directories (a link back up the tree) is an error
-    /// naming the line that includes it.
+    /// than 128 nested directories below `top`, the path the Include
+    /// names (a link back up the tree), is an error naming the line.
     fn files_of(
         &self,
-        file: usize,
-        d: &Directive,
+        line: (usize, &Directive),
+        top: &Path,
         t: PathBuf,
         depth: usize,
         files: &mut Vec<PathBuf>,
@@ -921,12 +921,12 @@ impl Loader<'_> {
         }
         if depth >= MAX_DEPTH {
             return Err(self.error_at(
-                Some((file, d)),
+                Some(line),
                 format!(
-                    "{} is more than {MAX_DEPTH} directories deep below this Include, as httpd \
-                     refuses too; a link probably leads back up the tree: remove it or include \
-                     the files it should read",
-                    t.display()
+                    "{} holds directories nested more than {MAX_DEPTH} deep, which httpd \
+                     refuses too; a link inside it probably leads back up the tree: remove it, \
+                     or include the files it should read",
+                    top.display()
                 ),
             ));
         }
@@ -941,7 +941,7 @@ impl Loader<'_> {
             .collect();
         inner.sort();
         for p in inner {
-            self.files_of(file, d, p, depth + 1, files)?;
+            self.files_of(line, top, p, depth + 1, files)?;
         }
         Ok(())
     }
@@ -1212,6 +1212,27 @@ mod tests {
             .to_string();
         assert!(
             e.contains("does not exist") && e.contains("other.conf:1:"),
+            "{e}"
+        );
+    }
+
+    /// A directory Include that leads back into itself through a link is
+    /// an error naming the Include line once it is 128 directories deep,
+    /// as httpd's is, not a walk without end.
+    #[test]
+    fn a_directory_include_looping_through_a_link_is_an_error() {
+        let t = tree_at(&[
+            ("etc/apache2/apache2.conf", "ServerName x\nInclude conf.d\n"),
+            ("etc/apache2/conf.d/a.conf", "ServerAdmin a@x\n"),
+        ]);
+        std::os::unix::fs::symlink(".", t.path().join("etc/apache2/conf.d/again")).unwrap();
+        let e = ApacheTree::load(&Root::new(Some(t.path().to_path_buf())), &DEBIAN)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "apache2.conf:2:1: /etc/apache2/conf.d holds directories nested more than 128"
+            ),
             "{e}"
         );
     }
