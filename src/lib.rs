@@ -39,6 +39,7 @@ pub mod error;
 pub mod journal;
 pub mod live;
 pub mod lock;
+pub mod memory;
 pub mod output;
 pub mod parallel;
 pub mod plan;

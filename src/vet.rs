@@ -147,6 +147,9 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
             lines.insert(f, starts);
         }
     }
+    // The first plan's tree was just freed: its pages go back before the
+    // checks below fill worker threads' heaps.
+    crate::memory::release_freed();
     let mut kept = change_by_change(report, &broken, &checked, &lines, &mut drop);
     // Not needed by the second plan, which is the peak of the run's memory.
     std::mem::drop(lines);
@@ -177,6 +180,9 @@ fn vet_within(root: &Root, opts: &Options, report: &mut Report, budget: usize) {
             // Nothing to render: planning again would read the same files.
             break;
         }
+        // The checks' memory, freed, goes back before the plan made again,
+        // which is the run's peak.
+        crate::memory::release_freed();
         let overlay = root.with_overlay(rendered);
         // Should the narrower plan fail (a server not found again), the
         // whole plan is made again, as before.
