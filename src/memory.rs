@@ -11,6 +11,10 @@
 //! at once: at 10,000 sites the peak fell by about 7 MiB, for no time that
 //! paired runs could tell apart (see README, "Speed and memory").
 
+// Links mimalloc's C library, which defines `mi_collect`, into every build
+// of the library too (its unit tests keep the system allocator).
+use mimalloc as _;
+
 unsafe extern "C" {
     /// mimalloc's `mi_collect`: frees what it can of the calling thread's
     /// heap and returns freed pages to the system when `force` is set.
