@@ -187,7 +187,7 @@ impl<'a> Ctx<'a> {
         let f = item.file();
         let eol = self.eol(f);
         let d = &item.directive;
-        if d.eol.is_empty() {
+        if d.eol().is_empty() {
             let mut v = eol.to_vec();
             v.extend(style::line(indent, text, b""));
             Patch::insert(d.span.end(), v)
@@ -214,7 +214,7 @@ impl<'a> Ctx<'a> {
         let indent = vh
             .child_indent
             .map(|s| s.slice(b).to_vec())
-            .unwrap_or_else(|| style::deeper(vh.open.indent.slice(b)));
+            .unwrap_or_else(|| style::deeper(vh.open.indent().slice(b)));
         Patch::insert(
             vh.close.start(),
             style::line(&indent, text, self.eol(vh.file)),
@@ -245,5 +245,5 @@ impl<'a> Ctx<'a> {
 /// Comments a directive out: a `#` before it, every original byte kept
 /// behind it (continuation lines join the comment, as in httpd).
 fn comment_out(item: &Item) -> Patch {
-    Patch::insert(item.directive.indent.end(), "#")
+    Patch::insert(item.directive.indent().end(), "#")
 }

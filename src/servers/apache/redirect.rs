@@ -158,7 +158,7 @@ impl Ctx<'_> {
                 && tree
                     .first_arg(i)
                     .is_some_and(|a| a.contains("acme-challenge"));
-            let in_section = i.parent.is_some_and(|p| {
+            let in_section = i.parent().is_some_and(|p| {
                 let b = p.slice(self.bytes(i.file()));
                 let open = b.split(|&c| c == b'\n').next().unwrap_or(b);
                 open.windows(14).any(|w| w == b"acme-challenge")

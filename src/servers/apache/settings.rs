@@ -439,7 +439,7 @@ impl Ctx<'_> {
                 f.wanted = Some(s.wanted.clone().into());
                 f.reason = s.absent_reason.clone().into();
                 let file = f.file;
-                let patch = match self.commented(anchor.file(), anchor.parent, s.name) {
+                let patch = match self.commented(anchor.file(), anchor.parent(), s.name) {
                     Some((body, _)) => {
                         f.line = tree.files[anchor.file()].0.source.line_of(body.start());
                         f.current = Some(
@@ -454,7 +454,7 @@ impl Ctx<'_> {
                     None => {
                         let indent = anchor
                             .directive
-                            .indent
+                            .indent()
                             .slice(self.bytes(anchor.file()))
                             .to_vec();
                         self.insert_after(anchor, &indent, &text)
@@ -488,7 +488,7 @@ impl Ctx<'_> {
                     let text = format!("{} {}", style::name_case(s.name, &sample), s.wanted);
                     let patch = match last_ssl {
                         Some(i) => {
-                            let indent = i.directive.indent.slice(self.bytes(i.file())).to_vec();
+                            let indent = i.directive.indent().slice(self.bytes(i.file())).to_vec();
                             self.insert_after(i, &indent, &text)
                         }
                         None => self.insert_in_vhost(v, &text),

@@ -73,7 +73,7 @@ impl Ctx<'_> {
             // The server-config items of that file, outside virtual hosts.
             let in_file: Vec<&super::model::Item> =
                 tree.server_items().filter(|i| i.file() == g).collect();
-            let parents = in_file.iter().map(|i| i.parent).chain([None]);
+            let parents = in_file.iter().map(|i| i.parent()).chain([None]);
             let mut seen = Vec::new();
             for p in parents {
                 if seen.contains(&p) {
@@ -94,7 +94,7 @@ impl Ctx<'_> {
                 })
                 .or(in_file.last());
             if let Some(a) = anchor {
-                let indent = a.directive.indent.slice(self.bytes(g)).to_vec();
+                let indent = a.directive.indent().slice(self.bytes(g)).to_vec();
                 return (self.file_id(g), self.insert_after(a, &indent, &text));
             }
             let b = self.bytes(g);
@@ -218,7 +218,7 @@ impl Ctx<'_> {
                         style::name_case("SSLUseStapling", item.directive.name.slice(b))
                     );
                     let reused = (item.vhost() == Some(v))
-                        .then(|| self.commented(item.file(), item.parent, "SSLUseStapling"))
+                        .then(|| self.commented(item.file(), item.parent(), "SSLUseStapling"))
                         .flatten();
                     if let Some((body, _)) = reused {
                         // `#SSLUseStapling On` in the virtual host: uncommented.
@@ -229,12 +229,12 @@ impl Ctx<'_> {
                             .vhost_items(v)
                             .filter(|i| {
                                 i.file() == item.file()
-                                    && i.parent == item.parent
+                                    && i.parent() == item.parent()
                                     && CERT_GROUP.iter().any(|n| tree.is(i, n))
                             })
                             .last()
                             .unwrap_or(item);
-                        let indent = anchor.directive.indent.slice(b).to_vec();
+                        let indent = anchor.directive.indent().slice(b).to_vec();
                         (
                             self.file_id(item.file()),
                             self.insert_after(anchor, &indent, &text),
