@@ -857,7 +857,9 @@ fn apply_reports_the_checkers_it_ran() {
 /// `apache2 -t -D DUMP_INCLUDES` lists them: a wildcard skips dot files
 /// unless it starts with a literal `.` (and never reads `.` or `..`), a
 /// directory is read whole (dot files too) and its subdirectories with it,
-/// and a wildcard matching a directory reads that directory whole.
+/// a wildcard matching a directory reads that directory whole, a wildcard
+/// before more of the pattern does not follow links, `*/..` is undone
+/// before matching, and `**` is `*`; with a root spelled with `//` too.
 #[test]
 fn an_include_reads_the_files_httpd_reads() {
     if !have("apache2") {
@@ -880,17 +882,25 @@ fn an_include_reads_the_files_httpd_reads() {
         "inner/file/site.conf",
         "all/m.conf",
         "all/dir/n.conf",
+        "inner/top.conf",
+        "elsewhere/site.conf",
+        "stars/s.conf",
+        "stars/.t.conf",
     ] {
         let p = conf.join(f);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(&p, format!("# {f}\n")).unwrap();
     }
     std::fs::write(conf.join("inner/plain"), "# not a directory\n").unwrap();
+    // A wildcard with more of the pattern after it keeps directories as
+    // the listing says, so httpd does not follow this link.
+    std::os::unix::fs::symlink("../elsewhere", conf.join("inner/link")).unwrap();
     std::fs::write(
         conf.join("apache2.conf"),
         "ServerName localhost\nListen 127.0.0.1:9\n\
          Include conf.d/*.conf\nInclude extra\nInclude dots/.*\n\
-         Include inner/*/site.conf\nInclude all/*\n",
+         Include inner/*/site.conf\nInclude all/*\n\
+         Include inner/*/../top.conf\nInclude stars/**.conf\n",
     )
     .unwrap();
     let o = Command::new("apache2")
@@ -911,15 +921,23 @@ fn an_include_reads_the_files_httpd_reads() {
         "apache2 listed no includes:\n{}",
         text(&o.stdout)
     );
-    let tree = tlsmend::servers::apache::model::ApacheTree::load(
-        &tlsmend::discover::Root::new(Some(t.path().to_path_buf())),
-        &tlsmend::servers::apache::layout::DEBIAN,
-    )
-    .unwrap();
-    let ours: Vec<String> = tree
-        .files
-        .iter()
-        .map(|(f, _)| f.path.display().to_string())
-        .collect();
-    assert_eq!(ours, httpd);
+    // The root as given, and spelled with a `//` inside (`--root /srv//x`).
+    let parent = t.path().parent().unwrap().display();
+    let name = t.path().file_name().unwrap().to_str().unwrap();
+    for root in [
+        t.path().to_path_buf(),
+        std::path::PathBuf::from(format!("{parent}//{name}")),
+    ] {
+        let tree = tlsmend::servers::apache::model::ApacheTree::load(
+            &tlsmend::discover::Root::new(Some(root.clone())),
+            &tlsmend::servers::apache::layout::DEBIAN,
+        )
+        .unwrap();
+        let ours: Vec<String> = tree
+            .files
+            .iter()
+            .map(|(f, _)| f.path.display().to_string())
+            .collect();
+        assert_eq!(ours, httpd, "--root {}", root.display());
+    }
 }

@@ -19,7 +19,7 @@ use crate::source::{ParseError, Span};
 use crate::syntax::Syntax;
 use crate::syntax::apache::{self, Config, Directive, Node};
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// An index into [`ApacheTree::items`] as the tree's own lists keep it:
 /// the loader refuses a tree with more directives than it can count.
@@ -838,8 +838,8 @@ impl Loader<'_> {
             // -> /etc/apache2/modules.d must not reach the host's /etc).
             let mut fixed = PathBuf::from("/");
             let mut rest = PathBuf::new();
-            for c in machine_pattern.components().skip(1) {
-                let part = c.as_os_str().to_string_lossy();
+            for c in lexically_normal(machine_pattern) {
+                let part = c.to_string_lossy();
                 if rest.as_os_str().is_empty() && !part.contains(['*', '?', '[']) {
                     fixed.push(c);
                 } else {
@@ -875,8 +875,12 @@ impl Loader<'_> {
                     // httpd reads `**` as `*`, inside one name.
                     let rest: PathBuf =
                         rest.components().map(|c| one_star(c.as_os_str())).collect();
-                    let host_dir = self.root.host(&resolved);
-                    let host_pattern = host_dir.join(&rest);
+                    // Spelled as the glob crate spells its matches (no
+                    // `//` or `/./`), and escaped: a `[` in the root's
+                    // own path is not a pattern.
+                    let host_dir: PathBuf = self.root.host(&resolved).components().collect();
+                    let host_pattern =
+                        Path::new(&glob::Pattern::escape(&host_dir.to_string_lossy())).join(&rest);
                     let matches = glob::glob(&host_pattern.to_string_lossy())
                         .map_err(|e| {
                             self.error_at(Some((file, d)), format!("bad Include pattern: {e}"))
@@ -905,9 +909,9 @@ impl Loader<'_> {
     /// `files`: the file itself, or for a directory every entry but `.` and
     /// `..` (dot files too), sorted by name, each read the same way, so
     /// that subdirectories are read whole (httpd's
-    /// `process_resource_config_nofnmatch`). Like httpd, a chain of more
-    /// than 128 nested directories below `top`, the path the Include
-    /// names (a link back up the tree), is an error naming the line.
+    /// `process_resource_config_nofnmatch`). Like httpd's, a directory 128
+    /// levels below `top`, the path the Include names (127 are read: a
+    /// link back up the tree gets there), is an error naming the line.
     fn files_of(
         &self,
         line: (usize, &Directive),
@@ -931,7 +935,7 @@ impl Loader<'_> {
             return Err(self.error_at(
                 Some(line),
                 format!(
-                    "{} holds directories nested more than {MAX_DEPTH} deep, which httpd \
+                    "{} holds directories nested {MAX_DEPTH} levels deep, which httpd \
                      refuses too; a link inside it probably leads back up the tree: remove it, \
                      or include the files it should read",
                     top.display()
@@ -970,7 +974,11 @@ fn read_and_parse(root: &Root, machine: &Path, real: PathBuf) -> Result<(ConfigF
 /// How httpd matches an Include wildcard against a directory's entries:
 /// `apr_fnmatch` with `APR_FNM_PERIOD`, so that a name starting with `.` is
 /// matched only by a pattern starting with a literal `.` (`*.conf` never
-/// reads `.old.conf`); case counts.
+/// reads `.old.conf`); case counts. What `apr_fnmatch` reads and the glob
+/// crate does not is not translated: `[^...]` (the glob crate's `[!...]`),
+/// a backslash escaping the next character, a `[` never closed (a literal
+/// `[` to httpd, an error here), and names that are not UTF-8 (which a
+/// wildcard here never matches).
 const HTTPD_MATCH: glob::MatchOptions = glob::MatchOptions {
     case_sensitive: true,
     require_literal_separator: false,
@@ -987,6 +995,24 @@ fn one_star(component: &std::ffi::OsStr) -> std::ffi::OsString {
     std::ffi::OsString::from_vec(out)
 }
 
+/// The names of the absolute path `path` with `.` dropped and each `..`
+/// taking the name before it away, as httpd's `ap_server_root_relative`
+/// (`apr_filepath_merge`) spells an Include's path before expanding it:
+/// `inner/*/../x.conf` is `inner/x.conf`, read once.
+fn lexically_normal(path: &Path) -> Vec<&std::ffi::OsStr> {
+    let mut names = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(n) => names.push(n),
+            Component::ParentDir => {
+                names.pop();
+            }
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+        }
+    }
+    names
+}
+
 /// Whether httpd matches `m`, a path the glob crate found below `dir` for
 /// the pattern `rest` (with the glob crate's default options, one name
 /// per component of `rest`), as `APR_FNM_PERIOD` does: no `.` or `..`
@@ -994,18 +1020,43 @@ fn one_star(component: &std::ffi::OsStr) -> std::ffi::OsString {
 /// httpd would not read the directory itself, or its parent), and a name
 /// starting with `.` only where its pattern starts with a literal `.`.
 /// (The glob crate's own `require_literal_leading_dot` drops every dot
-/// file while listing, even for `.*`.)
+/// file while listing, even for `.*`.) And, as httpd keeps only
+/// directories for a wildcard with more of the pattern after it, judging
+/// each entry by its type in the listing, a link there is not followed
+/// (`inner/*/site.conf` does not read `inner/link/site.conf`).
 fn httpd_matches(m: &Path, dir: &Path, rest: &Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let (m, dir) = (m.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
     let Some(below) = m.strip_prefix(dir) else {
         return false;
     };
-    let names = below.split(|&b| b == b'/').filter(|n| !n.is_empty());
-    let patterns = rest.components().map(|c| c.as_os_str().as_bytes());
-    names.zip(patterns).all(|(name, pattern)| {
-        name != b"." && name != b".." && (!name.starts_with(b".") || pattern.starts_with(b"."))
-    })
+    let patterns: Vec<&[u8]> = rest
+        .components()
+        .map(|c| c.as_os_str().as_bytes())
+        .collect();
+    let mut names = Vec::with_capacity(patterns.len());
+    let mut start = dir.len();
+    for name in below.split(|&b| b == b'/') {
+        if !name.is_empty() {
+            // The name, and the path up to its end.
+            names.push((name, &m[..start + name.len()]));
+        }
+        start += name.len() + 1;
+    }
+    names
+        .iter()
+        .zip(&patterns)
+        .enumerate()
+        .all(|(i, ((name, upto), pattern))| {
+            let wild = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
+            *name != b"."
+                && *name != b".."
+                && (!name.starts_with(b".") || pattern.starts_with(b"."))
+                && (!wild
+                    || i + 1 == patterns.len()
+                    || std::fs::symlink_metadata(std::ffi::OsStr::from_bytes(upto))
+                        .is_ok_and(|md| md.is_dir()))
+        })
 }
 
 /// `rest` of an Include pattern as one pattern on file names, when the
@@ -1247,7 +1298,7 @@ mod tests {
             .to_string();
         assert!(
             e.contains(
-                "apache2.conf:2:1: /etc/apache2/conf.d holds directories nested more than 128"
+                "apache2.conf:2:1: /etc/apache2/conf.d holds directories nested 128 levels deep"
             ),
             "{e}"
         );
