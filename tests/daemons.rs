@@ -859,7 +859,9 @@ fn apply_reports_the_checkers_it_ran() {
 /// directory is read whole (dot files too) and its subdirectories with it,
 /// a wildcard matching a directory reads that directory whole, a wildcard
 /// before more of the pattern does not follow links, `*/..` is undone
-/// before matching, and `**` is `*`; with a root spelled with `//` too.
+/// before matching, `**` is `*`, `[^a]` is `[!a]`, a backslash escapes,
+/// and a `[` never closed is a plain `[`; with a root spelled with `//`
+/// too.
 #[test]
 fn an_include_reads_the_files_httpd_reads() {
     if !have("apache2") {
@@ -886,6 +888,14 @@ fn an_include_reads_the_files_httpd_reads() {
         "elsewhere/site.conf",
         "stars/s.conf",
         "stars/.t.conf",
+        "caret/a.conf",
+        "caret/b.conf",
+        "caret/^x.conf",
+        "esc/.a.conf",
+        "esc/b.conf",
+        "lit[1.conf",
+        "open/c[",
+        "open/d",
     ] {
         let p = conf.join(f);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -900,7 +910,8 @@ fn an_include_reads_the_files_httpd_reads() {
         "ServerName localhost\nListen 127.0.0.1:9\n\
          Include conf.d/*.conf\nInclude extra\nInclude dots/.*\n\
          Include inner/*/site.conf\nInclude all/*\n\
-         Include inner/*/../top.conf\nInclude stars/**.conf\n",
+         Include inner/*/../top.conf\nInclude stars/**.conf\n\
+         Include caret/[^a]*.conf\nInclude esc/\\.*\nInclude lit[1.conf\nInclude open/*[\n",
     )
     .unwrap();
     let o = Command::new("apache2")

@@ -790,7 +790,7 @@ impl Loader<'_> {
         } else {
             self.server_root.join(&pattern)
         };
-        let wildcard = pattern.contains(['*', '?', '[']);
+        let wildcard = is_wildcard(&pattern);
         let key = (machine_pattern, wildcard);
         let expansion = match self.root.expansion(&key) {
             Some(known) => known,
@@ -839,8 +839,7 @@ impl Loader<'_> {
             let mut fixed = PathBuf::from("/");
             let mut rest = PathBuf::new();
             for c in lexically_normal(machine_pattern) {
-                let part = c.to_string_lossy();
-                if rest.as_os_str().is_empty() && !part.contains(['*', '?', '[']) {
+                if rest.as_os_str().is_empty() && !is_wildcard(&c.to_string_lossy()) {
                     fixed.push(c);
                 } else {
                     rest.push(c);
@@ -863,6 +862,18 @@ impl Loader<'_> {
             let resolved = self.root.resolve(&fixed).map_err(|e| {
                 self.error_at(Some((file, d)), format!("cannot follow {pattern}: {e}"))
             })?;
+            // Each name of the pattern in the glob crate's syntax, and
+            // whether httpd reads it as a wildcard.
+            let (rest, wild): (PathBuf, Vec<bool>) = rest
+                .components()
+                .map(|c| {
+                    let c = c.as_os_str().to_string_lossy();
+                    match is_wildcard(&c) {
+                        true => (glob_syntax(&c), true),
+                        false => (glob::Pattern::escape(&c), false),
+                    }
+                })
+                .unzip();
             match last_component_pattern(&rest) {
                 Some(names) => {
                     // Names of one directory: in the order of their bytes,
@@ -872,9 +883,6 @@ impl Loader<'_> {
                     targets.extend(names.into_iter().map(|n| resolved.join(n)));
                 }
                 None => {
-                    // httpd reads `**` as `*`, inside one name.
-                    let rest: PathBuf =
-                        rest.components().map(|c| one_star(c.as_os_str())).collect();
                     // Spelled as the glob crate spells its matches (no
                     // `//` or `/./`), and escaped: a `[` in the root's
                     // own path is not a pattern.
@@ -886,7 +894,7 @@ impl Loader<'_> {
                             self.error_at(Some((file, d)), format!("bad Include pattern: {e}"))
                         })?
                         .flatten()
-                        .filter(|m| httpd_matches(m, &host_dir, &rest));
+                        .filter(|m| httpd_matches(m, &host_dir, &rest, &wild));
                     targets.extend(matches.map(|m| self.root.machine(&m)));
                     targets.sort();
                 }
@@ -974,25 +982,109 @@ fn read_and_parse(root: &Root, machine: &Path, real: PathBuf) -> Result<(ConfigF
 /// How httpd matches an Include wildcard against a directory's entries:
 /// `apr_fnmatch` with `APR_FNM_PERIOD`, so that a name starting with `.` is
 /// matched only by a pattern starting with a literal `.` (`*.conf` never
-/// reads `.old.conf`); case counts. What `apr_fnmatch` reads and the glob
-/// crate does not is not translated: `[^...]` (the glob crate's `[!...]`),
-/// a backslash escaping the next character, a `[` never closed (a literal
-/// `[` to httpd, an error here), and names that are not UTF-8 (which a
-/// wildcard here never matches).
+/// reads `.old.conf`); case counts. The pattern is first put in the glob
+/// crate's syntax ([`glob_syntax`]). Names that are not UTF-8, which httpd
+/// matches, a wildcard here never matches.
 const HTTPD_MATCH: glob::MatchOptions = glob::MatchOptions {
     case_sensitive: true,
     require_literal_separator: false,
     require_literal_leading_dot: true,
 };
 
-/// A pattern's component with each run of `*` made one: `apr_fnmatch`
-/// matches one name, where `**` is `*`; to the glob crate `**` is a walk
-/// through every subdirectory.
-fn one_star(component: &std::ffi::OsStr) -> std::ffi::OsString {
-    use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    let mut out = component.as_bytes().to_vec();
-    out.dedup_by(|b, a| *a == b'*' && *b == b'*');
-    std::ffi::OsString::from_vec(out)
+/// Whether httpd reads `pattern` as a wildcard (`apr_fnmatch_test`): it
+/// holds `*` or `?`, or a `[` closed by a later `]`, not escaped by a
+/// backslash. Anything else is a plain path, read as written.
+fn is_wildcard(pattern: &str) -> bool {
+    let mut open = false;
+    let mut bytes = pattern.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'*' | b'?' => return true,
+            b'\\' if bytes.next().is_none() => return false,
+            b'[' => open = true,
+            b']' if open => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// One name of an Include wildcard, from `apr_fnmatch`'s syntax to the
+/// glob crate's: a run of `*` is one `*` (`apr_fnmatch` matches one name,
+/// where the glob crate's `**` walks every subdirectory); a backslash makes
+/// the next character literal; `[^...]` is `[!...]`; a `[` never closed is
+/// a literal `[`, as httpd reads it. (A backslash inside `[...]` is dropped
+/// with the character it escapes kept, so an escaped `]` there still
+/// closes the class for the glob crate.)
+fn glob_syntax(apr: &str) -> String {
+    fn literal(out: &mut String, c: char) {
+        match c {
+            '*' | '?' | '[' | ']' => out.extend(['[', c, ']']),
+            _ => out.push(c),
+        }
+    }
+    let chars: Vec<char> = apr.chars().collect();
+    let mut out = String::with_capacity(apr.len());
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '*' => {
+                out.push('*');
+                while chars.get(i + 1) == Some(&'*') {
+                    i += 1;
+                }
+            }
+            '?' => out.push('?'),
+            '\\' if i + 1 < chars.len() => {
+                i += 1;
+                literal(&mut out, chars[i]);
+            }
+            '[' => match class_end(&chars, i) {
+                Some(end) => {
+                    out.push('[');
+                    let mut j = i + 1;
+                    if matches!(chars[j], '!' | '^') {
+                        out.push('!');
+                        j += 1;
+                    }
+                    while j < end {
+                        if chars[j] == '\\' && j + 1 < end {
+                            j += 1;
+                        }
+                        out.push(chars[j]);
+                        j += 1;
+                    }
+                    out.push(']');
+                    i = end;
+                }
+                None => literal(&mut out, '['),
+            },
+            c => literal(&mut out, c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Where the `[...]` class opened at `chars[open]` closes, as
+/// `apr_fnmatch` reads it (a `]` right after `[`, `[!` or `[^` is one of
+/// its characters), or `None` when it never does.
+fn class_end(chars: &[char], open: usize) -> Option<usize> {
+    let mut j = open + 1;
+    if matches!(chars.get(j), Some('!' | '^')) {
+        j += 1;
+    }
+    if chars.get(j) == Some(&']') {
+        j += 1;
+    }
+    while let Some(&c) = chars.get(j) {
+        match c {
+            ']' => return Some(j),
+            '\\' => j += 2,
+            _ => j += 1,
+        }
+    }
+    None
 }
 
 /// The names of the absolute path `path` with `.` dropped and each `..`
@@ -1014,8 +1106,9 @@ fn lexically_normal(path: &Path) -> Vec<&std::ffi::OsStr> {
 }
 
 /// Whether httpd matches `m`, a path the glob crate found below `dir` for
-/// the pattern `rest` (with the glob crate's default options, one name
-/// per component of `rest`), as `APR_FNM_PERIOD` does: no `.` or `..`
+/// the pattern `rest` (in the glob crate's syntax and with its default
+/// options, one name per component of `rest`; `wild` says which of them
+/// httpd reads as wildcards), as `APR_FNM_PERIOD` does: no `.` or `..`
 /// entry (the glob crate lets a pattern starting with `.` match them;
 /// httpd would not read the directory itself, or its parent), and a name
 /// starting with `.` only where its pattern starts with a literal `.`.
@@ -1024,7 +1117,7 @@ fn lexically_normal(path: &Path) -> Vec<&std::ffi::OsStr> {
 /// directories for a wildcard with more of the pattern after it, judging
 /// each entry by its type in the listing, a link there is not followed
 /// (`inner/*/site.conf` does not read `inner/link/site.conf`).
-fn httpd_matches(m: &Path, dir: &Path, rest: &Path) -> bool {
+fn httpd_matches(m: &Path, dir: &Path, rest: &Path, wild: &[bool]) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let (m, dir) = (m.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
     let Some(below) = m.strip_prefix(dir) else {
@@ -1048,11 +1141,10 @@ fn httpd_matches(m: &Path, dir: &Path, rest: &Path) -> bool {
         .zip(&patterns)
         .enumerate()
         .all(|(i, ((name, upto), pattern))| {
-            let wild = pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
             *name != b"."
                 && *name != b".."
                 && (!name.starts_with(b".") || pattern.starts_with(b"."))
-                && (!wild
+                && (!wild.get(i).copied().unwrap_or(true)
                     || i + 1 == patterns.len()
                     || std::fs::symlink_metadata(std::ffi::OsStr::from_bytes(upto))
                         .is_ok_and(|md| md.is_dir()))
@@ -1176,7 +1268,7 @@ mod tests {
             let mut theirs: Vec<PathBuf> = glob::glob(&whole)
                 .unwrap()
                 .flatten()
-                .filter(|m| httpd_matches(m, &d, Path::new(pattern)))
+                .filter(|m| httpd_matches(m, &d, Path::new(pattern), &[true]))
                 .collect();
             theirs.sort();
             assert_eq!(ours, theirs, "{pattern}");
@@ -1185,7 +1277,30 @@ mod tests {
                 "{pattern}"
             );
         }
-        assert_eq!(one_star(std::ffi::OsStr::new("a**b***")), "a*b*");
+        for (apr, glob) in [
+            ("a**b***", "a*b*"),
+            ("[^a]*.conf", "[!a]*.conf"),
+            ("[!a]*.conf", "[!a]*.conf"),
+            ("\\.*", ".*"),
+            ("\\*x", "[*]x"),
+            ("*[", "*[[]"),
+            ("[]x]*", "[]x]*"),
+            ("[a-c]?", "[a-c]?"),
+            ("a\\", "a\\"),
+        ] {
+            assert_eq!(glob_syntax(apr), glob, "{apr}");
+        }
+        for (pattern, wild) in [
+            ("*.conf", true),
+            ("a?", true),
+            ("[ab]", true),
+            ("conf[1.conf", false),
+            ("\\*.conf", false),
+            ("plain.conf", false),
+            ("x\\", false),
+        ] {
+            assert_eq!(is_wildcard(pattern), wild, "{pattern}");
+        }
         assert!(
             names_matching(
                 &Root::new(None),
