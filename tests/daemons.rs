@@ -859,8 +859,11 @@ fn apply_reports_the_checkers_it_ran() {
 /// directory is read whole (dot files too) and its subdirectories with it,
 /// a wildcard matching a directory reads that directory whole, a wildcard
 /// before more of the pattern does not follow links, `*/..` is undone
-/// before matching, `**` is `*`, `[^a]` is `[!a]`, a backslash escapes,
-/// and a `[` never closed is a plain `[`; with a root spelled with `//`
+/// before matching (for a plain path too), `**` is `*`, `[^a]` is
+/// `[!a]`, a backslash escapes (in a class too), a `[` never closed is a
+/// plain `[`, `*.conf`
+/// does not read `.conf`, a trailing `/` keeps directories only, and a
+/// plain name after a wildcard follows links; with a root spelled with `//`
 /// too.
 #[test]
 fn an_include_reads_the_files_httpd_reads() {
@@ -896,6 +899,20 @@ fn an_include_reads_the_files_httpd_reads() {
         "lit[1.conf",
         "open/c[",
         "open/d",
+        "conf.d/.conf",
+        "top2.conf",
+        "far/top2.conf",
+        "far/sub/keep",
+        "slash/f.conf",
+        "slash/d/g.conf",
+        "elsewhere2/h.conf",
+        "elsewhere3/x.conf",
+        "lit2/a/keep",
+        "cls/-.conf",
+        "cls/a.conf",
+        "cls/b.conf",
+        "cls/].conf",
+        "cls/!.conf",
     ] {
         let p = conf.join(f);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -905,13 +922,22 @@ fn an_include_reads_the_files_httpd_reads() {
     // A wildcard with more of the pattern after it keeps directories as
     // the listing says, so httpd does not follow this link.
     std::os::unix::fs::symlink("../elsewhere", conf.join("inner/link")).unwrap();
+    // `..` is undone lexically, as httpd spells the path, not after the
+    // link: `sub/../top2.conf` is `top2.conf`, not `far/top2.conf`.
+    std::os::unix::fs::symlink("far/sub", conf.join("sub")).unwrap();
+    // A pattern ending in `/` keeps real directories only.
+    std::os::unix::fs::symlink("../elsewhere2", conf.join("slash/ld")).unwrap();
+    // A plain name after a wildcard is followed, link or not.
+    std::os::unix::fs::symlink("../../elsewhere3", conf.join("lit2/a/conf")).unwrap();
     std::fs::write(
         conf.join("apache2.conf"),
         "ServerName localhost\nListen 127.0.0.1:9\n\
          Include conf.d/*.conf\nInclude extra\nInclude dots/.*\n\
          Include inner/*/site.conf\nInclude all/*\n\
          Include inner/*/../top.conf\nInclude stars/**.conf\n\
-         Include caret/[^a]*.conf\nInclude esc/\\.*\nInclude lit[1.conf\nInclude open/*[\n",
+         Include caret/[^a]*.conf\nInclude esc/\\.*\nInclude lit[1.conf\nInclude open/*[\n\
+         Include sub/../top2.conf\nIncludeOptional slash/*/\nInclude lit2/*/conf/x.conf\n\
+         Include cls/[a\\-z].conf\nInclude cls/[\\]\\!].conf\n",
     )
     .unwrap();
     let o = Command::new("apache2")

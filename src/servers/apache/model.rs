@@ -785,11 +785,14 @@ impl Loader<'_> {
                 format!("cannot resolve the Include path: {m}"),
             )
         })?;
-        let machine_pattern = if Path::new(&pattern).is_absolute() {
-            PathBuf::from(&pattern)
-        } else {
-            self.server_root.join(&pattern)
-        };
+        let machine_pattern = httpd_path(
+            &if Path::new(&pattern).is_absolute() {
+                PathBuf::from(&pattern)
+            } else {
+                self.server_root.join(&pattern)
+            },
+            pattern.ends_with('/'),
+        );
         let wildcard = is_wildcard(&pattern);
         let key = (machine_pattern, wildcard);
         let expansion = match self.root.expansion(&key) {
@@ -832,6 +835,12 @@ impl Loader<'_> {
         wildcard: bool,
     ) -> Result<Expansion> {
         let mut targets: Vec<PathBuf> = Vec::new();
+        // `conf.d/*/`: httpd keeps only what the listing calls a directory
+        // for the last wildcard too.
+        let dirs_only = {
+            use std::os::unix::ffi::OsStrExt;
+            machine_pattern.as_os_str().as_bytes().ends_with(b"/")
+        };
         if wildcard {
             // The directories before the first wildcard are followed inside
             // the root (a link such as Gentoo's /usr/lib64/apache2/modules.d
@@ -878,7 +887,13 @@ impl Loader<'_> {
                 Some(names) => {
                     // Names of one directory: in the order of their bytes,
                     // as the paths would sort (httpd sorts with strcmp).
-                    let mut names = names_matching(self.root, &self.root.host(&resolved), &names);
+                    let host_dir = self.root.host(&resolved);
+                    let mut names = names_matching(self.root, &host_dir, &names);
+                    if dirs_only {
+                        names.retain(|n| {
+                            std::fs::symlink_metadata(host_dir.join(n)).is_ok_and(|m| m.is_dir())
+                        });
+                    }
                     names.sort_unstable();
                     targets.extend(names.into_iter().map(|n| resolved.join(n)));
                 }
@@ -894,7 +909,7 @@ impl Loader<'_> {
                             self.error_at(Some((file, d)), format!("bad Include pattern: {e}"))
                         })?
                         .flatten()
-                        .filter(|m| httpd_matches(m, &host_dir, &rest, &wild));
+                        .filter(|m| httpd_matches(m, &host_dir, &rest, &wild, dirs_only));
                     targets.extend(matches.map(|m| self.root.machine(&m)));
                     targets.sort();
                 }
@@ -1013,9 +1028,7 @@ fn is_wildcard(pattern: &str) -> bool {
 /// glob crate's: a run of `*` is one `*` (`apr_fnmatch` matches one name,
 /// where the glob crate's `**` walks every subdirectory); a backslash makes
 /// the next character literal; `[^...]` is `[!...]`; a `[` never closed is
-/// a literal `[`, as httpd reads it. (A backslash inside `[...]` is dropped
-/// with the character it escapes kept, so an escaped `]` there still
-/// closes the class for the glob crate.)
+/// a literal `[`, as httpd reads it; a class is rewritten by [`class`].
 fn glob_syntax(apr: &str) -> String {
     fn literal(out: &mut String, c: char) {
         match c {
@@ -1041,20 +1054,7 @@ fn glob_syntax(apr: &str) -> String {
             }
             '[' => match class_end(&chars, i) {
                 Some(end) => {
-                    out.push('[');
-                    let mut j = i + 1;
-                    if matches!(chars[j], '!' | '^') {
-                        out.push('!');
-                        j += 1;
-                    }
-                    while j < end {
-                        if chars[j] == '\\' && j + 1 < end {
-                            j += 1;
-                        }
-                        out.push(chars[j]);
-                        j += 1;
-                    }
-                    out.push(']');
+                    class(&mut out, &chars[i + 1..end]);
                     i = end;
                 }
                 None => literal(&mut out, '['),
@@ -1064,6 +1064,74 @@ fn glob_syntax(apr: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// The class `[body]` of `apr_fnmatch` written for the glob crate, which
+/// knows no escapes inside a class: its members are read as
+/// `apr_fnmatch` reads them (a leading `!` or `^` negates, a backslash
+/// makes the next character a plain member, `a-z` is a range unless it
+/// ends the class), then written where the glob crate reads each one
+/// plainly: `]` first, `-` last, `!` not first.
+fn class(out: &mut String, body: &[char]) {
+    let negated = matches!(body.first(), Some('!' | '^'));
+    let mut singles = Vec::new();
+    let mut ranges = Vec::new();
+    let mut j = usize::from(negated);
+    while j < body.len() {
+        if body[j] == '\\' && j + 1 < body.len() {
+            j += 1;
+        }
+        let c = body[j];
+        if body.get(j + 1) == Some(&'-') && j + 2 < body.len() {
+            let mut k = j + 2;
+            if body[k] == '\\' && k + 1 < body.len() {
+                k += 1;
+            }
+            ranges.push((c, body[k]));
+            j = k + 1;
+        } else {
+            singles.push(c);
+            j += 1;
+        }
+    }
+    if !negated && ranges.is_empty() && singles.len() == 1 {
+        let mut one = String::new();
+        one.push(singles[0]);
+        out.push_str(&glob::Pattern::escape(&one));
+        return;
+    }
+    let has = |c: char| singles.contains(&c);
+    let plain: Vec<char> = singles
+        .iter()
+        .copied()
+        .filter(|c| !matches!(c, ']' | '-' | '!'))
+        .collect();
+    // A `!` must not come first (it would negate), a `-` must come last
+    // (or it would make a range), a `]` must come first (or it would
+    // close the class): only `-` then `!` is left when `!` has nothing
+    // else to follow.
+    let dash_first = has('!') && !negated && !has(']') && plain.is_empty() && ranges.is_empty();
+    out.push('[');
+    if negated {
+        out.push('!');
+    }
+    if has(']') {
+        out.push(']');
+    }
+    if dash_first {
+        out.push('-');
+    }
+    out.extend(plain);
+    for (a, b) in &ranges {
+        out.extend([*a, '-', *b]);
+    }
+    if has('!') {
+        out.push('!');
+    }
+    if has('-') && !dash_first {
+        out.push('-');
+    }
+    out.push(']');
 }
 
 /// Where the `[...]` class opened at `chars[open]` closes, as
@@ -1085,6 +1153,18 @@ fn class_end(chars: &[char], open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// An Include's absolute path as httpd reads it: lexically normal (see
+/// [`lexically_normal`]), with its trailing `/` kept when it had one (a
+/// wildcard then matches directories only).
+fn httpd_path(path: &Path, trailing_slash: bool) -> PathBuf {
+    let mut normal = PathBuf::from("/");
+    normal.extend(lexically_normal(path));
+    if trailing_slash && normal != Path::new("/") {
+        normal.as_mut_os_string().push("/");
+    }
+    normal
 }
 
 /// The names of the absolute path `path` with `.` dropped and each `..`
@@ -1116,8 +1196,9 @@ fn lexically_normal(path: &Path) -> Vec<&std::ffi::OsStr> {
 /// file while listing, even for `.*`.) And, as httpd keeps only
 /// directories for a wildcard with more of the pattern after it, judging
 /// each entry by its type in the listing, a link there is not followed
-/// (`inner/*/site.conf` does not read `inner/link/site.conf`).
-fn httpd_matches(m: &Path, dir: &Path, rest: &Path, wild: &[bool]) -> bool {
+/// (`inner/*/site.conf` does not read `inner/link/site.conf`); with
+/// `dirs_only` (a pattern ending in `/`), the last wildcard's matches too.
+fn httpd_matches(m: &Path, dir: &Path, rest: &Path, wild: &[bool], dirs_only: bool) -> bool {
     use std::os::unix::ffi::OsStrExt;
     let (m, dir) = (m.as_os_str().as_bytes(), dir.as_os_str().as_bytes());
     let Some(below) = m.strip_prefix(dir) else {
@@ -1145,7 +1226,7 @@ fn httpd_matches(m: &Path, dir: &Path, rest: &Path, wild: &[bool]) -> bool {
                 && *name != b".."
                 && (!name.starts_with(b".") || pattern.starts_with(b"."))
                 && (!wild.get(i).copied().unwrap_or(true)
-                    || i + 1 == patterns.len()
+                    || (i + 1 == patterns.len() && !dirs_only)
                     || std::fs::symlink_metadata(std::ffi::OsStr::from_bytes(upto))
                         .is_ok_and(|md| md.is_dir()))
         })
@@ -1167,9 +1248,12 @@ fn last_component_pattern(rest: &Path) -> Option<glob::Pattern> {
     glob::Pattern::new(only).ok()
 }
 
-/// The entries of `dir` whose names match `names`, as the glob crate finds
-/// them with httpd's options: names that are not UTF-8 never match, and
-/// a listing that fails, even part-way, finds nothing.
+/// The entries of `dir` whose names match `names`, a pattern that does not
+/// start with `.`, as httpd matches them: names that are not UTF-8 never
+/// match, and a listing that fails, even part-way, finds nothing. No name
+/// starting with `.` matches (`APR_FNM_PERIOD`), not even `.conf` for
+/// `*.conf`, which the glob crate's `require_literal_leading_dot` lets
+/// through since its `.` meets a literal `.` of the pattern.
 fn names_matching(root: &Root, dir: &Path, names: &glob::Pattern) -> Vec<std::ffi::OsString> {
     let Some(listing) = root.list(dir) else {
         return Vec::new();
@@ -1178,7 +1262,7 @@ fn names_matching(root: &Root, dir: &Path, names: &glob::Pattern) -> Vec<std::ff
         .into_iter()
         .filter(|n| {
             n.to_str()
-                .is_some_and(|n| names.matches_with(n, HTTPD_MATCH))
+                .is_some_and(|n| !n.starts_with('.') && names.matches_with(n, HTTPD_MATCH))
         })
         .collect()
 }
@@ -1242,6 +1326,7 @@ mod tests {
             "c.load",
             "Z.CONF",
             "d.conf~",
+            ".conf",
         ] {
             std::fs::write(d.join(f), "").unwrap();
         }
@@ -1268,12 +1353,14 @@ mod tests {
             let mut theirs: Vec<PathBuf> = glob::glob(&whole)
                 .unwrap()
                 .flatten()
-                .filter(|m| httpd_matches(m, &d, Path::new(pattern), &[true]))
+                .filter(|m| httpd_matches(m, &d, Path::new(pattern), &[true], false))
                 .collect();
             theirs.sort();
             assert_eq!(ours, theirs, "{pattern}");
             assert!(
-                !ours.iter().any(|p| p.ends_with(".hidden.conf")),
+                !ours
+                    .iter()
+                    .any(|p| p.file_name().unwrap().as_bytes().starts_with(b".")),
                 "{pattern}"
             );
         }
@@ -1287,6 +1374,14 @@ mod tests {
             ("[]x]*", "[]x]*"),
             ("[a-c]?", "[a-c]?"),
             ("a\\", "a\\"),
+            ("[a\\-z]", "[az-]"),
+            ("[a\\]b]", "[]ab]"),
+            ("[\\!a]", "[a!]"),
+            ("[\\!]*", "!*"),
+            ("[\\!\\-]", "[-!]"),
+            ("[^\\!]", "[!!]"),
+            ("[!\\]]", "[!]]"),
+            ("[a-c\\-]", "[a-c-]"),
         ] {
             assert_eq!(glob_syntax(apr), glob, "{apr}");
         }
