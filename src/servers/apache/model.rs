@@ -1071,7 +1071,10 @@ fn glob_syntax(apr: &str) -> String {
 /// `apr_fnmatch` reads them (a leading `!` or `^` negates, a backslash
 /// makes the next character a plain member, `a-z` is a range unless it
 /// ends the class), then written where the glob crate reads each one
-/// plainly: `]` first, `-` last, `!` not first.
+/// plainly. A `]` or `!` inside a range, or a range starting with `-`, is
+/// split out as a single member first; then `]` comes first, ranges before
+/// single members (so no member and a range read as another range), `!`
+/// never first, `-` last.
 fn class(out: &mut String, body: &[char]) {
     let negated = matches!(body.first(), Some('!' | '^'));
     let mut singles = Vec::new();
@@ -1087,17 +1090,37 @@ fn class(out: &mut String, body: &[char]) {
             if body[k] == '\\' && k + 1 < body.len() {
                 k += 1;
             }
-            ranges.push((c, body[k]));
+            let (mut from, to) = (c, body[k]);
+            if (from == '!' || from == '-') && from <= to {
+                singles.push(from);
+                from = char::from(from as u8 + 1);
+            }
+            if from <= ']' && ']' <= to {
+                singles.push(']');
+                if from < ']' {
+                    ranges.push((from, '\\'));
+                }
+                from = '^';
+            }
+            if from <= to {
+                ranges.push((from, to));
+            }
             j = k + 1;
         } else {
             singles.push(c);
             j += 1;
         }
     }
+    singles.sort_unstable();
+    singles.dedup();
+    if ranges.is_empty() && singles.is_empty() {
+        // Only ranges that run backwards, which hold nothing: negated, any
+        // one character; else none (no name holds a `/`).
+        out.push_str(if negated { "?" } else { "[/]" });
+        return;
+    }
     if !negated && ranges.is_empty() && singles.len() == 1 {
-        let mut one = String::new();
-        one.push(singles[0]);
-        out.push_str(&glob::Pattern::escape(&one));
+        out.push_str(&glob::Pattern::escape(&singles[0].to_string()));
         return;
     }
     let has = |c: char| singles.contains(&c);
@@ -1106,10 +1129,7 @@ fn class(out: &mut String, body: &[char]) {
         .copied()
         .filter(|c| !matches!(c, ']' | '-' | '!'))
         .collect();
-    // A `!` must not come first (it would negate), a `-` must come last
-    // (or it would make a range), a `]` must come first (or it would
-    // close the class): only `-` then `!` is left when `!` has nothing
-    // else to follow.
+    // `!` with nothing before it would negate: `-` goes first then.
     let dash_first = has('!') && !negated && !has(']') && plain.is_empty() && ranges.is_empty();
     out.push('[');
     if negated {
@@ -1121,10 +1141,10 @@ fn class(out: &mut String, body: &[char]) {
     if dash_first {
         out.push('-');
     }
-    out.extend(plain);
     for (a, b) in &ranges {
         out.extend([*a, '-', *b]);
     }
+    out.extend(plain);
     if has('!') {
         out.push('!');
     }
@@ -1382,6 +1402,11 @@ mod tests {
             ("[^\\!]", "[!!]"),
             ("[!\\]]", "[!]]"),
             ("[a-c\\-]", "[a-c-]"),
+            ("[^z-a]", "?"),
+            ("[z-a]", "[/]"),
+            ("[--^^]", "[].-\\^-^^-]"),
+            ("[!-#]", "[!#-]"),
+            ("[\\!-#]", "[\"-#!]"),
         ] {
             assert_eq!(glob_syntax(apr), glob, "{apr}");
         }
