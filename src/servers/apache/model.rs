@@ -847,7 +847,8 @@ impl Loader<'_> {
             // -> /etc/apache2/modules.d must not reach the host's /etc).
             let mut fixed = PathBuf::from("/");
             let mut rest = PathBuf::new();
-            for c in lexically_normal(machine_pattern) {
+            // `machine_pattern` is already lexically normal (`httpd_path`).
+            for c in machine_pattern.components().skip(1).map(|c| c.as_os_str()) {
                 if rest.as_os_str().is_empty() && !is_wildcard(&c.to_string_lossy()) {
                     fixed.push(c);
                 } else {
@@ -1030,12 +1031,6 @@ fn is_wildcard(pattern: &str) -> bool {
 /// the next character literal; `[^...]` is `[!...]`; a `[` never closed is
 /// a literal `[`, as httpd reads it; a class is rewritten by [`class`].
 fn glob_syntax(apr: &str) -> String {
-    fn literal(out: &mut String, c: char) {
-        match c {
-            '*' | '?' | '[' | ']' => out.extend(['[', c, ']']),
-            _ => out.push(c),
-        }
-    }
     let chars: Vec<char> = apr.chars().collect();
     let mut out = String::with_capacity(apr.len());
     let mut i = 0;
@@ -1120,7 +1115,7 @@ fn class(out: &mut String, body: &[char]) {
         return;
     }
     if !negated && ranges.is_empty() && singles.len() == 1 {
-        out.push_str(&glob::Pattern::escape(&singles[0].to_string()));
+        literal(out, singles[0]);
         return;
     }
     let has = |c: char| singles.contains(&c);
@@ -1152,6 +1147,14 @@ fn class(out: &mut String, body: &[char]) {
         out.push('-');
     }
     out.push(']');
+}
+
+/// `c` as a plain character of a glob crate pattern (`[*]` for `*`).
+fn literal(out: &mut String, c: char) {
+    match c {
+        '*' | '?' | '[' | ']' => out.extend(['[', c, ']']),
+        _ => out.push(c),
+    }
 }
 
 /// Where the `[...]` class opened at `chars[open]` closes, as
