@@ -227,7 +227,7 @@ impl ApacheTree {
             remarks: Vec::new(),
             macro_bodies: Vec::new(),
         };
-        let idx = l.include_file(main, None)?;
+        let idx = l.include_file(main, None, None)?;
         l.walk_file(idx, None, false)?;
         // The last chunk's unused room; the tree lives through the rules.
         l.items.shrink_to_fit();
@@ -571,7 +571,14 @@ impl Loader<'_> {
         self.subst = saved;
         r
     }
-    fn include_file(&mut self, machine: &Path, from: Option<(usize, &Directive)>) -> Result<usize> {
+    /// Reads, parses and indexes the file at `machine` once (a file read
+    /// ahead, `read`, is parsed here), or finds it read already.
+    fn include_file(
+        &mut self,
+        machine: &Path,
+        from: Option<(usize, &Directive)>,
+        read: Option<(PathBuf, ConfigFile)>,
+    ) -> Result<usize> {
         let real = self.root.resolve(machine)?;
         if self.stack.contains(&real) {
             let chain: Vec<String> = self
@@ -585,7 +592,10 @@ impl Loader<'_> {
         let idx = match self.by_real.get(real.as_os_str()) {
             Some(&i) => i,
             None => {
-                let (file, config) = read_and_parse(self.root, machine, real.clone())?;
+                let (file, config) = match read {
+                    Some((read_real, file)) if read_real == real => parse_read(file)?,
+                    _ => read_and_parse(self.root, machine, real.clone())?,
+                };
                 self.files.push((file, Comments::of(&config.nodes)));
                 self.trees.push(Some(config.nodes));
                 self.by_real
@@ -816,11 +826,33 @@ impl Loader<'_> {
             };
             return Err(self.error_at(Some((file, d)), message));
         }
+        let mut read = self.read_ahead(&expansion.files).into_iter();
         for f in &expansion.files {
-            let idx = self.include_file(f, Some((file, d)))?;
+            let idx = self.include_file(f, Some((file, d)), read.next().flatten())?;
             self.walk_file(idx, vhost, false)?;
         }
         Ok(())
+    }
+
+    /// The files of an Include that names many (the sites-enabled folder of
+    /// a hosting fleet), each resolved and read on every core before they
+    /// are walked in order, with its real path: reading a file is a few
+    /// system calls, and the loader's walk waits on none of them then. An
+    /// Include of a few files, a file that cannot be read, and the planned
+    /// bytes of an overlay (already in memory) are read by
+    /// [`Loader::include_file`] as before (`None`), so an error is the same
+    /// and comes at the same point of the walk. Only regular files are
+    /// listed in an expansion, so nothing read ahead can block.
+    fn read_ahead(&self, files: &[PathBuf]) -> Vec<Option<(PathBuf, ConfigFile)>> {
+        if files.len() < READ_AHEAD_FROM || self.root.is_overlay() {
+            return Vec::new();
+        }
+        let root = self.root;
+        crate::parallel::map(files, |f| {
+            let real = root.resolve(f).ok()?;
+            let file = ConfigFile::load_resolved(root, f, real.clone(), Syntax::Apache).ok()?;
+            Some((real, file))
+        })
     }
 
     /// What the Include `pattern` (at `machine_pattern`) names: a function
@@ -922,6 +954,18 @@ impl Loader<'_> {
             targets.push(machine_pattern.to_path_buf());
         }
         let matched = !targets.is_empty();
+        // Resolving a path costs a system call or two (a link's target,
+        // its kind): for many targets it is done on every core first, and
+        // the walk below, in order, finds it in the root's caches (errors
+        // included: it resolves each path again and reports what fails).
+        if targets.len() >= READ_AHEAD_FROM {
+            let root = self.root;
+            crate::parallel::map(&targets, |t| {
+                if let Ok(real) = root.resolve(t) {
+                    root.kind(&root.host(&real));
+                }
+            });
+        }
         let mut files = Vec::new();
         for t in targets {
             self.files_of((file, d), &t.clone(), t, 0, &mut files)?;
@@ -983,11 +1027,24 @@ impl Loader<'_> {
     }
 }
 
+/// An Include of at least this many files is read ahead
+/// ([`Loader::read_ahead`]); below it, starting threads costs more.
+const READ_AHEAD_FROM: usize = 64;
+
 /// A file's bytes and its syntax tree; the file is marked parsed whole
 /// when the tree tiles its bytes (the planner's safety net then does not
 /// parse it again to know that it is valid).
 fn read_and_parse(root: &Root, machine: &Path, real: PathBuf) -> Result<(ConfigFile, Config)> {
-    let file = ConfigFile::load_resolved(root, machine, real, Syntax::Apache)?;
+    parse_read(ConfigFile::load_resolved(
+        root,
+        machine,
+        real,
+        Syntax::Apache,
+    )?)
+}
+
+/// [`read_and_parse`] for a file already read.
+fn parse_read(file: ConfigFile) -> Result<(ConfigFile, Config)> {
     let config = apache::parse(&file.source.path, &file.source.bytes)?;
     if apache::check_tiling(&config.nodes, 0, file.source.bytes.len()).is_ok() {
         file.mark_parsed_whole();
@@ -1449,6 +1506,64 @@ mod tests {
             std::fs::write(host, text).unwrap();
         }
         t
+    }
+
+    /// An Include of many files, read ahead on every core, loads what the
+    /// walk reading them one by one loads (an overlay root reads that way),
+    /// in the same order: links, a file named twice (read once, walked
+    /// twice) and a missing link target included; and a file that fails
+    /// to parse among them gives the same error.
+    #[test]
+    fn an_include_read_ahead_loads_what_one_by_one_loads() {
+        let mut files: Vec<(String, String)> = vec![(
+            "etc/apache2/apache2.conf".into(),
+            "ServerName main\nInclude sites/*.conf\n".into(),
+        )];
+        for n in 0..READ_AHEAD_FROM + 16 {
+            let text = format!("<VirtualHost *:443>\n    ServerName s{n}\n</VirtualHost>\n");
+            files.push((format!("etc/apache2/avail/s{n:03}.conf"), text));
+        }
+        let refs: Vec<(&str, &str)> = files.iter().map(|(p, t)| (&p[..], &t[..])).collect();
+        let t = tree_at(&refs);
+        let sites = t.path().join("etc/apache2/sites");
+        std::fs::create_dir(&sites).unwrap();
+        for n in 0..READ_AHEAD_FROM + 16 {
+            let target = format!("../avail/s{n:03}.conf");
+            std::os::unix::fs::symlink(&target, sites.join(format!("s{n:03}.conf"))).unwrap();
+        }
+        std::os::unix::fs::symlink("../avail/s007.conf", sites.join("twice.conf")).unwrap();
+        std::os::unix::fs::symlink("../avail/gone.conf", sites.join("gone.conf")).unwrap();
+        let load = |overlay: bool| {
+            let root = Root::new(Some(t.path().to_path_buf()));
+            let root = match overlay {
+                true => root.with_overlay(Default::default()),
+                false => root,
+            };
+            ApacheTree::load(&root, &DEBIAN).map(|tree| {
+                let files: Vec<(PathBuf, PathBuf)> = tree
+                    .files
+                    .iter()
+                    .map(|(f, _)| (f.shown().to_path_buf(), f.real.clone()))
+                    .collect();
+                let names: Vec<String> = (0..tree.vhosts.len())
+                    .map(|v| tree.server_name(v).unwrap_or_default())
+                    .collect();
+                (files, names, tree.items.len())
+            })
+        };
+        let (ahead, one_by_one) = (load(false).unwrap(), load(true).unwrap());
+        assert_eq!(ahead.0.len(), READ_AHEAD_FROM + 17);
+        assert_eq!(ahead.1.len(), READ_AHEAD_FROM + 17);
+        assert_eq!(ahead.1.last().map(String::as_str), Some("s7"));
+        assert_eq!(ahead, one_by_one);
+        std::fs::write(
+            t.path().join("etc/apache2/avail/s040.conf"),
+            "<VirtualHost *:443>\n",
+        )
+        .unwrap();
+        let (ahead, one_by_one) = (load(false).unwrap_err(), load(true).unwrap_err());
+        assert!(ahead.to_string().contains("s040.conf:1:"), "{ahead}");
+        assert_eq!(ahead.to_string(), one_by_one.to_string());
     }
 
     /// The plan made again on an overlay includes the files the first load
