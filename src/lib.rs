@@ -52,6 +52,7 @@ pub mod source;
 pub mod style;
 pub mod syntax;
 pub mod target;
+pub mod unified_diff;
 pub mod vet;
 pub mod waivers;
 pub mod write;

@@ -8,7 +8,6 @@
 
 use crate::discover::Root;
 use crate::plan::Report;
-use similar::TextDiff;
 use std::io;
 
 /// Colour for one output stream, decided once from `--color` and the
@@ -81,15 +80,7 @@ fn colour_wanted(choice: anstream::ColorChoice, is_terminal: bool) -> bool {
 pub fn unified_diff(name: &str, old: &[u8], new: &[u8], context: usize) -> Vec<u8> {
     // Patience anchors on unique lines (ServerName, paths): near-linear on a
     // file with thousands of changed virtual hosts, where Myers is quadratic.
-    let diff = TextDiff::configure()
-        .algorithm(similar::Algorithm::Patience)
-        .diff_lines(old, new);
-    let mut out = Vec::new();
-    diff.unified_diff()
-        .context_radius(context)
-        .header(name, name)
-        .to_writer(&mut out)
-        .expect("writing to a Vec cannot fail");
+    let out = crate::unified_diff::unified_diff(name, old, new, context);
     // Secrets are never shown; the diff still applies (see crate::redact).
     crate::redact::diff(&out)
 }
