@@ -801,8 +801,8 @@ fn a_change_the_checker_rejects_is_never_written() {
     std::fs::write(&shop, without_header).unwrap();
     let before = snapshot(&root);
     let o = apply_yes(&root, t.path(), &["--server", "apache"]);
-    assert_eq!(code(&o), 2);
     let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
     assert!(
         err.contains("apache2 -t rejects change [apache.hsts]")
             && err.contains("Invalid command 'Header'"),
