@@ -198,6 +198,18 @@ fn ends_with_continuation(content: &[u8]) -> bool {
     trim_end(content).last() == Some(&b'\\')
 }
 
+/// Whether a logical line of `bytes` opens or closes a section: its text
+/// after the indentation starts with `<`. Only such a line makes
+/// [`parse`] fail (a tag that does not match, a `<` line without its `>`,
+/// a section never closed) or give a section, so without one `bytes`
+/// parses into directives and trivia; found without building the tree.
+pub fn has_section_line(bytes: &[u8]) -> bool {
+    LogicalLines::new(bytes).any(|l| {
+        let body = l.body.slice(bytes);
+        body.iter().find(|&&b| !is_hspace(b)) == Some(&b'<')
+    })
+}
+
 /// Where each logical line of `bytes` starts.
 pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
     LogicalLines::new(bytes).map(|l| l.span.start()).collect()
@@ -558,6 +570,54 @@ mod tests {
         let c = parse(Path::new("t.conf"), s.as_bytes()).unwrap();
         check_tiling(&c.nodes, 0, s.len()).unwrap();
         c
+    }
+
+    /// A run of lines with no section line parses, into no section: on
+    /// every run of one to four logical lines of every Apache file of the
+    /// shared corpus, valid and invalid, and on lines made for the edges
+    /// (a `<` after a continuation, after blanks, in a comment).
+    #[test]
+    fn runs_without_a_section_line_parse_into_no_section() {
+        let corpus = std::env::var_os("TLSMEND_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+            .join("apache");
+        let mut files: Vec<Vec<u8>> = vec![
+            b"A b \\\n<c>\n# <x>\n \t</y>\n\t\x0b<z\nD \\\r\n  </q>\r\n".to_vec(),
+            b"<If x>\nA\n</If>\n</Else>\n<a".to_vec(),
+        ];
+        for dir in [corpus.clone(), corpus.join("invalid")] {
+            let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+                panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
+            });
+            files.extend(
+                listing
+                    .flatten()
+                    .filter_map(|e| std::fs::read(e.path()).ok()),
+            );
+        }
+        let (mut plain, mut sectioned) = (0, 0);
+        for bytes in &files {
+            let starts = logical_line_starts(bytes);
+            for (k, &start) in starts.iter().enumerate() {
+                for n in 1..=4 {
+                    let end = starts.get(k + n).copied().unwrap_or(bytes.len());
+                    let run = &bytes[start..end];
+                    let parsed = parse(Path::new("t.conf"), run);
+                    if has_section_line(run) {
+                        sectioned += 1;
+                        continue;
+                    }
+                    plain += 1;
+                    let nodes = parsed.unwrap_or_else(|e| panic!("{e}: {run:?}")).nodes;
+                    assert!(
+                        !nodes.iter().any(|n| matches!(n, Node::Section(_))),
+                        "{run:?}"
+                    );
+                }
+            }
+        }
+        assert!(plain > 10_000 && sectioned > 1_000, "{plain} {sectioned}");
     }
 
     /// The derived indentation and line ending of every directive and

@@ -19,7 +19,7 @@
 //! combination. Whatever is not proved this way is read back whole by the
 //! caller.
 
-use super::apache::{logical_line_starts, parse};
+use super::apache::{has_section_line, logical_line_starts, parse};
 use crate::edit::{Patch, apply_patches};
 use crate::source::Span;
 use std::path::Path;
@@ -101,15 +101,14 @@ pub fn proved_runs(
         if run.end() < bytes.len() && !ends_its_line(&new) {
             return None;
         }
-        if !old.is_empty() && parse(path, old).is_err() {
+        // Lines that open or close no section always parse, into no
+        // section: the tree is built only for runs that hold one.
+        if has_section_line(old) && parse(path, old).is_err() {
             return None;
         }
-        let parsed = parse(path, &new).ok()?;
-        if parsed
-            .nodes
-            .iter()
-            .any(|n| matches!(n, super::apache::Node::Section(_)))
-        {
+        // A section line in the result fails to parse or makes a section:
+        // either way the run is not proved on its own.
+        if has_section_line(&new) {
             return None;
         }
         out.push(run);
