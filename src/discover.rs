@@ -145,6 +145,14 @@ impl Root {
     /// few directories costs about one `lstat` per file, not one per
     /// component of each path.
     pub fn resolve(&self, machine: &Path) -> Result<PathBuf> {
+        // A path already resolved, named as the cache names it (each
+        // file of an Include is asked for three times a run), is found
+        // without splitting it into components and building its key.
+        if let Some(key) = spelled_as_key(machine)
+            && let Some(hit) = self.files.lock().ok().and_then(|c| c.get(key).cloned())
+        {
+            return Ok(hit);
+        }
         let comps: Vec<&std::ffi::OsStr> = machine
             .components()
             .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
@@ -354,6 +362,21 @@ fn absolute(comps: &[&std::ffi::OsStr]) -> std::ffi::OsString {
     key
 }
 
+/// `machine` itself when it is spelled as [`absolute`] spells the key of
+/// its components: from `/`, with no empty or `.` component and no `/` at
+/// the end (`..` stays a component in both).
+fn spelled_as_key(machine: &Path) -> Option<&std::ffi::OsStr> {
+    use std::os::unix::ffi::OsStrExt;
+    let b = machine.as_os_str().as_bytes();
+    let plain = b.len() >= 2
+        && b[0] == b'/'
+        && b[b.len() - 1] != b'/'
+        && b[1..]
+            .split(|&c| c == b'/')
+            .all(|s| !s.is_empty() && s != b".");
+    plain.then_some(machine.as_os_str())
+}
+
 /// `machine` as `machine.strip_prefix("/")` gives it (itself when it is
 /// relative), read from the bytes when only the leading `/` goes: `Path`
 /// parses every component to strip one, and every file's host path is made
@@ -526,6 +549,40 @@ pub fn courier_files(root: &Root, names: &[&str]) -> Option<(&'static str, Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A path taken as its own cache key is exactly the key its
+    /// components make, and the paths that are not are spelled otherwise.
+    #[test]
+    fn a_path_is_its_own_key_only_when_spelled_as_one() {
+        let key = |p: &str| {
+            let comps: Vec<&std::ffi::OsStr> = Path::new(p)
+                .components()
+                .filter(|c| matches!(c, Component::Normal(_) | Component::ParentDir))
+                .map(|c| c.as_os_str())
+                .collect();
+            absolute(&comps)
+        };
+        for p in [
+            "/a",
+            "/etc/apache2/sites-enabled/x.conf",
+            "/a/../b",
+            "/..",
+            "/a/.b",
+            "/a/b..",
+            "/ a/b",
+        ] {
+            assert_eq!(
+                spelled_as_key(Path::new(p)),
+                Some(key(p).as_os_str()),
+                "{p}"
+            );
+        }
+        for p in [
+            "/", "", "a/b", "/a//b", "//a", "/a/./b", "/a/b/", "/a/.", "/./a", "./a", "/a/b//",
+        ] {
+            assert_eq!(spelled_as_key(Path::new(p)), None, "{p}");
+        }
+    }
 
     /// Resolving a path learns what its last component is, so `kind`
     /// need not `stat` it again: shown by removing the file after the
