@@ -225,50 +225,43 @@ fn split_eol(l: &str) -> (&str, &str) {
     (body, &l[body.len()..])
 }
 
-/// One file's unified diff (as [`crate::review::unified_diff`] makes it:
-/// two header lines, then hunks) as it may be shown: no secret line as
+/// One file's unified diff (as [`crate::unified_diff::unified_diff`]
+/// makes it: two header lines, then hunks) as it may be shown: no secret line as
 /// context (hunks are cut there, with exact headers), a secret line the
 /// diff changes shown redacted under a note that the diff will not apply
 /// as it stands.
 pub fn diff(unified: &[u8]) -> Vec<u8> {
     // Most diffs name no secret at all (a dry run of 10,000 sites shows
     // 10,000 of them): with nothing to redact, the diff is given back as
-    // it is, which is what reading it line by line gives. Not for a file
-    // with a line ending in a lone CR (old Mac OS): its lines are read
-    // here split at `\n` only, as before, which counts them differently.
-    if !may_hold_a_secret(unified) && !has_lone_cr(unified) {
+    // it is, which is what reading it line by line gives.
+    if !may_hold_a_secret(unified) {
         return unified.to_vec();
     }
     redacted(unified)
 }
 
-/// Whether a `\r` in `bytes` is not followed by `\n`.
-fn has_lone_cr(bytes: &[u8]) -> bool {
-    memchr::memchr_iter(b'\r', bytes).any(|at| bytes.get(at + 1) != Some(&b'\n'))
-}
-
 /// Whether any line of `unified` could be redacted: it names one of the
 /// words every detector needs ([`may_name_a_secret`]), or starts a PEM
-/// block, or the file is one whose every line is secret. Without any of
-/// these, [`Redactor::line`] finds nothing on any line.
+/// block. Without either, [`Redactor::line`] finds nothing on any line:
+/// its continuation rule follows a line it found a secret on, and a file
+/// whose every line is secret ([`sasl_password_file`]) has a name that
+/// holds `passw`, which the diff's header line shows.
 fn may_hold_a_secret(unified: &[u8]) -> bool {
-    let name = unified
-        .strip_prefix(b"--- ")
-        .and_then(|rest| rest.split(|&b| b == b'\n').next())
-        .unwrap_or_default();
-    sasl_password_file(String::from_utf8_lossy(name).trim_end())
-        || memchr::memmem::find(unified, b"-----BEGIN").is_some()
+    memchr::memmem::find(unified, b"-----BEGIN").is_some()
         || may_name_a_secret(&String::from_utf8_lossy(unified))
 }
 
 /// [`diff`], line by line.
 fn redacted(unified: &[u8]) -> Vec<u8> {
-    // Secret lines are found on the lossy text; a line without a secret
-    // keeps its exact bytes (Latin-1 comments stay Latin-1).
-    let text = String::from_utf8_lossy(unified);
-    let raw: Vec<&[u8]> = unified.split_inclusive(|&b| b == b'\n').collect();
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    if raw.len() != lines.len() || lines.len() < 2 {
+    // The diff's lines as its writer wrote them: a file's line ending in
+    // a lone CR (old Mac OS) is a diff line of its own, not part of the
+    // next one, where its secret would go unseen. Secret lines are found
+    // on the lossy text; a line without a secret keeps its exact bytes
+    // (Latin-1 comments stay Latin-1).
+    let raw: Vec<&[u8]> = crate::unified_diff::lines(unified);
+    let text: Vec<std::borrow::Cow<str>> = raw.iter().map(|l| String::from_utf8_lossy(l)).collect();
+    let lines: Vec<&str> = text.iter().map(|l| l.as_ref()).collect();
+    if lines.len() < 2 {
         return unified.to_vec();
     }
     // The two header lines are the file's; a changed line reading
@@ -589,8 +582,8 @@ mod tests {
 
     /// A diff whose lines name no secret is shown as it is: what the
     /// shortcut in [`diff`] gives is what reading it line by line gives,
-    /// on thousands of generated diffs (repeated lines, CRLF, Latin-1, no
-    /// final newline, changed lines that read as `---`/`+++`).
+    /// on thousands of generated diffs (repeated lines, CRLF, lone CR,
+    /// Latin-1, no final newline, changed lines that read as `---`/`+++`).
     #[test]
     fn a_diff_naming_no_secret_is_shown_as_it_is() {
         const LINES: [&[u8]; 8] = [
@@ -600,7 +593,7 @@ mod tests {
             b"\n",
             b"# caf\xe9\n",
             b"-- x\n",
-            b"++ y\n",
+            b"++ y\r",
             b"    ServerName a",
         ];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
@@ -626,9 +619,6 @@ mod tests {
                 next(4) as usize,
             );
             assert!(!may_hold_a_secret(&d));
-            if has_lone_cr(&d) {
-                continue;
-            }
             assert_eq!(redacted(&d), d, "{}", String::from_utf8_lossy(&d));
             shown += usize::from(!d.is_empty());
         }
@@ -650,5 +640,37 @@ mod tests {
             String::from_utf8_lossy(&d),
             "--- etc/openldap/slapd.conf\n+++ etc/openldap/slapd.conf\n@@ -1 +1 @@\n--- x\n+++ y\n"
         );
+    }
+
+    /// What the shortcut in [`diff`] lets through to the line-by-line
+    /// reading is redacted: a private key's body shown as context, every
+    /// line of a SASL password map (its name holds `passw`), and a
+    /// password on a line of a file whose lines end in a lone CR.
+    #[test]
+    fn each_guard_of_the_shortcut_leads_to_redaction() {
+        let shown = |name: &str, old: &[u8], new: &[u8]| {
+            String::from_utf8_lossy(&crate::review::unified_diff(name, old, new, 3)).into_owned()
+        };
+        let pem = shown(
+            "etc/ssl/private/x.pem",
+            b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----\nA 1\n",
+            b"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----\nA 2\n",
+        );
+        assert!(
+            !pem.contains("MIIEvQIBADANBgkq") && pem.contains("+A 2"),
+            "{pem}"
+        );
+        let sasl = shown(
+            "etc/postfix/sasl_passwd",
+            b"[mx]:587 user:hunter2\n",
+            b"[mx]:587 user:hunter3\n",
+        );
+        assert!(!sasl.contains("hunter"), "{sasl}");
+        let cr = shown(
+            "etc/postfix/main.cf",
+            b"a = 1\rsmtp_sasl_password_maps = inline:{ [mx]:587=user:hunter2 }\rb = 2\n",
+            b"a = 2\rsmtp_sasl_password_maps = inline:{ [mx]:587=user:hunter2 }\rb = 2\n",
+        );
+        assert!(!cr.contains("hunter2") && cr.contains("+a = 2"), "{cr:?}");
     }
 }
