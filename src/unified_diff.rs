@@ -34,6 +34,8 @@ pub fn unified_diff(name: &str, old: &[u8], new: &[u8], context: usize) -> Vec<u
     ));
     let mut out = Vec::new();
     let hunks = similar::group_diff_ops(ops, context);
+    // similar 2.7 makes no empty group; its own writer skips one all the
+    // same, and so does this one (a hunk header needs an operation).
     for (k, hunk) in hunks.iter().filter(|h| !h.is_empty()).enumerate() {
         if k == 0 {
             out.extend_from_slice(format!("--- {name}\n+++ {name}\n").as_bytes());
@@ -103,7 +105,7 @@ fn write_hunk(out: &mut Vec<u8>, hunk: &[DiffOp], old: &[&[u8]], new: &[&[u8]]) 
 
 /// The lines of `bytes`, each with its line ending, as `similar` splits
 /// them: after `\r\n`, after `\n`, and after a `\r` not followed by `\n`.
-fn lines(bytes: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn lines(bytes: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::with_capacity(bytes.len() / 32 + 1);
     let mut start = 0;
     for at in memchr::memchr2_iter(b'\r', b'\n', bytes) {
@@ -277,6 +279,7 @@ mod tests {
             };
             assert_eq!(new_first, lines(&out).len(), "new side misplaced: {header}");
             at = first;
+            let new_before = lines(&out).len();
             k += 1;
             while k < items.len() && !items[k].starts_with(b"@@ ") {
                 let hint = items.get(k + 1) == Some(&&b"\\ No newline at end of file\n"[..]);
@@ -299,6 +302,10 @@ mod tests {
                 }
                 k += if hint { 2 } else { 1 };
             }
+            // Each side holds as many lines as the header says.
+            assert_eq!(at - first, len, "old side's length: {header}");
+            let new_lines = lines(&out).len() - new_before;
+            assert_eq!(new_lines, new_len, "new side's length: {header}");
         }
         out.extend(old_lines[at..].concat());
         out

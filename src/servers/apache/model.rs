@@ -593,7 +593,11 @@ impl Loader<'_> {
             Some(&i) => i,
             None => {
                 let (file, config) = match read {
-                    Some((read_real, file)) if read_real == real => parse_read(file)?,
+                    Some((read_real, file)) if read_real == real => {
+                        #[cfg(test)]
+                        READ_AHEAD_USED.with(|n| n.set(n.get() + 1));
+                        parse_read(file)?
+                    }
                     _ => read_and_parse(self.root, machine, real.clone())?,
                 };
                 self.files.push((file, Comments::of(&config.nodes)));
@@ -841,15 +845,21 @@ impl Loader<'_> {
     /// Include of a few files, a file that cannot be read, and the planned
     /// bytes of an overlay (already in memory) are read by
     /// [`Loader::include_file`] as before (`None`), so an error is the same
-    /// and comes at the same point of the walk. Only regular files are
-    /// listed in an expansion, so nothing read ahead can block.
+    /// and comes at the same point of the walk; so is a file read already
+    /// (an Include of the same folder twice), which is not read again. Only
+    /// regular files are listed in an expansion, so nothing read ahead can
+    /// block. (When the walk stops at an error, what was read ahead of it
+    /// is read for nothing.)
     fn read_ahead(&self, files: &[PathBuf]) -> Vec<Option<(PathBuf, ConfigFile)>> {
         if files.len() < READ_AHEAD_FROM || self.root.is_overlay() {
             return Vec::new();
         }
-        let root = self.root;
+        let (root, read) = (self.root, &self.by_real);
         crate::parallel::map(files, |f| {
             let real = root.resolve(f).ok()?;
+            if read.contains_key(real.as_os_str()) {
+                return None;
+            }
             let file = ConfigFile::load_resolved(root, f, real.clone(), Syntax::Apache).ok()?;
             Some((real, file))
         })
@@ -1025,6 +1035,12 @@ impl Loader<'_> {
         }
         Ok(())
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many files this thread's loads took from a read-ahead.
+    static READ_AHEAD_USED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// An Include of at least this many files is read ahead
@@ -1511,13 +1527,14 @@ mod tests {
     /// An Include of many files, read ahead on every core, loads what the
     /// walk reading them one by one loads (an overlay root reads that way),
     /// in the same order: links, a file named twice (read once, walked
-    /// twice) and a missing link target included; and a file that fails
-    /// to parse among them gives the same error.
+    /// twice), the same Include twice and a missing link target included;
+    /// each file read ahead is used once; and a file that fails to parse
+    /// among them gives the same error.
     #[test]
     fn an_include_read_ahead_loads_what_one_by_one_loads() {
         let mut files: Vec<(String, String)> = vec![(
             "etc/apache2/apache2.conf".into(),
-            "ServerName main\nInclude sites/*.conf\n".into(),
+            "ServerName main\nInclude sites/*.conf\nInclude sites/*.conf\n".into(),
         )];
         for n in 0..READ_AHEAD_FROM + 16 {
             let text = format!("<VirtualHost *:443>\n    ServerName s{n}\n</VirtualHost>\n");
@@ -1551,9 +1568,17 @@ mod tests {
                 (files, names, tree.items.len())
             })
         };
-        let (ahead, one_by_one) = (load(false).unwrap(), load(true).unwrap());
+        let used = || READ_AHEAD_USED.with(|n| n.get());
+        let before = used();
+        let ahead = load(false).unwrap();
+        // Every site file was read ahead and used once; the one named
+        // twice, and all of them at the second Include, are found read
+        // already (and not read ahead again).
+        assert_eq!(used() - before, READ_AHEAD_FROM + 16);
+        let one_by_one = load(true).unwrap();
+        assert_eq!(used() - before, READ_AHEAD_FROM + 16);
         assert_eq!(ahead.0.len(), READ_AHEAD_FROM + 17);
-        assert_eq!(ahead.1.len(), READ_AHEAD_FROM + 17);
+        assert_eq!(ahead.1.len(), 2 * (READ_AHEAD_FROM + 17));
         assert_eq!(ahead.1.last().map(String::as_str), Some("s7"));
         assert_eq!(ahead, one_by_one);
         std::fs::write(
