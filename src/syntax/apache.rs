@@ -591,6 +591,27 @@ mod tests {
         c
     }
 
+    /// The bytes of every Apache file of the shared corpus (or
+    /// `TLSMEND_CORPUS`), valid and invalid.
+    fn corpus_files() -> Vec<Vec<u8>> {
+        let corpus = std::env::var_os("TLSMEND_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
+            .join("apache");
+        let mut files = Vec::new();
+        for dir in [corpus.clone(), corpus.join("invalid")] {
+            let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+                panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
+            });
+            files.extend(
+                listing
+                    .flatten()
+                    .filter_map(|e| std::fs::read(e.path()).ok()),
+            );
+        }
+        files
+    }
+
     /// The logical lines are the physical lines ([`super::lex::PhysLines`])
     /// joined while one ends with a continuation and another follows: on
     /// every Apache corpus file and on made edge cases (CR before LF, a
@@ -617,10 +638,6 @@ mod tests {
             }
             out
         }
-        let corpus = std::env::var_os("TLSMEND_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-            .join("apache");
         let mut files: Vec<Vec<u8>> = [
             &b""[..],
             b"\n",
@@ -637,16 +654,7 @@ mod tests {
         .iter()
         .map(|b| b.to_vec())
         .collect();
-        for dir in [corpus.clone(), corpus.join("invalid")] {
-            let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-                panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
-            });
-            files.extend(
-                listing
-                    .flatten()
-                    .filter_map(|e| std::fs::read(e.path()).ok()),
-            );
-        }
+        files.extend(corpus_files());
         assert!(files.len() > 50);
         for bytes in &files {
             let ours: Vec<(Span, Span, Span)> = LogicalLines::new(bytes)
@@ -667,24 +675,11 @@ mod tests {
     /// (a `<` after a continuation, after blanks, in a comment).
     #[test]
     fn runs_without_a_section_line_parse_into_no_section() {
-        let corpus = std::env::var_os("TLSMEND_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-            .join("apache");
         let mut files: Vec<Vec<u8>> = vec![
             b"A b \\\n<c>\n# <x>\n \t</y>\n\t\x0b<z\nD \\\r\n  </q>\r\n".to_vec(),
             b"<If x>\nA\n</If>\n</Else>\n<a".to_vec(),
         ];
-        for dir in [corpus.clone(), corpus.join("invalid")] {
-            let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-                panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
-            });
-            files.extend(
-                listing
-                    .flatten()
-                    .filter_map(|e| std::fs::read(e.path()).ok()),
-            );
-        }
+        files.extend(corpus_files());
         let (mut plain, mut sectioned) = (0, 0);
         for bytes in &files {
             let starts = logical_line_starts(bytes);
