@@ -582,7 +582,7 @@ pub fn check_tiling(nodes: &[Node], start: usize, end: usize) -> Result<(), Stri
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn p(s: &str) -> Config {
@@ -591,9 +591,9 @@ mod tests {
         c
     }
 
-    /// The bytes of every Apache file of the shared corpus (or
-    /// `TLSMEND_CORPUS`), valid and invalid.
-    fn corpus_files() -> Vec<Vec<u8>> {
+    /// The paths of every Apache file of the shared corpus (or
+    /// `TLSMEND_CORPUS`), valid and invalid; the loader's tests read it too.
+    pub(crate) fn corpus_paths() -> Vec<std::path::PathBuf> {
         let corpus = std::env::var_os("TLSMEND_CORPUS")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
@@ -603,13 +603,17 @@ mod tests {
             let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
                 panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
             });
-            files.extend(
-                listing
-                    .flatten()
-                    .filter_map(|e| std::fs::read(e.path()).ok()),
-            );
+            files.extend(listing.flatten().map(|e| e.path()).filter(|p| p.is_file()));
         }
         files
+    }
+
+    /// The bytes of every file of [`corpus_paths`].
+    fn corpus_files() -> Vec<Vec<u8>> {
+        corpus_paths()
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok())
+            .collect()
     }
 
     /// The logical lines are the physical lines ([`super::lex::PhysLines`])

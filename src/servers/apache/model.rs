@@ -1374,17 +1374,7 @@ mod tests {
     /// on every Apache file of the shared corpus, valid and invalid.
     #[test]
     fn parsed_whole_is_the_verdict_of_the_check() {
-        let corpus = std::env::var_os("TLSMEND_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-            .join("apache");
-        let mut files = Vec::new();
-        for dir in [corpus.clone(), corpus.join("invalid")] {
-            let listing = std::fs::read_dir(&dir).unwrap_or_else(|e| {
-                panic!("cannot list {} ({e}); set TLSMEND_CORPUS", dir.display())
-            });
-            files.extend(listing.flatten().map(|e| e.path()).filter(|p| p.is_file()));
-        }
+        let files = crate::syntax::apache::tests::corpus_paths();
         let root = Root::new(None);
         let (mut marked, mut refused) = (0, 0);
         for f in &files {
