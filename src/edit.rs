@@ -110,6 +110,14 @@ impl AcceptedPatches {
     /// drops) are recorded as the span they cover together, so that the
     /// accepted spans stay apart and the search stays exact.
     pub fn accept(&mut self, change: usize, edits: &[(usize, Patch)]) {
+        // Most changes are one patch: nothing to sort or merge.
+        if let [(f, p)] = edits {
+            self.by_file
+                .entry(*f)
+                .or_default()
+                .insert((p.span.start(), p.span.end(), change));
+            return;
+        }
         let mut spans: Vec<(usize, usize, usize)> = edits
             .iter()
             .map(|(f, p)| (*f, p.span.start(), p.span.end()))

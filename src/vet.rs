@@ -292,6 +292,15 @@ fn checked_change_by_change(report: &Report, budget: usize) -> FxHashSet<usize> 
         .collect()
 }
 
+/// The files change `c` touches, each once, in increasing order (most
+/// changes touch one file: no set is built for them).
+fn touched_files(report: &Report, c: usize) -> impl Iterator<Item = usize> {
+    let mut files: Vec<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
+    files.sort_unstable();
+    files.dedup();
+    files.into_iter()
+}
+
 /// Change `c`'s patches on file `f`.
 fn patches_on(report: &Report, c: usize, f: usize) -> impl Iterator<Item = &Patch> {
     report.changes[c]
@@ -368,7 +377,9 @@ fn why_not_alone(
 /// those runs.
 #[derive(Default)]
 struct KeptOn {
-    patches: FxHashMap<usize, Vec<Patch>>,
+    /// The kept patches on each checked file, as (change, index in its
+    /// edits): cloned only when a file is read back whole.
+    patches: FxHashMap<usize, Vec<(usize, usize)>>,
     runs: FxHashMap<usize, Vec<Span>>,
     /// Files where some kept change was read back whole.
     unproved: FxHashSet<usize>,
@@ -382,18 +393,12 @@ impl KeptOn {
         c: usize,
         proved: Vec<(usize, Vec<Span>)>,
     ) {
-        for (f, p) in &report.changes[c].edits {
+        for (i, (f, _)) in report.changes[c].edits.iter().enumerate() {
             if checked.contains(f) {
-                self.patches.entry(*f).or_default().push(p.clone());
+                self.patches.entry(*f).or_default().push((c, i));
             }
         }
-        let files: BTreeSet<usize> = report.changes[c]
-            .edits
-            .iter()
-            .map(|(f, _)| *f)
-            .filter(|f| checked.contains(f))
-            .collect();
-        for f in files {
+        for f in touched_files(report, c).filter(|f| checked.contains(f)) {
             // Runs count only while every kept change on the file is proved
             // apart from the others: a change read back whole together with
             // an earlier one (its runs touch theirs) may leave a line that
@@ -441,8 +446,7 @@ fn why_not_with(
             report.files[f].shown().display()
         ));
     }
-    let files: BTreeSet<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
-    for f in files.into_iter().filter(|f| checked.contains(f)) {
+    for f in touched_files(report, c).filter(|f| checked.contains(f)) {
         // With no change kept before it on this file, its check alone was
         // this one.
         let Some(before) = kept_on.patches.get(&f) else {
@@ -454,6 +458,7 @@ fn why_not_with(
         }
         let patches: Vec<Patch> = before
             .iter()
+            .map(|&(k, i)| &report.changes[k].edits[i].1)
             .chain(patches_on(report, c, f))
             .cloned()
             .collect();
