@@ -74,14 +74,19 @@ fn overlap_in_order(order: &[&Patch]) -> Option<Overlap> {
 /// Applies `patches` to `original`. Insertions at the same offset keep the
 /// order they were given in.
 pub fn apply_patches(original: &[u8], patches: &[Patch]) -> Result<Vec<u8>, Overlap> {
-    let mut order: Vec<&Patch> = patches.iter().collect();
+    apply_borrowed_patches(original, patches.iter().collect())
+}
+
+/// [`apply_patches`] for patches held elsewhere (the changes' own edits),
+/// not copied into a list of their own.
+pub fn apply_borrowed_patches(original: &[u8], mut order: Vec<&Patch>) -> Result<Vec<u8>, Overlap> {
     // Stable: insertions at one offset keep their order.
     order.sort_by_key(|p| (p.span.start(), p.span.end()));
     if let Some(o) = overlap_in_order(&order) {
         return Err(o);
     }
     let mut out =
-        Vec::with_capacity(original.len() + patches.iter().map(|p| p.bytes.len()).sum::<usize>());
+        Vec::with_capacity(original.len() + order.iter().map(|p| p.bytes.len()).sum::<usize>());
     let mut at = 0;
     for p in order {
         out.extend_from_slice(&original[at..p.span.start()]);

@@ -29,7 +29,7 @@
 //! a rule, and the message asks for a report.
 
 use crate::discover::{ConfigFile, Root};
-use crate::edit::{AcceptedPatches, Patch, apply_patches, first_overlap};
+use crate::edit::{AcceptedPatches, Patch, apply_borrowed_patches, apply_patches, first_overlap};
 use crate::plan::{Finding, Report};
 use crate::servers::Options;
 use crate::source::Span;
@@ -485,16 +485,16 @@ fn render_kept(
 ) -> (Planned, Vec<(usize, String)>) {
     let mut out = Planned::default();
     let mut bad = Vec::new();
-    let mut per_file: BTreeMap<usize, Vec<Patch>> = BTreeMap::new();
+    let mut per_file: BTreeMap<usize, Vec<&Patch>> = BTreeMap::new();
     for &c in kept {
         for (f, p) in &report.changes[c].edits {
-            per_file.entry(*f).or_default().push(p.clone());
+            per_file.entry(*f).or_default().push(p);
         }
     }
     for (f, patches) in per_file {
         let file = &report.files[f];
         // Overlaps were ruled out change by change above.
-        let Ok(bytes) = apply_patches(&file.source.bytes, &patches) else {
+        let Ok(bytes) = apply_borrowed_patches(&file.source.bytes, patches) else {
             bad.push((f, "two changes overlap".to_string()));
             continue;
         };
