@@ -292,13 +292,21 @@ fn checked_change_by_change(report: &Report, budget: usize) -> FxHashSet<usize> 
         .collect()
 }
 
-/// The files change `c` touches, each once, in increasing order (most
-/// changes touch one file: no set is built for them).
+/// The files change `c` touches, each once, in increasing order. Most
+/// changes touch one file: nothing is allocated for them.
 fn touched_files(report: &Report, c: usize) -> impl Iterator<Item = usize> {
-    let mut files: Vec<usize> = report.changes[c].edits.iter().map(|(f, _)| *f).collect();
-    files.sort_unstable();
-    files.dedup();
-    files.into_iter()
+    let edits = &report.changes[c].edits;
+    let one = edits
+        .first()
+        .map(|(f, _)| *f)
+        .filter(|f| edits.iter().all(|(g, _)| g == f));
+    let mut many: Vec<usize> = Vec::new();
+    if one.is_none() {
+        many = edits.iter().map(|(f, _)| *f).collect();
+        many.sort_unstable();
+        many.dedup();
+    }
+    one.into_iter().chain(many)
 }
 
 /// Change `c`'s patches on file `f`.
@@ -338,8 +346,7 @@ fn why_not_alone(
         }
     }
     let mut proved = Vec::new();
-    let files: BTreeSet<usize> = change.edits.iter().map(|(f, _)| *f).collect();
-    for f in files {
+    for f in touched_files(report, c) {
         let own: Vec<&Patch> = patches_on(report, c, f).collect();
         let file = &report.files[f];
         if let Some(o) = first_overlap(&own) {
@@ -752,6 +759,42 @@ mod tests {
             replan_options(&report, &[0, 2], &opts).servers.is_empty(),
             "a change of no known rule: every server"
         );
+    }
+
+    /// Each file a change touches, once, in increasing order, whether its
+    /// edits are on one file, several or none.
+    #[test]
+    fn the_files_a_change_touches_come_once_in_order() {
+        let t = tempfile::tempdir().unwrap();
+        let root = Root::new(Some(t.path().to_path_buf()));
+        let mut report = Report::default();
+        let files: Vec<usize> = ["a", "b", "c"]
+            .iter()
+            .map(|n| {
+                std::fs::write(t.path().join(n), "x\n").unwrap();
+                let cf =
+                    ConfigFile::load(&root, Path::new(&format!("/{n}")), Syntax::Apache).unwrap();
+                report.file(&cf)
+            })
+            .collect();
+        let edit = |f: usize, at: usize| (files[f], Patch::insert(at, "y"));
+        for (edits, want) in [
+            (vec![], vec![]),
+            (vec![edit(1, 0)], vec![files[1]]),
+            (vec![edit(1, 0), edit(1, 1)], vec![files[1]]),
+            (
+                vec![edit(2, 0), edit(0, 0), edit(2, 1)],
+                vec![files[0], files[2]],
+            ),
+        ] {
+            let c = report.add_change(crate::plan::Change {
+                rule: "apache.protocol",
+                reason: "".into(),
+                edits,
+                ldap: None,
+            });
+            assert_eq!(touched_files(&report, c).collect::<Vec<_>>(), want);
+        }
     }
 
     /// Two changes proved on the same line are read back together, and
