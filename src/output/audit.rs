@@ -47,7 +47,7 @@ pub fn shown(
         }
         let item = text::Item {
             severity: f.severity,
-            rule: f.rule.to_string(),
+            rule: f.rule.into(),
             place: format!(
                 "{}:{}",
                 names[f.file].get_or_insert_with(|| file.shown().display().to_string()),
@@ -57,8 +57,8 @@ pub fn shown(
             wanted: f.wanted.clone(),
             reason: f.reason.clone(),
             fix: match (&f.change, &f.blocked) {
-                (Some(_), _) => Some("planned (tlsmend apply)".to_string()),
-                (None, Some(b)) => Some(format!("not planned: {b}")),
+                (Some(_), _) => Some("planned (tlsmend apply)".into()),
+                (None, Some(b)) => Some(format!("not planned: {b}").into()),
                 (None, None) => None,
             },
             waived: waiver.map(|w| match &w.expires {
@@ -93,7 +93,7 @@ pub fn shown(
             });
             let item = text::Item {
                 severity: Severity::Medium,
-                rule: w.rule.clone(),
+                rule: w.rule.clone().into(),
                 place: format!("{}:{}", file.display(), w.at),
                 current: Some(format!("expires = {date}").into()),
                 wanted: None,

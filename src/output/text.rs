@@ -16,14 +16,14 @@ pub const PLACES: usize = 3;
 #[derive(Clone, Debug)]
 pub struct Item {
     pub severity: Severity,
-    pub rule: String,
+    pub rule: std::borrow::Cow<'static, str>,
     /// `file:line`.
     pub place: String,
     pub current: Option<crate::plan::Text>,
     pub wanted: Option<crate::plan::Text>,
     pub reason: crate::plan::Text,
     /// "planned (tlsmend apply)" or "not planned: why".
-    pub fix: Option<String>,
+    pub fix: Option<std::borrow::Cow<'static, str>>,
     /// "reason (until DATE)" for a waived finding.
     pub waived: Option<String>,
 }
