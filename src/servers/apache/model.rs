@@ -1559,7 +1559,6 @@ mod tests {
         }
     }
 
-    /// A tree under a temporary root, from (path, contents) pairs.
     /// The name index and each virtual host's TLS flag, built in one pass
     /// with remembered spellings, are what item-by-item reading gives:
     /// names in any case, spellings that share a remembered slot (same
@@ -1599,6 +1598,7 @@ mod tests {
         assert_eq!(flags, vec![true, true, false, false]);
     }
 
+    /// A tree under a temporary root, from (path, contents) pairs.
     fn tree_at(files: &[(&str, &str)]) -> tempfile::TempDir {
         let t = tempfile::tempdir().unwrap();
         for (path, text) in files {
