@@ -279,9 +279,8 @@ const CHANGE_BY_CHANGE_BUDGET: usize = 64 << 20;
 /// re-read together (a file they leave invalid loses all its changes).
 fn checked_change_by_change(report: &Report, budget: usize) -> FxHashSet<usize> {
     let mut changes_on: FxHashMap<usize, usize> = FxHashMap::default();
-    for c in &report.changes {
-        let files: FxHashSet<usize> = c.edits.iter().map(|(f, _)| *f).collect();
-        for f in files {
+    for c in 0..report.changes.len() {
+        for f in touched_files(report, c) {
             *changes_on.entry(f).or_default() += 1;
         }
     }
