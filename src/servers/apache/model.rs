@@ -1060,7 +1060,7 @@ thread_local! {
 /// Numbers for directive names as the name index keys them (lowercased),
 /// found without lowercasing and hashing a name spelled as one seen just
 /// before: the spellings last seen are kept by a hash of their length and
-/// end bytes (a tree of 10,000 sites names 600,000 items with about thirty
+/// end bytes (a tree of 10,000 sites holds 300,000 items with about thirty
 /// spellings).
 #[derive(Default)]
 struct NameIds {
