@@ -269,14 +269,9 @@ impl ApacheTree {
         }
         tree.by_vhost = vec![0; starts[tree.vhosts.len()]];
         let mut next = starts.clone();
-        let mut names = NameIds::default();
-        let mut named: Vec<Vec<ItemIndex>> = Vec::new();
+        let mut by_name = NameIndex::new();
         for (k, i) in (0..).zip(tree.items.iter()) {
-            let id = names.id(i.directive.name.slice(tree.bytes(i.file())));
-            if id == named.len() {
-                named.push(Vec::new());
-            }
-            named[id].push(k);
+            by_name.push(i.directive.name.slice(tree.bytes(i.file())), k);
             match (i.per_dir, i.vhost()) {
                 (true, _) => {}
                 (false, Some(v)) => {
@@ -286,11 +281,7 @@ impl ApacheTree {
                 (false, None) => tree.server.push(k),
             }
         }
-        for (name, id) in names.ids {
-            let mut list = std::mem::take(&mut named[id]);
-            list.shrink_to_fit();
-            tree.by_name.insert(name, list);
-        }
+        tree.by_name = by_name.into_map();
         tree.server.shrink_to_fit();
         tree.vhost_starts = starts;
         tree.global_tls = tree.engine_on(tree.server_items());
@@ -1057,22 +1048,31 @@ thread_local! {
     static READ_AHEAD_USED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// Numbers for directive names as the name index keys them (lowercased),
-/// found without lowercasing and hashing a name spelled as one seen just
-/// before: the spellings last seen are kept by a hash of their length and
-/// end bytes (a tree of 10,000 sites holds 300,000 items with about thirty
-/// spellings).
-#[derive(Default)]
-struct NameIds {
+/// The name index as it is built: each item's index under its directive's
+/// name, lowercased. A name spelled as one seen just before is found without
+/// lowercasing and hashing it again: the spellings last seen are kept by a
+/// hash of their length and end bytes (a tree of 10,000 sites holds 300,000
+/// items with about thirty spellings).
+struct NameIndex {
     /// Each lowercased name and its number, numbered from 0 in order of
     /// first sight.
     ids: rustc_hash::FxHashMap<Box<[u8]>, usize>,
-    /// A spelling as written and its number, by [`NameIds::slot`].
+    /// The items of each numbered name, in order.
+    lists: Vec<Vec<ItemIndex>>,
+    /// A spelling as written and its number, by [`NameIndex::slot`].
     recent: Vec<Option<(Box<[u8]>, usize)>>,
 }
 
-impl NameIds {
+impl NameIndex {
     const RECENT: usize = 64;
+
+    fn new() -> Self {
+        NameIndex {
+            ids: Default::default(),
+            lists: Vec::new(),
+            recent: vec![None; Self::RECENT],
+        }
+    }
 
     fn slot(raw: &[u8]) -> usize {
         let (first, last) = (raw.first().copied(), raw.last().copied());
@@ -1080,22 +1080,35 @@ impl NameIds {
             % Self::RECENT
     }
 
-    /// The number of `raw`'s name, any case; a new name takes the next one.
-    fn id(&mut self, raw: &[u8]) -> usize {
-        if self.recent.is_empty() {
-            self.recent = vec![None; Self::RECENT];
-        }
+    /// Adds `item` under the name spelled `raw` (any case).
+    fn push(&mut self, raw: &[u8], item: ItemIndex) {
         let slot = Self::slot(raw);
-        if let Some((seen, id)) = &self.recent[slot]
-            && **seen == *raw
-        {
-            return *id;
+        let id = match &self.recent[slot] {
+            Some((seen, id)) if **seen == *raw => *id,
+            _ => {
+                let lower: Box<[u8]> = raw.to_ascii_lowercase().into();
+                let next = self.ids.len();
+                let id = *self.ids.entry(lower).or_insert(next);
+                self.recent[slot] = Some((raw.into(), id));
+                id
+            }
+        };
+        if id == self.lists.len() {
+            self.lists.push(Vec::new());
         }
-        let lower: Box<[u8]> = raw.to_ascii_lowercase().into();
-        let next = self.ids.len();
-        let id = *self.ids.entry(lower).or_insert(next);
-        self.recent[slot] = Some((raw.into(), id));
-        id
+        self.lists[id].push(item);
+    }
+
+    /// The index: each lowercased name's items, in order.
+    fn into_map(mut self) -> rustc_hash::FxHashMap<Box<[u8]>, Vec<ItemIndex>> {
+        self.ids
+            .into_iter()
+            .map(|(name, id)| {
+                let mut list = std::mem::take(&mut self.lists[id]);
+                list.shrink_to_fit();
+                (name, list)
+            })
+            .collect()
     }
 }
 
