@@ -17,25 +17,33 @@ use nom::bytes::complete::take_till;
 use nom::{IResult, Parser};
 use std::path::Path;
 
+/// A file's tree, flat: every node in the order of the file, each section
+/// followed by the nodes inside it ([`Section::children`] counts them).
+/// One allocation for the whole tree, and nodes that own nothing: a tree
+/// of 10,000 sites is built and let go twice per run, and a box and a list
+/// per section cost more than the parse (and the drop, a walk of its own).
+/// [`siblings`] reads it as a tree.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub nodes: Vec<Node>,
 }
 
-#[derive(Debug, Clone)]
+impl Config {
+    /// The nodes at the top level of the file, each with the nodes inside it.
+    pub fn top(&self) -> Siblings<'_> {
+        siblings(&self.nodes)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
 pub enum Node {
     Trivia(Trivia),
-    /// Held in place: the loader copies it into its flat list of
-    /// directives (`servers::apache::model`) and lets the tree go, so a
-    /// shared allocation per directive would only cost.
     Directive(Directive),
-    /// Boxed, so that every node is the size of a blank line's, not of a
-    /// section's.
-    Section(Box<Section>),
+    Section(Section),
 }
 
 /// A blank line or a comment line (with any continuation lines).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Trivia {
     pub span: Span,
     pub indent: Span,
@@ -75,14 +83,50 @@ pub struct Arg {
     pub quote: Option<u8>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 pub struct Section {
     /// The `<Name args>` line; `name` excludes the `<`.
     pub open: Directive,
-    pub children: Vec<Node>,
     /// The `</Name>` line. Empty when an inner section's closing line also
     /// closed this one (`</VirtualHost> </IfModule>`).
     pub close: Span,
+    /// How many nodes after this one are inside it (at any depth).
+    inside: u32,
+}
+
+impl Section {
+    /// How many nodes after this one in the flat list are inside it.
+    pub fn inside(&self) -> usize {
+        self.inside as usize
+    }
+}
+
+/// The nodes of a sibling list (a file's top level, or what a section
+/// holds: [`Config::top`], or the second half of a pair) one by one, each
+/// with the nodes inside it (empty but for a section), in the file's
+/// order.
+pub fn siblings(nodes: &[Node]) -> Siblings<'_> {
+    Siblings { rest: nodes }
+}
+
+/// See [`siblings`].
+#[derive(Debug, Clone)]
+pub struct Siblings<'a> {
+    rest: &'a [Node],
+}
+
+impl<'a> Iterator for Siblings<'a> {
+    type Item = (&'a Node, &'a [Node]);
+    fn next(&mut self) -> Option<Self::Item> {
+        let (node, after) = self.rest.split_first()?;
+        let inside = match node {
+            Node::Section(s) => s.inside(),
+            _ => 0,
+        };
+        let (children, rest) = after.split_at(inside);
+        self.rest = rest;
+        Some((node, children))
+    }
 }
 
 impl Node {
@@ -391,20 +435,20 @@ fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
 }
 
 /// Deeper nesting than any real configuration; it bounds the recursion of
-/// every walk over the tree (and of dropping it).
+/// every walk over the tree.
 pub const MAX_DEPTH: usize = 128;
 
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
     crate::source::fits(path, bytes)?;
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
-    // Every node not yet in a closed section, outermost first; each open
-    // section with where its children start in `nodes`. A section's
-    // children move out in one exact allocation when it closes.
-    // Room for a node per 32 bytes up front (lines are rarely shorter),
-    // instead of five or six doublings per site file; trimmed at the end.
-    // At most 2 MiB of it: a larger file grows its list as before.
-    let mut nodes: Vec<Node> = Vec::with_capacity((bytes.len() / 32 + 4).min(1 << 16));
-    let mut stack: Vec<(Directive, usize)> = Vec::new();
+    // Every node in the file's order; each open section's place in
+    // `nodes`, innermost last: its node is completed when it closes.
+    // Room for a node per 24 bytes up front (lines are rarely shorter),
+    // instead of five or six doublings per site file; not trimmed, since a
+    // tree lives only while it is read. At most 2.75 MiB of it: a larger
+    // file grows its list as before.
+    let mut nodes: Vec<Node> = Vec::with_capacity((bytes.len() / 24 + 4).min(1 << 16));
+    let mut stack: Vec<usize> = Vec::new();
     for line in LogicalLines::new(bytes) {
         let body = line.body.slice(bytes);
         let indent_n = body.iter().take_while(|&&b| is_hspace(b)).count();
@@ -444,7 +488,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                         "a closing tag must end with '>'".into(),
                     ));
                 }
-                let Some((open, first_child)) = stack.pop() else {
+                let Some(open_at) = stack.pop() else {
                     return Err(err(
                         at,
                         format!(
@@ -454,30 +498,32 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                         ),
                     ));
                 };
-                if !open.name.slice(bytes).eq_ignore_ascii_case(name) {
-                    let (ol, _) = crate::source::line_col(bytes, open.span.start());
+                let inside = nodes.len() - open_at - 1;
+                let Node::Section(open) = &mut nodes[open_at] else {
+                    unreachable!("the stack holds the places of sections");
+                };
+                if !open.open.name.slice(bytes).eq_ignore_ascii_case(name) {
+                    let (ol, _) = crate::source::line_col(bytes, open.open.span.start());
                     return Err(err(
                         at,
                         format!(
                             "</{}> does not match <{}> opened on line {}",
                             String::from_utf8_lossy(name),
-                            String::from_utf8_lossy(open.name.slice(bytes)),
+                            String::from_utf8_lossy(open.open.name.slice(bytes)),
                             ol
                         ),
                     ));
                 }
-                let close = if first {
+                open.close = if first {
                     line.span
                 } else {
                     Span::empty(line.span.end())
                 };
                 first = false;
-                let children: Vec<Node> = nodes.drain(first_child..).collect();
-                nodes.push(Node::Section(Box::new(Section {
-                    open,
-                    children,
-                    close,
-                })));
+                // Fewer nodes than bytes, and no file has more than
+                // `u32::MAX` bytes (`source::fits` above).
+                open.inside = u32::try_from(inside)
+                    .expect("a file of at most u32::MAX bytes has fewer nodes");
                 let after_gt = rest.len() - r2.len() + 1;
                 let (r3, _) = super::lex::hspace(&rest[after_gt..]).expect("hspace");
                 at += rest.len() - r3.len();
@@ -512,8 +558,13 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                     ),
                 ));
             }
-            stack.push((open, nodes.len()));
-            continue;
+            stack.push(nodes.len());
+            // Completed when it closes.
+            Node::Section(Section {
+                open,
+                close: Span::MAX,
+                inside: 0,
+            })
         } else {
             let (_, name) = name_token(text).expect("take_till cannot fail");
             let name_len = name.len().max(1);
@@ -528,37 +579,24 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
         };
         nodes.push(node);
     }
-    if let Some((open, _)) = stack.pop() {
+    if let Some(open_at) = stack.pop() {
+        let Node::Section(Section { open, .. }) = nodes[open_at] else {
+            unreachable!("the stack holds the places of sections");
+        };
         let name = String::from_utf8_lossy(open.name.slice(bytes)).into_owned();
         return Err(err(
             open.indent().end(),
             format!("<{name}> is never closed: add a </{name}> line after its contents"),
         ));
     }
-    nodes.shrink_to_fit();
     Ok(Config { nodes })
 }
 
-/// Visits every node depth-first, with the chain of enclosing sections.
-pub fn walk<'a>(
-    nodes: &'a [Node],
-    parents: &mut Vec<&'a Section>,
-    f: &mut dyn FnMut(&'a Node, &[&'a Section]),
-) {
-    for n in nodes {
-        f(n, parents);
-        if let Node::Section(s) = n {
-            parents.push(s);
-            walk(&s.children, parents, f);
-            parents.pop();
-        }
-    }
-}
-
-/// Checks that the spans of `nodes` tile `start..end` with no gap or overlap.
+/// Checks that the spans of the sibling list `nodes` tile `start..end` with
+/// no gap or overlap.
 pub fn check_tiling(nodes: &[Node], start: usize, end: usize) -> Result<(), String> {
     let mut at = start;
-    for n in nodes {
+    for (n, children) in siblings(nodes) {
         let span = n.span();
         if span.start() != at {
             return Err(format!(
@@ -568,7 +606,7 @@ pub fn check_tiling(nodes: &[Node], start: usize, end: usize) -> Result<(), Stri
         }
         if let Node::Section(s) = n {
             check_tiling(
-                &s.children,
+                children,
                 s.open.span.end(),
                 s.close.start().max(s.open.span.end()),
             )?;
@@ -717,20 +755,16 @@ pub(crate) mod tests {
                    <IfModule x>\nA b\n</IfModule>\n  </VirtualHost>\nLast line";
         let c = p(src);
         let b = src.as_bytes();
-        let mut seen = Vec::new();
-        fn each(nodes: &[Node], out: &mut Vec<Directive>) {
-            for n in nodes {
-                match n {
-                    Node::Directive(d) => out.push(*d),
-                    Node::Section(s) => {
-                        out.push(s.open);
-                        each(&s.children, out);
-                    }
-                    Node::Trivia(_) => {}
-                }
-            }
-        }
-        each(&c.nodes, &mut seen);
+        // The flat list holds every node in the file's order.
+        let seen: Vec<Directive> = c
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Directive(d) => Some(*d),
+                Node::Section(s) => Some(s.open),
+                Node::Trivia(_) => None,
+            })
+            .collect();
         let shown: Vec<(&str, &str, &str)> = seen
             .iter()
             .map(|d| {
@@ -756,13 +790,59 @@ pub(crate) mod tests {
     fn directives_sections_and_trivia() {
         let src = "# c\n\nListen 80\n<VirtualHost *:443>\n  SSLEngine on\n</VirtualHost>\n";
         let c = p(src);
-        assert_eq!(c.nodes.len(), 4);
-        let Node::Section(s) = &c.nodes[3] else {
+        assert_eq!((c.top().count(), c.nodes.len()), (4, 5));
+        let Some((Node::Section(s), children)) = c.top().nth(3) else {
             panic!()
         };
         assert!(s.open.name_is(src.as_bytes(), "virtualhost"));
         assert_eq!(s.open.arg_values(src.as_bytes()), vec!["*:443"]);
-        assert_eq!(s.children.len(), 1);
+        assert_eq!((s.inside(), children.len()), (1, 1));
+        assert!(
+            matches!(children[0], Node::Directive(d) if d.name_is(src.as_bytes(), "sslengine"))
+        );
+    }
+
+    /// The flat list reads back as the tree it stands for: sections inside
+    /// sections, a closing line that closes two, and siblings after a
+    /// nested section.
+    #[test]
+    fn siblings_read_the_flat_list_as_a_tree() {
+        let src = "A 1
+<IfModule x>
+<VirtualHost *:443>
+  B 2
+  <Directory /d>
+    C 3
+  </Directory>
+  D 4
+</VirtualHost> </IfModule>
+# end
+";
+        let c = p(src);
+        let b = src.as_bytes();
+        fn shape(nodes: &[Node], b: &[u8]) -> String {
+            siblings(nodes)
+                .map(|(n, inside)| match n {
+                    Node::Directive(d) => String::from_utf8_lossy(d.name.slice(b)).into_owned(),
+                    Node::Section(s) => format!(
+                        "<{}>[{}]",
+                        String::from_utf8_lossy(s.open.name.slice(b)),
+                        shape(inside, b)
+                    ),
+                    Node::Trivia(_) => "#".into(),
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        assert_eq!(
+            shape(&c.nodes, b),
+            "A <IfModule>[<VirtualHost>[B <Directory>[C] D]] #"
+        );
+        let Node::Section(outer) = c.nodes[1] else {
+            panic!()
+        };
+        assert_eq!(outer.inside(), 5);
+        assert!(outer.close.is_empty() && outer.close.start() == src.find("# end").unwrap());
     }
 
     #[test]

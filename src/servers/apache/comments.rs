@@ -7,7 +7,7 @@
 //! the plan made again on the result.
 
 use crate::source::Span;
-use crate::syntax::apache::Node;
+use crate::syntax::apache::{Node, siblings};
 
 /// One comment line (with any continuation lines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ impl Comments {
 }
 
 fn collect(nodes: &[Node], parent: Option<Span>, out: &mut Vec<(Option<Span>, CommentLine)>) {
-    for node in nodes {
+    for (node, inside) in siblings(nodes) {
         match node {
             Node::Trivia(t) => {
                 if let Some(comment) = t.comment {
@@ -67,7 +67,7 @@ fn collect(nodes: &[Node], parent: Option<Span>, out: &mut Vec<(Option<Span>, Co
                 }
             }
             Node::Directive(_) => {}
-            Node::Section(s) => collect(&s.children, Some(node.span()), out),
+            Node::Section(_) => collect(inside, Some(node.span()), out),
         }
     }
 }
@@ -90,22 +90,20 @@ mod tests {
         let cfg = apache::parse(Path::new("t.conf"), bytes).unwrap();
         let c = Comments::of(&cfg.nodes);
         let spans: Vec<Span> = cfg
-            .nodes
-            .iter()
-            .filter(|n| matches!(n, Node::Section(_)))
-            .map(Node::span)
+            .top()
+            .filter(|(n, _)| matches!(n, Node::Section(_)))
+            .map(|(n, _)| n.span())
             .collect();
         assert_eq!(texts(bytes, &c, None), ["top1", "top2"]);
         assert_eq!(texts(bytes, &c, Some(spans[0])), ["a1", "a2"]);
         assert_eq!(texts(bytes, &c, Some(spans[1])), ["b1"]);
-        let Node::Section(first) = &cfg.nodes[1] else {
+        let Some((Node::Section(_), first)) = cfg.top().nth(1) else {
             panic!("not a section")
         };
-        let directory = first
-            .children
-            .iter()
-            .find(|n| matches!(n, Node::Section(_)))
+        let directory = siblings(first)
+            .find(|(n, _)| matches!(n, Node::Section(_)))
             .unwrap()
+            .0
             .span();
         assert_eq!(texts(bytes, &c, Some(directory)), ["inner"]);
         // A span that is no section's has no comment lines.
@@ -118,6 +116,6 @@ mod tests {
         let cfg = apache::parse(Path::new("t.conf"), bytes).unwrap();
         let c = Comments::of(&cfg.nodes);
         assert!(texts(bytes, &c, None).is_empty());
-        assert!(texts(bytes, &c, Some(cfg.nodes[2].span())).is_empty());
+        assert!(texts(bytes, &c, Some(cfg.top().nth(2).unwrap().0.span())).is_empty());
     }
 }

@@ -17,7 +17,7 @@ use crate::discover::{ConfigFile, Expansion, Root};
 use crate::error::{Error, Result};
 use crate::source::{ParseError, Span};
 use crate::syntax::Syntax;
-use crate::syntax::apache::{self, Config, Directive, Node};
+use crate::syntax::apache::{self, Config, Directive, Node, siblings};
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
@@ -492,16 +492,11 @@ impl ApacheTree {
     }
 }
 
-/// Whether a macro body has a `<VirtualHost>` section, at any depth.
+/// Whether a macro body has a `<VirtualHost>` section, at any depth (the
+/// flat list holds every depth).
 fn defines_vhost(nodes: &[Node], bytes: &[u8]) -> bool {
     nodes.iter().any(|n| match n {
-        Node::Section(s) => {
-            s.open
-                .name
-                .slice(bytes)
-                .eq_ignore_ascii_case(b"virtualhost")
-                || defines_vhost(&s.children, bytes)
-        }
+        Node::Section(s) => s.open.name_is(bytes, "virtualhost"),
         _ => false,
     })
 }
@@ -653,7 +648,7 @@ impl Loader<'_> {
         per_dir: bool,
         parent: Option<Span>,
     ) -> Result<()> {
-        for node in nodes {
+        for (node, children) in siblings(nodes) {
             match node {
                 Node::Trivia(_) => {}
                 Node::Directive(d) => {
@@ -732,7 +727,7 @@ impl Loader<'_> {
                                     file,
                                     span,
                                     params: a.collect(),
-                                    nodes: s.children.clone(),
+                                    nodes: children.to_vec(),
                                 },
                             );
                         }
@@ -743,7 +738,7 @@ impl Loader<'_> {
                         if let Some(sub) = &self.subst {
                             addresses = addresses.iter().map(|a| substitute(a, sub)).collect();
                         }
-                        let child_indent = s.children.iter().find_map(|c| match c {
+                        let child_indent = siblings(children).find_map(|(c, _)| match c {
                             Node::Directive(d) => Some(d.indent()),
                             Node::Section(s) => Some(s.open.indent()),
                             _ => None,
@@ -756,10 +751,10 @@ impl Loader<'_> {
                             addresses,
                         });
                         let v = self.vhosts.len() - 1;
-                        self.walk(file, &s.children, Some(v), per_dir, Some(span))?;
+                        self.walk(file, children, Some(v), per_dir, Some(span))?;
                     } else {
                         let inner_per_dir = per_dir || !TRANSPARENT.iter().any(|t| is(t));
-                        self.walk(file, &s.children, vhost, inner_per_dir, Some(span))?;
+                        self.walk(file, children, vhost, inner_per_dir, Some(span))?;
                     }
                 }
             }
