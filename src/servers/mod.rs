@@ -248,12 +248,16 @@ fn audit_one(
             let tree = ApacheTree::load(root, places)?;
             // A plan on planned bytes is never shown: that Apache was found
             // is all its summary needs (not 10,000 services described).
-            let found = match root.is_overlay() {
-                true => found::Found::new(Server::Apache),
-                false => found::apache(&tree, &opts.versions),
-            };
-            report.summary.found.push(found);
-            apache::audit(&tree, root, opts.profile, &opts.versions, report);
+            // Otherwise the summary, which only reads the tree, is made
+            // beside the lighter half of the rules.
+            let shown = !root.is_overlay();
+            let found = apache::audit(&tree, root, opts.profile, &opts.versions, report, || {
+                shown.then(|| found::apache(&tree, &opts.versions))
+            });
+            report
+                .summary
+                .found
+                .push(found.unwrap_or_else(|| found::Found::new(Server::Apache)));
         }
         Server::Courier => {
             let services = courier::load_all(root)?;

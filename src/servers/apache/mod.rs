@@ -63,13 +63,17 @@ struct Ctx<'a> {
     file_ids: Vec<Option<usize>>,
 }
 
-pub fn audit(
+/// Runs every Apache rule on `tree` into `report`, in two halves on two
+/// cores, and `beside` (work that only reads, such as the found summary)
+/// on the core of the lighter half; returns what `beside` returns.
+pub fn audit<R: Send>(
     tree: &ApacheTree,
     root: &Root,
     profile: Profile,
     versions: &TargetVersions,
     report: &mut Report,
-) {
+    beside: impl FnOnce() -> R + Send,
+) -> R {
     report.notes.push(format!(
         "apache: {}, {}",
         TargetVersions::describe("httpd", versions.apache.as_ref()),
@@ -107,16 +111,19 @@ pub fn audit(
             })
         },
         || {
-            half(|cx| {
+            let second = half(|cx| {
                 cx.redirect();
                 cx.certificates();
                 cx.stapling();
-            })
+            });
+            (second, beside())
         },
     );
+    let (second, beside) = second;
     report.absorb(first);
     report.absorb(second);
     shared::merge(tree, report, first_finding, first_change);
+    beside
 }
 
 fn eol_of(span_bytes: &[u8]) -> usize {
