@@ -13,7 +13,6 @@
 use super::lex::PhysLines;
 use super::lex::{is_hspace, trim_end};
 use crate::source::{ParseError, Span};
-use nom::bytes::complete::take_till;
 use nom::{IResult, Parser};
 use std::path::Path;
 
@@ -362,16 +361,33 @@ fn quoted(i: &[u8]) -> (usize, u8) {
     (i.len(), q)
 }
 
+/// The bytes a bare argument may end at: blanks, CR, LF, and a backslash
+/// when it starts a continuation ([`bare_word`] checks which).
+static MAY_END_WORD: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = is_hspace(byte) || matches!(byte, b'\r' | b'\n' | b'\\');
+        b += 1;
+    }
+    table
+};
+
 fn bare_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
     let mut k = 0;
-    while k < i.len() {
-        if is_hspace(i[k]) || i[k] == b'\n' || i[k] == b'\r' {
+    loop {
+        let Some(at) = i[k..].iter().position(|&b| MAY_END_WORD[usize::from(b)]) else {
+            k = i.len();
             break;
+        };
+        k += at;
+        // A backslash that starts no continuation is part of the word.
+        if i[k] == b'\\' && continuation(&i[k..]).is_err() {
+            k += 1;
+            continue;
         }
-        if i[k] == b'\\' && continuation(&i[k..]).is_ok() {
-            break;
-        }
-        k += 1;
+        break;
     }
     if k == 0 {
         return Err(nom::Err::Error(nom::error::Error::new(
@@ -430,8 +446,27 @@ impl Iterator for Arguments<'_> {
     }
 }
 
+/// The bytes that end a directive's or a section's name: blanks, `>`, CR,
+/// LF and a backslash. A table, so that the scan of a name (hundreds of
+/// thousands per load) costs a load and a test per byte.
+static ENDS_NAME: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = is_hspace(byte) || matches!(byte, b'>' | b'\r' | b'\n' | b'\\');
+        b += 1;
+    }
+    table
+};
+
+/// The name at the start of `i` (possibly empty) and what follows it.
 fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
-    take_till(|b: u8| is_hspace(b) || b == b'>' || b == b'\r' || b == b'\n' || b == b'\\').parse(i)
+    let len = i
+        .iter()
+        .position(|&b| ENDS_NAME[usize::from(b)])
+        .unwrap_or(i.len());
+    Ok((&i[len..], &i[..len]))
 }
 
 /// Deeper nesting than any real configuration; it bounds the recursion of
@@ -479,7 +514,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                         "expected only closing tags after a closing tag".into(),
                     ));
                 }
-                let (r, name) = name_token(&rest[2..]).expect("take_till cannot fail");
+                let (r, name) = name_token(&rest[2..]).expect("a name never fails");
                 let name_start = at + 2;
                 let (r2, _) = super::lex::hspace(r).expect("hspace cannot fail");
                 if r2.first() != Some(&b'>') {
@@ -530,7 +565,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
             }
             continue;
         } else if text[0] == b'<' {
-            let (_, name) = name_token(&text[1..]).expect("take_till cannot fail");
+            let (_, name) = name_token(&text[1..]).expect("a name never fails");
             if name.is_empty() {
                 return Err(err(
                     text_start + 1,
@@ -566,7 +601,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
                 inside: 0,
             })
         } else {
-            let (_, name) = name_token(text).expect("take_till cannot fail");
+            let (_, name) = name_token(text).expect("a name never fails");
             let name_len = name.len().max(1);
             let name_span = Span::new(text_start, text_start + name_len);
             Node::Directive(Directive::new(
@@ -845,6 +880,20 @@ pub(crate) mod tests {
         assert!(outer.close.is_empty() && outer.close.start() == src.find("# end").unwrap());
     }
 
+    /// The name table holds exactly the bytes the name ends at.
+    #[test]
+    fn a_name_ends_at_a_blank_a_gt_a_line_ending_or_a_backslash() {
+        for b in 0..=255u8 {
+            let ends = is_hspace(b) || b">\r\n\\".contains(&b);
+            let text = [b'A', b'b', b, b'c'];
+            let (rest, name) = name_token(&text).unwrap();
+            let expected: &[u8] = if ends { b"Ab" } else { &text };
+            assert_eq!(name, expected, "byte {b:#04x}");
+            assert_eq!(rest.len(), 4 - name.len());
+        }
+        assert_eq!(name_token(b"").unwrap().1, b"");
+    }
+
     #[test]
     fn quoted_arguments_keep_escapes() {
         let src = r#"LogFormat "%h \"%r\" %>s" 'x y' bare"#;
@@ -898,6 +947,48 @@ pub(crate) mod tests {
             std::str::from_utf8(d.args_span(src.as_bytes()).unwrap().slice(src.as_bytes())),
             Ok("set\x0c X-A \\x \\ \t\r\n  b\\ \\\n\tc\r d\\")
         );
+    }
+
+    /// A bare word ends where the byte-by-byte reading httpd's splits it:
+    /// checked against that reading on every suffix of tricky lines and of
+    /// every corpus file.
+    #[test]
+    fn a_bare_word_ends_where_a_byte_by_byte_reading_ends_it() {
+        fn reference(i: &[u8]) -> usize {
+            let mut k = 0;
+            while k < i.len() {
+                if is_hspace(i[k]) || i[k] == b'\n' || i[k] == b'\r' {
+                    break;
+                }
+                if i[k] == b'\\' && continuation(&i[k..]).is_ok() {
+                    break;
+                }
+                k += 1;
+            }
+            k
+        }
+        let mut inputs: Vec<Vec<u8>> = [
+            &b"a\\b\\ \n c\\"[..],
+            b"x\\\r\ny \\\\\t\n",
+            b"\\ \t \\x\x0c\x0bq\r",
+            b"plain-word_with.dots/and:colons",
+        ]
+        .iter()
+        .map(|b| b.to_vec())
+        .collect();
+        inputs.extend(corpus_files());
+        for input in &inputs {
+            for start in 0..input.len().min(4096) {
+                let i = &input[start..];
+                let expected = reference(i);
+                match bare_word(i) {
+                    Ok((rest, word)) => {
+                        assert_eq!((word.len(), rest.len()), (expected, i.len() - expected))
+                    }
+                    Err(_) => assert_eq!(expected, 0, "{:?}", &i[..i.len().min(20)]),
+                }
+            }
+        }
     }
 
     #[test]

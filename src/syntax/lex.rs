@@ -22,7 +22,7 @@ impl PhysLine {
     }
 }
 
-pub fn is_hspace(b: u8) -> bool {
+pub const fn is_hspace(b: u8) -> bool {
     b == b' ' || b == b'\t' || b == b'\x0b' || b == b'\x0c'
 }
 
