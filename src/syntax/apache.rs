@@ -257,7 +257,10 @@ pub fn has_section_line(bytes: &[u8]) -> bool {
 
 /// Where each logical line of `bytes` starts.
 pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
-    LogicalLines::new(bytes).map(|l| l.span.start()).collect()
+    // Room for a line per 24 bytes up front, as `parse` makes for nodes.
+    let mut starts = Vec::with_capacity(bytes.len() / 24 + 4);
+    starts.extend(LogicalLines::new(bytes).map(|l| l.span.start()));
+    starts
 }
 
 /// The logical lines of a file one by one: physical lines joined while one
@@ -473,6 +476,39 @@ fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
 /// every walk over the tree.
 pub const MAX_DEPTH: usize = 128;
 
+/// The places in a tree's list of the sections open at a point of the
+/// parse, innermost last. At most [`MAX_DEPTH`], so held in place rather
+/// than in a list allocated per file.
+struct OpenSections {
+    at: [usize; MAX_DEPTH],
+    len: usize,
+}
+
+impl Default for OpenSections {
+    fn default() -> Self {
+        OpenSections {
+            at: [0; MAX_DEPTH],
+            len: 0,
+        }
+    }
+}
+
+impl OpenSections {
+    fn len(&self) -> usize {
+        self.len
+    }
+    /// # Panics
+    /// Past [`MAX_DEPTH`], which the parser checks first.
+    fn push(&mut self, at: usize) {
+        self.at[self.len] = at;
+        self.len += 1;
+    }
+    fn pop(&mut self) -> Option<usize> {
+        self.len = self.len.checked_sub(1)?;
+        Some(self.at[self.len])
+    }
+}
+
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
     crate::source::fits(path, bytes)?;
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
@@ -483,7 +519,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
     // tree lives only while it is read. At most 2.75 MiB of it: a larger
     // file grows its list as before.
     let mut nodes: Vec<Node> = Vec::with_capacity((bytes.len() / 24 + 4).min(1 << 16));
-    let mut stack: Vec<usize> = Vec::new();
+    let mut stack = OpenSections::default();
     for line in LogicalLines::new(bytes) {
         let body = line.body.slice(bytes);
         let indent_n = body.iter().take_while(|&&b| is_hspace(b)).count();
@@ -989,6 +1025,24 @@ pub(crate) mod tests {
                 }
             }
         }
+    }
+
+    /// Sections nest up to [`MAX_DEPTH`] deep; one more is refused at its
+    /// opening line, not read past.
+    #[test]
+    fn sections_nest_up_to_the_limit_and_no_deeper() {
+        let nested = |depth: usize| {
+            let mut text = "<IfModule m>\n".repeat(depth);
+            text.push_str("A b\n");
+            text.push_str(&"</IfModule>\n".repeat(depth));
+            text
+        };
+        let c = p(&nested(MAX_DEPTH));
+        assert_eq!(c.nodes.len(), MAX_DEPTH + 1);
+        let e = parse(Path::new("deep.conf"), nested(MAX_DEPTH + 1).as_bytes()).unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains(&format!("deep.conf:{}:1", MAX_DEPTH + 1)), "{e}");
+        assert!(e.contains("nested more than 128 deep"), "{e}");
     }
 
     #[test]
