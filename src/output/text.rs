@@ -34,14 +34,43 @@ impl Item {
             self.waived.is_some(),
             self.severity,
             &self.rule,
-            &self.current,
-            &self.wanted,
-            &self.reason,
+            self.current.as_ref().map(Shared),
+            self.wanted.as_ref().map(Shared),
+            Shared(&self.reason),
             &self.fix,
             &self.waived,
         )
     }
 }
+
+/// A finding's text compared as text, but equal at once when both are the
+/// same allocation: a report shares each text among its findings
+/// (`plan::Report`), so a group of 10,000 findings compares its long
+/// cipher strings by address, not byte by byte.
+struct Shared<'a>(&'a crate::plan::Text);
+
+impl Ord for Shared<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if std::sync::Arc::ptr_eq(self.0, other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        self.0.cmp(other.0)
+    }
+}
+
+impl PartialOrd for Shared<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Shared<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Shared<'_> {}
 
 /// Items that say the same thing, in the order of their first place.
 pub struct Group<'a> {
@@ -157,6 +186,34 @@ mod tests {
         );
         let all = render(&items, p, true);
         assert!(all.contains("s5.conf:1") && !all.contains("more"), "{all}");
+    }
+
+    /// Texts group by what they say, whether or not they share one
+    /// allocation: the address only short-cuts the comparison.
+    #[test]
+    fn texts_group_by_content_shared_or_not() {
+        let shared: crate::plan::Text = "all".into();
+        let mut items: Vec<Item> = (1..=3)
+            .map(|i| Item {
+                current: Some(shared.clone()),
+                ..item(&format!("s{i}.conf:1"), "")
+            })
+            .collect();
+        // The same text in allocations of their own, and a different one
+        // that sorts before.
+        items.push(item("own.conf:2", "all"));
+        items.push(item("else.conf:9", "aaa"));
+        let groups = group(&items);
+        let places: Vec<Vec<&str>> = groups.iter().map(|g| g.places.clone()).collect();
+        assert_eq!(
+            places,
+            [
+                vec!["else.conf:9"],
+                vec!["own.conf:2", "s1.conf:1", "s2.conf:1", "s3.conf:1"]
+            ]
+        );
+        let (a, b) = (Shared(&shared), Shared(&items[3].current.clone().unwrap()));
+        assert!(a == b && a.cmp(&Shared(&"b".into())).is_lt());
     }
 
     #[test]
