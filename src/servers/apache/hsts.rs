@@ -12,6 +12,7 @@ use crate::catalogue::profile::HSTS_MAX_AGE;
 use crate::catalogue::rule::{Activation, Rule, Server};
 use crate::edit::Patch;
 use crate::plan::{Change, Severity};
+use rustc_hash::FxHashMap;
 use std::collections::HashSet;
 
 pub const HSTS: Rule = Rule {
@@ -207,6 +208,29 @@ impl<'a> Ctx<'a> {
             .filter(|h| h.action != "echo" && h.name.eq_ignore_ascii_case(STS))
     }
 
+    /// [`Ctx::hsts_header`], read once per way of writing the arguments
+    /// (`seen`): the `Header` lines of a hardened fleet are written alike,
+    /// and splitting and reading each again cost more than the rest of the
+    /// rule. Arguments are split from what is written after the name alone,
+    /// so lines written alike read alike; a macro body's line (its
+    /// parameters make it another line at every Use) is read every time.
+    fn hsts_header_once(
+        &self,
+        item: &'a Item,
+        seen: &mut FxHashMap<&'a [u8], Option<Header>>,
+    ) -> Option<Header> {
+        if item.subst.is_some() {
+            return self.hsts_header(item);
+        }
+        let written = item
+            .directive
+            .args_region
+            .slice(self.tree.bytes(item.file()));
+        seen.entry(written)
+            .or_insert_with(|| self.hsts_header(item))
+            .clone()
+    }
+
     pub(super) fn hsts(&mut self) {
         let tree = self.tree;
         let wanted = format!("always set {STS} \"max-age={HSTS_MAX_AGE}\"");
@@ -218,10 +242,11 @@ impl<'a> Ctx<'a> {
         // Every `Header` item, from the name index, in order: the server
         // config's and each virtual host's are read from this one list.
         let header_items: Vec<&'a Item> = tree.named("Header").collect();
+        let mut seen = FxHashMap::default();
         let global: Vec<(&'a Item, Header)> = header_items
             .iter()
             .filter(|i| i.vhost().is_none())
-            .filter_map(|&i| Some((i, self.hsts_header(i)?)))
+            .filter_map(|&i| Some((i, self.hsts_header_once(i, &mut seen)?)))
             .collect();
         for (item, h) in &global {
             self.check_hsts_directive(item, h, false);
@@ -241,7 +266,7 @@ impl<'a> Ctx<'a> {
         for v in 0..tree.vhosts.len() {
             own.clear();
             while let Some((_, i)) = next.next_if(|&(w, _)| w == v) {
-                if let Some(h) = self.hsts_header(i) {
+                if let Some(h) = self.hsts_header_once(i, &mut seen) {
                     own.push((i, h));
                 }
             }
