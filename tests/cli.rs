@@ -2135,3 +2135,34 @@ fn openssl_conf_cmd_follows_the_target_versions() {
     ]);
     assert!(!modern_old.contains("MinProtocol"), "{modern_old}");
 }
+
+// A Strict-Transport-Security line in a <Macro> body is read anew at every
+// Use: each Use gives it another value, so one Use needing a longer max-age
+// and one already at two years are told apart (the HSTS rule reads each way
+// of writing a Header line once, never a macro body's).
+#[test]
+fn hsts_in_a_macro_body_is_judged_per_use() {
+    let conf = "LoadModule headers_module /usr/lib/apache2/modules/mod_headers.so\n\
+                <Macro Site $age>\n\
+                <VirtualHost *:443>\n\
+                \x20   SSLEngine on\n\
+                \x20   Header always set Strict-Transport-Security \"max-age=$age\"\n\
+                </VirtualHost>\n\
+                </Macro>\n\
+                Use Site 600\n\
+                Use Site 63072000\n";
+    let (_t, f) = apache_findings(conf, &[], "apache.hsts");
+    // One finding, for the Use of 600 alone: read as the Use of 600, the
+    // other Use would be found too, and the two made one place reached
+    // twice.
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0]["current"].as_str().unwrap().ends_with("max-age=600"),
+        "{f:#?}"
+    );
+    let reason = f[0]["reason"].as_str().unwrap();
+    assert!(
+        !reason.contains("reached") && !reason.contains("serving"),
+        "{reason}"
+    );
+}

@@ -17,7 +17,7 @@ use nom::{IResult, Parser};
 use std::path::Path;
 
 /// A file's tree, flat: every node in the order of the file, each section
-/// followed by the nodes inside it ([`Section::children`] counts them).
+/// followed by the nodes inside it ([`Section::inside`] counts them).
 /// One allocation for the whole tree, and nodes that own nothing: a tree
 /// of 10,000 sites is built and let go twice per run, and a box and a list
 /// per section cost more than the parse (and the drop, a walk of its own).
@@ -104,6 +104,10 @@ impl Section {
 /// holds: [`Config::top`], or the second half of a pair) one by one, each
 /// with the nodes inside it (empty but for a section), in the file's
 /// order.
+///
+/// # Panics
+/// When `nodes` is not such a list (a slice cut across a section, whose
+/// count then reaches past its end); [`parse`] makes only such lists.
 pub fn siblings(nodes: &[Node]) -> Siblings<'_> {
     Siblings { rest: nodes }
 }
@@ -257,8 +261,9 @@ pub fn has_section_line(bytes: &[u8]) -> bool {
 
 /// Where each logical line of `bytes` starts.
 pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
-    // Room for a line per 24 bytes up front, as `parse` makes for nodes.
-    let mut starts = Vec::with_capacity(bytes.len() / 24 + 4);
+    // Room for a line per 24 bytes up front, at most 64 Ki lines, as
+    // `parse` makes for nodes: a larger file grows its list as before.
+    let mut starts = Vec::with_capacity((bytes.len() / 24 + 4).min(1 << 16));
     starts.extend(LogicalLines::new(bytes).map(|l| l.span.start()));
     starts
 }
