@@ -259,11 +259,17 @@ pub fn has_section_line(bytes: &[u8]) -> bool {
     })
 }
 
+/// Room for a node or a line start per 24 bytes of `bytes` (lines are
+/// rarely shorter), made up front instead of five or six doublings per
+/// site file; at most 64 Ki of them (2.75 MiB of nodes): a larger file
+/// grows its list as it goes.
+fn lines_up_front(bytes: &[u8]) -> usize {
+    (bytes.len() / 24 + 4).min(1 << 16)
+}
+
 /// Where each logical line of `bytes` starts.
 pub fn logical_line_starts(bytes: &[u8]) -> Vec<usize> {
-    // Room for a line per 24 bytes up front, at most 64 Ki lines, as
-    // `parse` makes for nodes: a larger file grows its list as before.
-    let mut starts = Vec::with_capacity((bytes.len() / 24 + 4).min(1 << 16));
+    let mut starts = Vec::with_capacity(lines_up_front(bytes));
     starts.extend(LogicalLines::new(bytes).map(|l| l.span.start()));
     starts
 }
@@ -369,18 +375,26 @@ fn quoted(i: &[u8]) -> (usize, u8) {
     (i.len(), q)
 }
 
-/// The bytes a bare argument may end at: blanks, CR, LF, and a backslash
-/// when it starts a continuation ([`bare_word`] checks which).
-static MAY_END_WORD: [bool; 256] = {
+/// A table of the bytes that are blanks or one of `extra`: a scanner
+/// stopping at them costs a load and a test per byte.
+const fn blanks_and(extra: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        let byte = b as u8;
-        table[b] = is_hspace(byte) || matches!(byte, b'\r' | b'\n' | b'\\');
+        table[b] = is_hspace(b as u8);
         b += 1;
     }
+    let mut k = 0;
+    while k < extra.len() {
+        table[extra[k] as usize] = true;
+        k += 1;
+    }
     table
-};
+}
+
+/// The bytes a bare argument may end at: blanks, CR, LF, and a backslash
+/// when it starts a continuation ([`bare_word`] checks which).
+static MAY_END_WORD: [bool; 256] = blanks_and(b"\r\n\\");
 
 fn bare_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
     let mut k = 0;
@@ -455,18 +469,9 @@ impl Iterator for Arguments<'_> {
 }
 
 /// The bytes that end a directive's or a section's name: blanks, `>`, CR,
-/// LF and a backslash. A table, so that the scan of a name (hundreds of
-/// thousands per load) costs a load and a test per byte.
-static ENDS_NAME: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let byte = b as u8;
-        table[b] = is_hspace(byte) || matches!(byte, b'>' | b'\r' | b'\n' | b'\\');
-        b += 1;
-    }
-    table
-};
+/// LF and a backslash (the scan of a name runs hundreds of thousands of
+/// times per load).
+static ENDS_NAME: [bool; 256] = blanks_and(b">\r\n\\");
 
 /// The name at the start of `i` (possibly empty) and what follows it.
 fn name_token(i: &[u8]) -> IResult<&[u8], &[u8]> {
@@ -519,11 +524,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Config, ParseError> {
     let err = |at: usize, msg: String| ParseError::at(path, bytes, at, msg);
     // Every node in the file's order; each open section's place in
     // `nodes`, innermost last: its node is completed when it closes.
-    // Room for a node per 24 bytes up front (lines are rarely shorter),
-    // instead of five or six doublings per site file; not trimmed, since a
-    // tree lives only while it is read. At most 2.75 MiB of it: a larger
-    // file grows its list as before.
-    let mut nodes: Vec<Node> = Vec::with_capacity((bytes.len() / 24 + 4).min(1 << 16));
+    // Not trimmed at the end, since a tree lives only while it is read.
+    let mut nodes: Vec<Node> = Vec::with_capacity(lines_up_front(bytes));
     let mut stack = OpenSections::default();
     for line in LogicalLines::new(bytes) {
         let body = line.body.slice(bytes);
@@ -730,6 +732,13 @@ pub(crate) mod tests {
             .collect()
     }
 
+    /// The made cases `made`, then every corpus file.
+    fn made_and_corpus(made: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut all: Vec<Vec<u8>> = made.iter().map(|b| b.to_vec()).collect();
+        all.extend(corpus_files());
+        all
+    }
+
     /// The logical lines are the physical lines ([`super::lex::PhysLines`])
     /// joined while one ends with a continuation and another follows: on
     /// every Apache corpus file and on made edge cases (CR before LF, a
@@ -756,7 +765,7 @@ pub(crate) mod tests {
             }
             out
         }
-        let mut files: Vec<Vec<u8>> = [
+        let files = made_and_corpus(&[
             &b""[..],
             b"\n",
             b"a",
@@ -768,11 +777,7 @@ pub(crate) mod tests {
             b"x\ry\\\rz\n",
             b"\\\n\\\n\\",
             b"a\\\x0b\x0c\nb\\ \n",
-        ]
-        .iter()
-        .map(|b| b.to_vec())
-        .collect();
-        files.extend(corpus_files());
+        ]);
         assert!(files.len() > 50);
         for bytes in &files {
             let ours: Vec<(Span, Span, Span)> = LogicalLines::new(bytes)
@@ -793,11 +798,10 @@ pub(crate) mod tests {
     /// (a `<` after a continuation, after blanks, in a comment).
     #[test]
     fn runs_without_a_section_line_parse_into_no_section() {
-        let mut files: Vec<Vec<u8>> = vec![
-            b"A b \\\n<c>\n# <x>\n \t</y>\n\t\x0b<z\nD \\\r\n  </q>\r\n".to_vec(),
-            b"<If x>\nA\n</If>\n</Else>\n<a".to_vec(),
-        ];
-        files.extend(corpus_files());
+        let files = made_and_corpus(&[
+            b"A b \\\n<c>\n# <x>\n \t</y>\n\t\x0b<z\nD \\\r\n  </q>\r\n",
+            b"<If x>\nA\n</If>\n</Else>\n<a",
+        ]);
         let (mut plain, mut sectioned) = (0, 0);
         for bytes in &files {
             let starts = logical_line_starts(bytes);
@@ -1008,16 +1012,12 @@ pub(crate) mod tests {
             }
             k
         }
-        let mut inputs: Vec<Vec<u8>> = [
+        let inputs = made_and_corpus(&[
             &b"a\\b\\ \n c\\"[..],
             b"x\\\r\ny \\\\\t\n",
             b"\\ \t \\x\x0c\x0bq\r",
             b"plain-word_with.dots/and:colons",
-        ]
-        .iter()
-        .map(|b| b.to_vec())
-        .collect();
-        inputs.extend(corpus_files());
+        ]);
         for input in &inputs {
             for start in 0..input.len().min(4096) {
                 let i = &input[start..];
