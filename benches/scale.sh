@@ -13,9 +13,16 @@
 # printed, so that a machine whose speed drifts still gives a fair ratio.
 # Peak memory is /usr/bin/time's maximum resident set size.
 #
+# With APPLY=1, each run also times, on a copy of the tree of its own (all
+# made with cp -a before the first run), `apply --dry-run` and then `apply
+# --yes --no-validate` with a backup folder beside it: the cost of writing
+# every site file with its backup, against the dry-run that plans the same
+# edits.
+#
 # Usage: bash benches/scale.sh [SITES ...]        (default: 1000 10000)
 #        RUNS=5 TLSMEND=path/to/binary bash benches/scale.sh 100000
 #        KEEP=dir bash benches/scale.sh 10000      (keep the tree in dir)
+#        APPLY=1 bash benches/scale.sh 10000       (also time apply --yes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-5}
@@ -122,6 +129,17 @@ for n in "${sizes[@]}"; do
         tail -3 "$m/apache.out" >&2
         apache=
     fi
+    if [ -n "${APPLY:-}" ]; then
+        # Every copy is made before the first run, and removed after the
+        # last: ext4 without a journal is slow to create files for one to six
+        # minutes after many were deleted (it skips recently freed inodes),
+        # which removing one run's copy before the next would cause. For the
+        # same reason, leave a few minutes between two APPLY=1 runs.
+        for r in $(seq 0 "$runs"); do
+            mkdir "$m/copy$r" && cp -a "$t/etc" "$m/copy$r/etc"
+        done
+        sync
+    fi
     for r in $(seq 0 "$runs"); do
         [ "$r" -gt 0 ] || o=warm
         [ "$r" -eq 0 ] || o=run
@@ -129,6 +147,13 @@ for n in "${sizes[@]}"; do
         timed "$m/$o.audit" "${audit[@]}"
         timed "$m/$o.dry" "${dry[@]}"
         [ -z "$apache" ] || timed "$m/$o.apache" "${ap[@]}"
+        if [ -n "${APPLY:-}" ]; then
+            c=$m/copy$r
+            timed "$m/$o.copydry" "$TLSMEND" apply --root "$c" --server apache --dry-run
+            timed "$m/$o.yes" "$TLSMEND" apply --root "$c" --server apache --yes \
+                --no-validate --backup-dir "$c.backups"
+            [ -d "$c.backups" ] || { echo "apply --yes wrote no backup run" >&2; exit 1; }
+        fi
     done
     bytes=$("${catcmd[@]}" | wc -c)
     col() { awk -v c="$2" '{print $c}' "$m/run.$1"; }
@@ -147,6 +172,11 @@ for n in "${sizes[@]}"; do
     if [ -n "$apache" ]; then
         echo "audit / apache2 -t: $(ratio audit apache)"
         echo "dry-run / apache2 -t: $(ratio dry apache)"
+    fi
+    if [ -n "${APPLY:-}" ]; then
+        printf '%-22s %12s %12s\n' "apply --yes" "$(secs yes)" "$(mib yes)"
+        echo "apply --yes / dry-run: $(ratio yes copydry)"
+        rm -rf "$m"/copy*
     fi
     echo "per site: audit $(col audit 1 | median | awk -v n="$n" '{printf "%.1f us", $1 / n / 1e3}')"
     [ -n "${KEEP:-}" ] || { rm -rf "$t"; trap - EXIT; }

@@ -4,7 +4,27 @@
 //!
 //! A run folder is built under a hidden `.NAME.partial` name and renamed into
 //! place only when complete, so a listed run always has all its originals.
-//! Folders are 0700 and files 0600: backups of /etc are not world-readable.
+//!
+//! An original is kept as a hard link to its own inode wherever the run
+//! folder is on its file system: the write that follows renames a new file
+//! over the original's *name*, which leaves that inode, and so the backup,
+//! untouched. No byte is copied and no inode is made, and on ext4 a rename
+//! that does not drop the last link frees nothing. Elsewhere (another file
+//! system, or a file system or a file that refuses the link) the original's
+//! bytes, as read and checked, are copied into a new file ([`Kept`]).
+//!
+//! Folders are 0700: backups of /etc are not world-readable. A copy is
+//! 0600; a link keeps the original's own mode and owner (changing them would
+//! change the original), which is never wider than the file had in place,
+//! and is reached only through the 0700 folder.
+//!
+//! Why a linked backup is the original: the link is made from the file's
+//! canonical path, and is checked to be a regular file with the original's
+//! inode. Just before each rename, [`crate::write::Staged::replace_if`]
+//! reads the file in place and checks both its SHA-256 (the bytes read) and
+//! that it is still the backup's inode, so at the rename the backup holds
+//! exactly the bytes recorded as `sha256_before`. Rollback and undo check
+//! that hash again before they restore anything.
 
 use crate::live::ldapmodify::{LdapChange, LdapMod};
 use crate::write::{FsFlush, Owner, write_atomic};
@@ -33,6 +53,35 @@ pub struct Entry {
     pub owner: Owner,
     /// The original's file name inside the run folder.
     pub stored: String,
+    /// How the original is kept there.
+    pub kept: Kept,
+}
+
+/// How a run folder keeps an original.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// A hard link to the original's inode (the run folder is on the same
+    /// file system): recorded as `"kept": "link"`.
+    Link,
+    /// A private copy of its bytes (0600): `"kept": "copy"`, and every run
+    /// made before tlsmend recorded it.
+    Copy,
+}
+
+impl Kept {
+    fn name(self) -> &'static str {
+        match self {
+            Kept::Link => "link",
+            Kept::Copy => "copy",
+        }
+    }
+}
+
+impl Entry {
+    /// Where the original is kept in `run_dir`.
+    pub fn backup_in(&self, run_dir: &Path) -> PathBuf {
+        run_dir.join("files").join(&self.stored)
+    }
 }
 
 /// A change made on a running LDAP server: what was applied and the
@@ -137,6 +186,32 @@ fn write_private_unflushed(p: &Path, bytes: &[u8]) -> std::io::Result<std::fs::F
     Ok(f)
 }
 
+/// Keeps the original at `path` (canonical, holding `original`) as `dest`:
+/// a hard link to its inode when the file system allows it, else a private
+/// copy of `original`. A link that is not a regular file with the
+/// original's inode (the path was swapped meanwhile) is replaced by a copy.
+/// The caller flushes `dest` (see [`create_run`]).
+fn keep_original(path: &Path, dest: &Path, original: &[u8]) -> std::io::Result<Kept> {
+    if std::fs::hard_link(path, dest).is_ok() {
+        if is_same_regular_file(path, dest) {
+            return Ok(Kept::Link);
+        }
+        std::fs::remove_file(dest).map_err(at(dest))?;
+    }
+    write_private_unflushed(dest, original)?;
+    Ok(Kept::Copy)
+}
+
+/// Whether `link` is a regular file (not followed if it is a symbolic link)
+/// with the same inode as `path`.
+fn is_same_regular_file(path: &Path, link: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), std::fs::symlink_metadata(link)) {
+        (Ok(a), Ok(b)) => b.file_type().is_file() && (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
 /// `2026-11-29T21-30-05Z`-style UTC timestamp, sortable as text.
 fn timestamp(secs: u64) -> String {
     let rem = secs % 86_400;
@@ -159,11 +234,12 @@ fn entry_json(e: &Entry) -> Value {
         "uid": e.owner.uid,
         "gid": e.owner.gid,
         "stored": e.stored,
+        "kept": e.kept.name(),
     })
 }
 
-/// Copies the originals into a new, complete run folder and returns it.
-/// Nothing in place is touched.
+/// Keeps the originals (linked or copied, see the module's doc) in a new,
+/// complete run folder and returns it. No file in place changes.
 /// `root` is the canonical root the files are in; paths are recorded
 /// absolute and canonical, so that rollback works from any directory.
 pub fn create_run(
@@ -225,14 +301,16 @@ fn create_run_at(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let stored = format!("{i:04}-{name}");
-            write_private_unflushed(&partial.join("files").join(&stored), f.original)?;
+            let path = std::fs::canonicalize(f.path).map_err(at(f.path))?;
+            let kept = keep_original(&path, &partial.join("files").join(&stored), f.original)?;
             entries.push(Entry {
-                path: std::fs::canonicalize(f.path)?,
+                path,
                 shown: f.shown.to_path_buf(),
                 before: sha256_hex(f.original),
                 after: sha256_hex(f.new),
                 owner: Owner::of(f.path)?,
                 stored,
+                kept,
             });
         }
         let mut records = Vec::new();
@@ -363,6 +441,11 @@ fn read_run(dir: &Path) -> Result<Run, String> {
                 gid: f["gid"].as_u64().ok_or_else(bad)? as u32,
             },
             stored: s("stored")?,
+            kept: match f["kept"].as_str() {
+                Some("link") => Kept::Link,
+                Some("copy") | None => Kept::Copy,
+                Some(_) => return Err(bad()),
+            },
         });
     }
     let mut ldap = Vec::new();
@@ -555,7 +638,7 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
             done.push(Restore::AlreadyOriginal(e.shown.clone()));
             continue;
         }
-        let original = std::fs::read(run.dir.join("files").join(&e.stored))
+        let original = std::fs::read(e.backup_in(&run.dir))
             .map_err(|err| format!("backup copy of {} is missing: {err}", e.shown.display()))?;
         if sha256_hex(&original) != e.before {
             return Err(format!(
@@ -582,6 +665,37 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_original_is_kept_as_a_link_to_its_inode_else_as_a_private_copy() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.conf");
+        std::fs::write(&f, "old").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let linked = d.path().join("linked");
+        assert_eq!(keep_original(&f, &linked, b"old").unwrap(), Kept::Link);
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        assert_eq!(ino(&linked), ino(&f));
+        // A symbolic link swapped in for the file: the link made would be
+        // the symbolic link itself, so the bytes read are copied instead.
+        let sym = d.path().join("sym.conf");
+        std::os::unix::fs::symlink(&f, &sym).unwrap();
+        let copied = d.path().join("copied");
+        assert_eq!(keep_original(&sym, &copied, b"read").unwrap(), Kept::Copy);
+        // A file that cannot be linked (here: gone) is copied from the bytes read.
+        let gone = d.path().join("gone");
+        assert_eq!(
+            keep_original(&d.path().join("missing"), &gone, b"read").unwrap(),
+            Kept::Copy
+        );
+        for c in [&copied, &gone] {
+            let m = std::fs::symlink_metadata(c).unwrap();
+            assert!(m.file_type().is_file());
+            assert_eq!(m.mode() & 0o7777, 0o600);
+            assert_eq!(std::fs::read(c).unwrap(), b"read");
+        }
+    }
 
     #[test]
     fn timestamps_are_utc_dates() {

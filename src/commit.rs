@@ -3,19 +3,21 @@
 //! Before anything in place is replaced, every new file is parsed again
 //! (tlsmend never writes what it could not read back), every original is
 //! checked to be unchanged on disk since it was read, and a complete backup
-//! run is made, with a journal that says it is writing. Then the files are
+//! run is made (each original hard-linked or copied, [`crate::backup`]),
+//! with a journal that says it is writing. Then the files are
 //! written atomically: all new files flushed together, then renamed one by
-//! one, each only if its hash is still the one read (checked again just
-//! before its rename), then their directories flushed ([`crate::write`]);
-//! if one write fails, the
-//! files already written are restored from the run and read back, and the
+//! one, each only if its hash is still the one read and it is still its
+//! linked backup's inode (checked again just before its rename), then their
+//! directories flushed ([`crate::write`]); if one write fails, the files
+//! already written are restored from backups whose hash is checked first,
+//! and read back, and the
 //! run folder is removed only when every one is verified restored. The
 //! journal goes when the last write is done, so a run killed in between is
 //! found by the next command ([`crate::journal`]). SIGINT, SIGTERM and
 //! SIGHUP wait for the end of the commit ([`crate::signals`]); the binary
 //! holds the root's lock ([`crate::lock`]) around all of it.
 
-use crate::backup::{self, Pending, Run, sha256_hex};
+use crate::backup::{self, Kept, Pending, Run, sha256_hex};
 use crate::error::{Error, Result};
 use crate::live::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
@@ -111,7 +113,8 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
     for (k, (p, s)) in pending.iter().zip(staged).enumerate() {
         test_pause(&format!("before-write-{k}"));
         let e = &run.entries[k];
-        if let Err(err) = s.replace_if(Some(&e.before)) {
+        let link = (e.kept == Kept::Link).then(|| e.backup_in(&run.dir));
+        if let Err(err) = s.replace_if(Some(&e.before), link.as_deref()) {
             let undo = undo_files(&run, k + 1);
             return Err(Error::Other(format!(
                 "cannot write {}: {err}; {}",
@@ -201,8 +204,15 @@ fn undo_files(run: &Run, n: usize) -> Vec<String> {
                 continue;
             }
         }
-        let original = match std::fs::read(run.dir.join("files").join(&e.stored)) {
-            Ok(b) => b,
+        let original = match std::fs::read(e.backup_in(&run.dir)) {
+            Ok(b) if sha256_hex(&b) == e.before => b,
+            Ok(_) => {
+                errors.push(format!(
+                    "{}: backup copy does not match its manifest hash; not restored",
+                    e.shown.display()
+                ));
+                continue;
+            }
             Err(err) => {
                 errors.push(format!("{}: backup copy: {err}", e.shown.display()));
                 continue;

@@ -180,6 +180,7 @@ fn apply_keeps_symlinks_modes_and_makes_private_backups() {
     let target = root.join("etc/apache2/sites-available/default-ssl.conf");
     let link = root.join("etc/apache2/sites-enabled/default-ssl.conf");
     std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let original_inode = std::fs::metadata(&target).unwrap().ino();
     // As root, give the file an owner of its own: the write must keep it.
     let is_root = std::fs::metadata("/proc/self")
         .map(|m| m.uid() == 0)
@@ -232,9 +233,36 @@ fn apply_keeps_symlinks_modes_and_makes_private_backups() {
     assert_eq!(std::fs::metadata(&runs[0]).unwrap().mode() & 0o777, 0o700);
     let manifest = std::fs::read_to_string(runs[0].join("manifest.json")).unwrap();
     assert!(manifest.contains("sha256_before") && manifest.contains("default-ssl.conf"));
-    for f in std::fs::read_dir(runs[0].join("files")).unwrap() {
-        assert_eq!(f.unwrap().metadata().unwrap().mode() & 0o777, 0o600);
+    // The backups are on the tree's file system: each is a hard link to the
+    // original's inode, which the write renamed away from, with the
+    // original's mode and owner, inside the 0700 folder.
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let entries = manifest["files"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    for e in entries {
+        assert_eq!(e["kept"], "link", "{e}");
+        let kept =
+            std::fs::symlink_metadata(runs[0].join("files").join(e["stored"].as_str().unwrap()))
+                .unwrap();
+        assert!(kept.file_type().is_file());
+        assert_eq!(format!("{:o}", kept.mode() & 0o7777), e["mode"], "{e}");
+        assert_eq!(
+            (kept.uid(), kept.gid()),
+            (
+                e["uid"].as_u64().unwrap() as u32,
+                e["gid"].as_u64().unwrap() as u32
+            )
+        );
+        if e["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("sites-available/default-ssl.conf")
+        {
+            assert_eq!(kept.ino(), original_inode, "the original's own inode");
+            assert_eq!(kept.mode() & 0o7777, 0o640);
+        }
     }
+    assert_ne!(std::fs::metadata(&target).unwrap().ino(), original_inode);
     let o = run(&[
         "rollback",
         "--list",

@@ -319,6 +319,101 @@ fn a_file_saved_during_the_commit_is_not_overwritten() {
 }
 
 #[test]
+fn a_file_replaced_by_the_same_bytes_during_the_commit_is_not_overwritten() {
+    // The backup is a hard link to the file read; a file renamed into place
+    // meanwhile is another inode, even with the same bytes, so the backup
+    // would no longer be what was replaced: refused like an edit.
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (_run_dir, files) = the_run(&backups);
+    let same = std::fs::read(&files[1]).unwrap();
+    let beside = files[1].with_extension("saved");
+    std::fs::write(&beside, &same).unwrap();
+    std::fs::rename(&beside, &files[1]).unwrap();
+    let o = p.finish();
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(
+        err.contains("changed on disk while tlsmend was writing"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&root), before, "nothing stays written");
+    assert!(no_runs(&backups), "the run folder is removed");
+}
+
+#[test]
+fn the_undo_never_restores_a_backup_that_no_longer_matches_its_hash() {
+    let (t, root) = small_root();
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (run_dir, files) = the_run(&backups);
+    // The first file is written; its backup (the original's inode, reached
+    // only through the run folder now) is altered, and an editor saves the
+    // second file, so the run stops and undoes the first.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    let first_backup = run_dir
+        .join("files")
+        .join(m["files"][0]["stored"].as_str().unwrap());
+    std::fs::write(&first_backup, "tampered\n").unwrap();
+    let mut edited = std::fs::read(&files[1]).unwrap();
+    edited.extend_from_slice(b"# saved by an editor\n");
+    std::fs::write(&files[1], &edited).unwrap();
+    let written = p.finish();
+    let err = text(&written.stderr);
+    assert_eq!(code(&written), 2, "{err}");
+    assert!(err.contains("does not match its manifest hash"), "{err}");
+    assert!(err.contains("restoring failed"), "{err}");
+    assert_ne!(
+        std::fs::read(&files[0]).unwrap(),
+        b"tampered\n",
+        "the altered backup is not written in place"
+    );
+    assert!(run_dir.join("manifest.json").is_file(), "the run stays");
+}
+
+#[test]
+fn backups_on_another_file_system_are_private_copies() {
+    use std::os::unix::fs::MetadataExt;
+    let (t, root) = small_root();
+    let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("SKIPPED: no /dev/shm");
+        return;
+    };
+    let dev = |p: &Path| std::fs::metadata(p).unwrap().dev();
+    if dev(shm.path()) == dev(t.path()) {
+        eprintln!("SKIPPED: /dev/shm is on the same file system as the tree");
+        return;
+    }
+    let before = snapshot(&root);
+    let backups = shm.path().join("b");
+    let o = run(&apply_args(&root, &backups));
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let (run_dir, files) = the_run(&backups);
+    assert!(!files.is_empty());
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    for (e, path) in m["files"].as_array().unwrap().iter().zip(&files) {
+        assert_eq!(e["kept"], "copy", "{e}");
+        let copy = run_dir.join("files").join(e["stored"].as_str().unwrap());
+        assert_eq!(std::fs::metadata(&copy).unwrap().mode() & 0o7777, 0o600);
+        let original = &before.iter().find(|(p, _)| p == path).unwrap().1;
+        assert_eq!(&std::fs::read(&copy).unwrap(), original);
+    }
+    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "rollback restores the original tree"
+    );
+}
+
+#[test]
 fn a_relative_root_is_recorded_absolute_and_rolled_back_from_anywhere() {
     let (t, root) = small_root();
     let before = snapshot(&root);
