@@ -6,25 +6,29 @@
 //! place only when complete, so a listed run always has all its originals.
 //!
 //! An original is kept as a hard link to its own inode wherever the run
-//! folder is on its file system: the write that follows renames a new file
-//! over the original's *name*, which leaves that inode, and so the backup,
-//! untouched. No byte is copied and no inode is made, and on ext4 a rename
-//! that does not drop the last link frees nothing. Elsewhere (another file
-//! system, or a file system or a file that refuses the link) the original's
-//! bytes, as read and checked, are copied into a new file ([`Kept`]).
+//! folder is on its file system and the file has no other name: the write
+//! that follows renames a new file over the original's *name*, which leaves
+//! that inode, and so the backup, as it was. No byte is copied and no inode
+//! is made, and on ext4 a rename that does not drop the last link frees
+//! nothing. Elsewhere (another file system, a file that has other hard links
+//! or refuses the link, a symbolic link swapped in) the original's bytes, as
+//! read and checked, are copied into a new 0600 file.
+//!
+//! Until its file is renamed over, a linked backup *is* the file in place,
+//! and something writing into that file (an editor saving in place in the
+//! moment between tlsmend's last check and its rename) writes into the
+//! backup too. So once the files are written, [`settle`] reads every backup
+//! back: one that does not hold exactly the bytes recorded as
+//! `sha256_before`, or that still shares its inode (a file not replaced
+//! after a failure), is replaced by a private copy of the bytes tlsmend
+//! read. A kept run folder then holds the originals whatever happens to the
+//! files in place. Rollback checks every backup against that hash before it
+//! writes anything.
 //!
 //! Folders are 0700: backups of /etc are not world-readable. A copy is
 //! 0600; a link keeps the original's own mode and owner (changing them would
-//! change the original), which is never wider than the file had in place,
-//! and is reached only through the 0700 folder.
-//!
-//! Why a linked backup is the original: the link is made from the file's
-//! canonical path, and is checked to be a regular file with the original's
-//! inode. Just before each rename, [`crate::write::Staged::replace_if`]
-//! reads the file in place and checks both its SHA-256 (the bytes read) and
-//! that it is still the backup's inode, so at the rename the backup holds
-//! exactly the bytes recorded as `sha256_before`. Rollback and undo check
-//! that hash again before they restore anything.
+//! change the original), never wider than the file had in place, and is
+//! reached only through the 0700 folder.
 
 use crate::live::ldapmodify::{LdapChange, LdapMod};
 use crate::write::{FsFlush, Owner, write_atomic};
@@ -53,28 +57,6 @@ pub struct Entry {
     pub owner: Owner,
     /// The original's file name inside the run folder.
     pub stored: String,
-    /// How the original is kept there.
-    pub kept: Kept,
-}
-
-/// How a run folder keeps an original.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kept {
-    /// A hard link to the original's inode (the run folder is on the same
-    /// file system): recorded as `"kept": "link"`.
-    Link,
-    /// A private copy of its bytes (0600): `"kept": "copy"`, and every run
-    /// made before tlsmend recorded it.
-    Copy,
-}
-
-impl Kept {
-    fn name(self) -> &'static str {
-        match self {
-            Kept::Link => "link",
-            Kept::Copy => "copy",
-        }
-    }
 }
 
 impl Entry {
@@ -186,14 +168,30 @@ fn write_private_unflushed(p: &Path, bytes: &[u8]) -> std::io::Result<std::fs::F
     Ok(f)
 }
 
+/// How a run folder keeps an original.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kept {
+    /// A hard link to the original's inode.
+    Link,
+    /// A private (0600) copy of the bytes read.
+    Copy,
+}
+
 /// Keeps the original at `path` (canonical, holding `original`) as `dest`:
-/// a hard link to its inode when the file system allows it, else a private
-/// copy of `original`. A link that is not a regular file with the
-/// original's inode (the path was swapped meanwhile) is replaced by a copy.
-/// The caller flushes `dest` (see [`create_run`]).
+/// a hard link to its inode when the file has no other name and the file
+/// system allows it, else a private copy of `original`. A link that turns
+/// out not to be a regular file with the original's inode (the path was
+/// swapped meanwhile) is replaced by a copy. The caller flushes `dest`
+/// (see [`create_run`]).
 fn keep_original(path: &Path, dest: &Path, original: &[u8]) -> std::io::Result<Kept> {
-    if std::fs::hard_link(path, dest).is_ok() {
-        if is_same_regular_file(path, dest) {
+    use std::os::unix::fs::MetadataExt;
+    let sole_name = std::fs::metadata(path).is_ok_and(|m| m.nlink() == 1);
+    if sole_name && std::fs::hard_link(path, dest).is_ok() {
+        let same = match (std::fs::metadata(path), std::fs::symlink_metadata(dest)) {
+            (Ok(a), Ok(b)) => b.file_type().is_file() && (a.dev(), a.ino()) == (b.dev(), b.ino()),
+            _ => false,
+        };
+        if same {
             return Ok(Kept::Link);
         }
         std::fs::remove_file(dest).map_err(at(dest))?;
@@ -202,14 +200,84 @@ fn keep_original(path: &Path, dest: &Path, original: &[u8]) -> std::io::Result<K
     Ok(Kept::Copy)
 }
 
-/// Whether `link` is a regular file (not followed if it is a symbolic link)
-/// with the same inode as `path`.
-fn is_same_regular_file(path: &Path, link: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (std::fs::metadata(path), std::fs::symlink_metadata(link)) {
-        (Ok(a), Ok(b)) => b.file_type().is_file() && (a.dev(), a.ino()) == (b.dev(), b.ino()),
-        _ => false,
+/// Makes every backup of `run` hold its original on its own: a backup that
+/// is not a regular file with the bytes of `sha256_before` and a single
+/// name (see the module's doc) is replaced by a private copy of
+/// `originals[k]`, the bytes read of entry `k`. Returns the entries
+/// repaired, so that the caller can say so; an error names the backup that
+/// could not be made whole.
+pub fn settle(run: &Run, originals: &[&[u8]]) -> std::io::Result<Vec<usize>> {
+    let mut repaired = Vec::new();
+    for (k, (e, original)) in run.entries.iter().zip(originals).enumerate() {
+        let kept = e.backup_in(&run.dir);
+        if read_backup(&kept)
+            .is_some_and(|(bytes, links)| links == 1 && sha256_hex(&bytes) == e.before)
+        {
+            continue;
+        }
+        replace_backup(run, e, original)?;
+        repaired.push(k);
     }
+    if !repaired.is_empty() {
+        std::fs::File::open(run.dir.join("files"))?.sync_all()?;
+    }
+    Ok(repaired)
+}
+
+/// For a run killed while writing (no bytes read at hand): each backup that
+/// still shares its inode with the file in place, which the run never
+/// replaced, becomes a private copy of itself while it still holds its
+/// original, so that later edits of that file leave it as it is. Returns
+/// an error for each backup that could not be detached.
+pub fn detach(run: &Run) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut changed = false;
+    for e in &run.entries {
+        let Some((bytes, links)) = read_backup(&e.backup_in(&run.dir)) else {
+            continue;
+        };
+        if links > 1 && sha256_hex(&bytes) == e.before {
+            match replace_backup(run, e, &bytes) {
+                Ok(()) => changed = true,
+                Err(err) => errors.push(err.to_string()),
+            }
+        }
+    }
+    if changed
+        && let Err(err) = std::fs::File::open(run.dir.join("files")).and_then(|d| d.sync_all())
+    {
+        errors.push(format!("{}: {err}", run.dir.display()));
+    }
+    errors
+}
+
+/// Replaces the backup of `e` in `run` with a private copy of `original`,
+/// atomically (the copy is flushed before its rename).
+fn replace_backup(run: &Run, e: &Entry, original: &[u8]) -> std::io::Result<()> {
+    let kept = e.backup_in(&run.dir);
+    let tmp = run.dir.join("files").join(format!(".{}.tmp", e.stored));
+    let _ = std::fs::remove_file(&tmp);
+    write_private(&tmp, original)?;
+    std::fs::rename(&tmp, &kept).map_err(at(&kept))
+}
+
+/// The bytes of the backup at `kept` and its number of names, read from one
+/// open file; `None` if it is not a regular file that can be read.
+fn read_backup(kept: &Path) -> Option<(Vec<u8>, u64)> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(kept)
+        .ok()?;
+    let m = f.metadata().ok()?;
+    if !m.file_type().is_file() {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    f.read_to_end(&mut bytes).ok()?;
+    Some((bytes, m.nlink()))
 }
 
 /// `2026-11-29T21-30-05Z`-style UTC timestamp, sortable as text.
@@ -234,7 +302,6 @@ fn entry_json(e: &Entry) -> Value {
         "uid": e.owner.uid,
         "gid": e.owner.gid,
         "stored": e.stored,
-        "kept": e.kept.name(),
     })
 }
 
@@ -302,7 +369,7 @@ fn create_run_at(
                 .unwrap_or_default();
             let stored = format!("{i:04}-{name}");
             let path = std::fs::canonicalize(f.path).map_err(at(f.path))?;
-            let kept = keep_original(&path, &partial.join("files").join(&stored), f.original)?;
+            keep_original(&path, &partial.join("files").join(&stored), f.original)?;
             entries.push(Entry {
                 path,
                 shown: f.shown.to_path_buf(),
@@ -310,7 +377,6 @@ fn create_run_at(
                 after: sha256_hex(f.new),
                 owner: Owner::of(f.path)?,
                 stored,
-                kept,
             });
         }
         let mut records = Vec::new();
@@ -441,11 +507,6 @@ fn read_run(dir: &Path) -> Result<Run, String> {
                 gid: f["gid"].as_u64().ok_or_else(bad)? as u32,
             },
             stored: s("stored")?,
-            kept: match f["kept"].as_str() {
-                Some("link") => Kept::Link,
-                Some("copy") | None => Kept::Copy,
-                Some(_) => return Err(bad()),
-            },
         });
     }
     let mut ldap = Vec::new();
@@ -580,6 +641,24 @@ pub enum Restore {
     Ldap(String),
 }
 
+/// The bytes of the backup of `e` in `run`, read and checked against its
+/// `sha256_before`; or why they cannot be restored.
+fn original_in(run: &Run, e: &Entry) -> Result<Vec<u8>, String> {
+    match std::fs::read(e.backup_in(&run.dir)) {
+        Ok(original) if sha256_hex(&original) == e.before => Ok(original),
+        Ok(_) => Err(format!(
+            "the backup of {} does not match its manifest hash (it changed after run {}); it cannot be restored from it",
+            e.shown.display(),
+            run.id
+        )),
+        Err(err) => Err(format!(
+            "the backup of {} in run {} is missing: {err}",
+            e.shown.display(),
+            run.id
+        )),
+    }
+}
+
 /// Restores every file of `run`. A file whose content is neither what the
 /// run wrote nor the original was edited since: refused, unless `force`.
 /// Every file is checked before any is written.
@@ -605,19 +684,33 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     }
     for e in &run.entries {
         let current = std::fs::read(&e.path).map(|b| sha256_hex(&b));
-        match current {
-            Ok(h) if h == e.before => plan.push((e, false)),
-            Ok(h) if h == e.after => plan.push((e, true)),
-            Ok(_) | Err(_) if force => plan.push((e, true)),
-            Ok(_) => refused.push(format!(
-                "{} changed after run {} (use --force to overwrite it)",
-                e.shown.display(),
-                run.id
-            )),
-            Err(err) => refused.push(format!(
-                "{}: {err} (use --force to recreate it)",
-                e.path.display()
-            )),
+        let overwrite = match current {
+            Ok(h) if h == e.before => false,
+            Ok(h) if h == e.after => true,
+            Ok(_) | Err(_) if force => true,
+            Ok(_) => {
+                refused.push(format!(
+                    "{} changed after run {} (use --force to overwrite it)",
+                    e.shown.display(),
+                    run.id
+                ));
+                continue;
+            }
+            Err(err) => {
+                refused.push(format!(
+                    "{}: {err} (use --force to recreate it)",
+                    e.path.display()
+                ));
+                continue;
+            }
+        };
+        if !overwrite {
+            plan.push((e, None));
+            continue;
+        }
+        match original_in(run, e) {
+            Ok(original) => plan.push((e, Some(original))),
+            Err(why) => refused.push(why),
         }
     }
     if !refused.is_empty() {
@@ -633,19 +726,11 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
             r.change.dn, r.change.uri
         )));
     }
-    for (e, write) in plan {
-        if !write {
+    for (e, original) in plan {
+        let Some(original) = original else {
             done.push(Restore::AlreadyOriginal(e.shown.clone()));
             continue;
-        }
-        let original = std::fs::read(e.backup_in(&run.dir))
-            .map_err(|err| format!("backup copy of {} is missing: {err}", e.shown.display()))?;
-        if sha256_hex(&original) != e.before {
-            return Err(format!(
-                "backup copy of {} does not match its manifest hash; not restoring it",
-                e.shown.display()
-            ));
-        }
+        };
         write_atomic(&e.path, &original, Some(e.owner))
             .map_err(|err| format!("cannot restore {}: {err}", e.path.display()))?;
         done.push(Restore::Restored(e.shown.clone()));
@@ -667,7 +752,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_original_is_kept_as_a_link_to_its_inode_else_as_a_private_copy() {
+    fn an_original_is_kept_as_a_link_to_its_sole_inode_else_as_a_private_copy() {
         use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("a.conf");
@@ -683,13 +768,23 @@ mod tests {
         std::os::unix::fs::symlink(&f, &sym).unwrap();
         let copied = d.path().join("copied");
         assert_eq!(keep_original(&sym, &copied, b"read").unwrap(), Kept::Copy);
+        // A file with another name could be written into through it after
+        // the run: copied.
+        let twice = d.path().join("twice.conf");
+        std::fs::write(&twice, "read").unwrap();
+        std::fs::hard_link(&twice, d.path().join("other-name")).unwrap();
+        let of_twice = d.path().join("of-twice");
+        assert_eq!(
+            keep_original(&twice, &of_twice, b"read").unwrap(),
+            Kept::Copy
+        );
         // A file that cannot be linked (here: gone) is copied from the bytes read.
         let gone = d.path().join("gone");
         assert_eq!(
             keep_original(&d.path().join("missing"), &gone, b"read").unwrap(),
             Kept::Copy
         );
-        for c in [&copied, &gone] {
+        for c in [&copied, &of_twice, &gone] {
             let m = std::fs::symlink_metadata(c).unwrap();
             assert!(m.file_type().is_file());
             assert_eq!(m.mode() & 0o7777, 0o600);

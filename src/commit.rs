@@ -4,20 +4,21 @@
 //! (tlsmend never writes what it could not read back), every original is
 //! checked to be unchanged on disk since it was read, and a complete backup
 //! run is made (each original hard-linked or copied, [`crate::backup`]),
-//! with a journal that says it is writing. Then the files are
-//! written atomically: all new files flushed together, then renamed one by
-//! one, each only if its hash is still the one read and it is still its
-//! linked backup's inode (checked again just before its rename), then their
-//! directories flushed ([`crate::write`]); if one write fails, the files
-//! already written are restored from backups whose hash is checked first,
-//! and read back, and the
-//! run folder is removed only when every one is verified restored. The
-//! journal goes when the last write is done, so a run killed in between is
-//! found by the next command ([`crate::journal`]). SIGINT, SIGTERM and
-//! SIGHUP wait for the end of the commit ([`crate::signals`]); the binary
-//! holds the root's lock ([`crate::lock`]) around all of it.
+//! with a journal that says it is writing. Then the files are written
+//! atomically: all new files flushed together, then renamed one by one,
+//! each only if its hash is still the one read (checked again just before
+//! its rename), then their directories flushed ([`crate::write`]), then
+//! every backup read back and, if something wrote into it, made again from
+//! the bytes read ([`backup::settle`]). If one write fails, the files
+//! already written are restored from the bytes read and read back, and the
+//! run folder is removed only when every one is verified restored (else it
+//! is kept, settled, and marked failed). The journal goes when the last
+//! write is done, so a run killed in between is found by the next command
+//! ([`crate::journal`]). SIGINT, SIGTERM and SIGHUP wait for the end of the
+//! commit ([`crate::signals`]); the binary holds the root's lock
+//! ([`crate::lock`]) around all of it.
 
-use crate::backup::{self, Kept, Pending, Run, sha256_hex};
+use crate::backup::{self, Pending, Run, sha256_hex};
 use crate::error::{Error, Result};
 use crate::live::ldapmodify::{LdapChange, run_ldapmodify};
 use crate::plan::Report;
@@ -25,8 +26,14 @@ use crate::write::{stage_all, sync_dirs, write_atomic};
 use std::path::Path;
 
 /// Writes the `selected` changes of `report` (and makes the changes to live
-/// LDAP servers among them); `None` when they change nothing.
-pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<Option<Run>> {
+/// LDAP servers among them); `None` when they change nothing. `warn` hears
+/// what the user must know of a run that succeeded.
+pub fn commit(
+    report: &Report,
+    selected: &[usize],
+    backup_dir: &Path,
+    warn: &mut dyn FnMut(&str),
+) -> Result<Option<Run>> {
     let rendered = report.render(selected).map_err(|(f, e)| {
         Error::Other(format!(
             "{}: {e}; nothing was written",
@@ -100,35 +107,57 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
         .zip(&run.entries)
         .map(|(p, e)| (p.path, p.new, e.owner))
         .collect();
+    let originals: Vec<&[u8]> = pending.iter().map(|p| p.original).collect();
     test_pause("before-staging");
     let staged = match stage_all(&files) {
         Ok(s) => s,
         Err(err) => {
             return Err(Error::Other(format!(
                 "cannot write {err}; {}",
-                undo_outcome(&run, backup_dir, &[])
+                undo_outcome(&run, &originals, backup_dir, &[])
             )));
         }
     };
     for (k, (p, s)) in pending.iter().zip(staged).enumerate() {
         test_pause(&format!("before-write-{k}"));
         let e = &run.entries[k];
-        let link = (e.kept == Kept::Link).then(|| e.backup_in(&run.dir));
-        if let Err(err) = s.replace_if(Some(&e.before), link.as_deref()) {
-            let undo = undo_files(&run, k + 1);
+        if let Err(err) = s.replace_if(Some(&e.before)) {
+            let undo = undo_files(&run, &originals, k + 1);
             return Err(Error::Other(format!(
                 "cannot write {}: {err}; {}",
                 p.path.display(),
-                undo_outcome(&run, backup_dir, &undo)
+                undo_outcome(&run, &originals, backup_dir, &undo)
             )));
         }
     }
     if let Err(err) = sync_dirs(pending.iter().map(|p| p.path)) {
-        let undo = undo_files(&run, pending.len());
+        let undo = undo_files(&run, &originals, pending.len());
         return Err(Error::Other(format!(
             "cannot flush {err}; {}",
-            undo_outcome(&run, backup_dir, &undo)
+            undo_outcome(&run, &originals, backup_dir, &undo)
         )));
+    }
+    // Every file is replaced: each backup must now hold its original alone
+    // (a linked backup written into before its rename is put right from
+    // the bytes read, see crate::backup). If one cannot be, the run is
+    // undone rather than left without its original.
+    match backup::settle(&run, &originals) {
+        Ok(repaired) => {
+            for k in repaired {
+                warn(&format!(
+                    "tlsmend: warning: {}: another program wrote into it while tlsmend replaced it; that write is not in the new file, and the backup holds the bytes tlsmend had read",
+                    run.entries[k].shown.display()
+                ));
+            }
+        }
+        Err(err) => {
+            let undo = undo_files(&run, &originals, pending.len());
+            return Err(Error::Other(format!(
+                "cannot keep the originals in {}: {err}; {}",
+                run.dir.display(),
+                undo_outcome(&run, &originals, backup_dir, &undo)
+            )));
+        }
     }
     for (k, c) in ldap.iter().enumerate() {
         if let Err(e) = run_ldapmodify(&c.uri, &c.ldif()) {
@@ -139,12 +168,12 @@ pub fn commit(report: &Report, selected: &[usize], backup_dir: &Path) -> Result<
                     undo.push(e2);
                 }
             }
-            undo.extend(undo_files(&run, run.entries.len()));
+            undo.extend(undo_files(&run, &originals, run.entries.len()));
             let tail = if undo.is_empty() {
                 let _ = std::fs::remove_dir_all(&run.dir);
                 "nothing was changed".to_string()
             } else {
-                keep_failed(&run, &undo);
+                keep_failed(&run, &originals, &undo);
                 format!(
                     "undoing failed: {}; the originals stay in {}: tlsmend rollback {} --backup-dir {} restores them once the cause is fixed",
                     undo.join("; "),
@@ -183,11 +212,12 @@ fn root_of(report: &Report) -> std::io::Result<std::path::PathBuf> {
     std::fs::canonicalize(root)
 }
 
-/// Puts back the originals of the first `n` files of `run` (newest first)
-/// and reads each back: the errors of those not verified restored.
-fn undo_files(run: &Run, n: usize) -> Vec<String> {
+/// Puts back the originals of the first `n` files of `run` (newest first),
+/// from `originals` (the bytes read, which its backups were made of), and
+/// reads each back: the errors of those not verified restored.
+fn undo_files(run: &Run, originals: &[&[u8]], n: usize) -> Vec<String> {
     let mut errors = Vec::new();
-    for e in run.entries[..n].iter().rev() {
+    for (e, original) in run.entries[..n].iter().zip(originals).rev() {
         let now = std::fs::read(&e.path).map(|b| sha256_hex(&b));
         match now {
             Ok(h) if h == e.before => continue,
@@ -204,21 +234,7 @@ fn undo_files(run: &Run, n: usize) -> Vec<String> {
                 continue;
             }
         }
-        let original = match std::fs::read(e.backup_in(&run.dir)) {
-            Ok(b) if sha256_hex(&b) == e.before => b,
-            Ok(_) => {
-                errors.push(format!(
-                    "{}: backup copy does not match its manifest hash; not restored",
-                    e.shown.display()
-                ));
-                continue;
-            }
-            Err(err) => {
-                errors.push(format!("{}: backup copy: {err}", e.shown.display()));
-                continue;
-            }
-        };
-        let restored = write_atomic(&e.path, &original, Some(e.owner)).and_then(|()| {
+        let restored = write_atomic(&e.path, original, Some(e.owner)).and_then(|()| {
             let back = std::fs::read(&e.path)?;
             if sha256_hex(&back) == e.before {
                 Ok(())
@@ -234,20 +250,23 @@ fn undo_files(run: &Run, n: usize) -> Vec<String> {
 }
 
 /// Records in the run's journal that undoing failed, so that the run stays
-/// listed (and restorable) with the reason.
-fn keep_failed(run: &Run, errors: &[String]) {
+/// listed (and restorable) with the reason; first makes each backup hold
+/// its original alone (a file not replaced still shares its inode with
+/// a linked backup, and may be edited in place later).
+fn keep_failed(run: &Run, originals: &[&[u8]], errors: &[String]) {
+    let _ = backup::settle(run, originals);
     let _ = backup::mark_failed(run, &errors.join("; "));
 }
 
 /// What became of the files already written when a write failed: restored
 /// (and the run folder removed), or kept in the run folder, which is named.
-fn undo_outcome(run: &Run, backup_dir: &Path, errors: &[String]) -> String {
+fn undo_outcome(run: &Run, originals: &[&[u8]], backup_dir: &Path, errors: &[String]) -> String {
     if errors.is_empty() {
         let _ = std::fs::remove_dir_all(&run.dir);
         return "nothing was changed (any file already written was put back and read back)"
             .to_string();
     }
-    keep_failed(run, errors);
+    keep_failed(run, originals, errors);
     format!(
         "restoring failed for {}; the originals stay in {}: tlsmend rollback {} --backup-dir {} restores them once the cause is fixed",
         errors.join(", "),

@@ -170,8 +170,14 @@ pub fn commit(
         "writing {} change(s) with a backup",
         selected.len()
     ));
-    let result = crate::commit::commit(report, selected, backup_dir);
+    let mut warnings = Vec::new();
+    let result = crate::commit::commit(report, selected, backup_dir, &mut |w| {
+        warnings.push(w.to_string())
+    });
     r.stage_done();
+    for w in &warnings {
+        r.warn(w);
+    }
     if let Some(sig) = signals::taken() {
         let what = match result {
             Ok(Some(run)) => {

@@ -77,7 +77,7 @@ pub fn write_atomic_if(
     let (staged, file) = stage(path, bytes, owner)?;
     file.sync_all()?;
     drop(file);
-    staged.replace_if(expected, None)?;
+    staged.replace_if(expected)?;
     std::fs::File::open(dir_of(path))?.sync_all()?;
     Ok(())
 }
@@ -154,39 +154,16 @@ pub fn stage_all(files: &[(&Path, &[u8], Owner)]) -> std::io::Result<Vec<Staged>
 
 impl Staged {
     /// Step 2: renames the temporary file over the original, only if the
-    /// original still has the SHA-256 `expected` (see [`write_atomic_if`])
-    /// and, given `backup_link`, is still that hard link's inode (the run's
-    /// backup of it, [`crate::backup`]): otherwise an error of kind
-    /// `ErrorKind::Other` saying that it changed, and nothing is renamed.
-    pub fn replace_if(
-        self,
-        expected: Option<&str>,
-        backup_link: Option<&Path>,
-    ) -> std::io::Result<()> {
+    /// original still has the SHA-256 `expected` (see [`write_atomic_if`]).
+    pub fn replace_if(self, expected: Option<&str>) -> std::io::Result<()> {
         if let Some(want) = expected {
-            let (now, inode) = hash_and_inode(&self.path)?;
-            let same_inode = match backup_link {
-                Some(link) => std::fs::symlink_metadata(link)
-                    .is_ok_and(|m| m.file_type().is_file() && (m.dev(), m.ino()) == inode),
-                None => true,
-            };
-            if now != want || !same_inode {
+            let now = std::fs::read(&self.path).map(|b| crate::backup::sha256_hex(&b))?;
+            if now != want {
                 return Err(std::io::Error::other(CHANGED_MEANWHILE));
             }
         }
         self.tmp.persist(&self.path).map_err(|e| e.error)
     }
-}
-
-/// The SHA-256 of the file at `path` and the (device, inode) it was read
-/// from, both from one open file.
-fn hash_and_inode(path: &Path) -> std::io::Result<(String, (u64, u64))> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let m = f.metadata()?;
-    let mut bytes = Vec::with_capacity(m.len() as usize);
-    f.read_to_end(&mut bytes)?;
-    Ok((crate::backup::sha256_hex(&bytes), (m.dev(), m.ino())))
 }
 
 /// Step 3: flushes each directory holding one of `paths`, once.

@@ -318,20 +318,77 @@ fn a_file_saved_during_the_commit_is_not_overwritten() {
     assert_eq!(snapshot(&root), expected, "the first file was restored");
 }
 
+/// The bytes of the backup of entry `k` in `run_dir`, and its link count.
+fn backup_of(run_dir: &Path, k: usize) -> (PathBuf, Vec<u8>, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap())
+            .unwrap();
+    let p = run_dir
+        .join("files")
+        .join(m["files"][k]["stored"].as_str().unwrap());
+    let links = std::fs::symlink_metadata(&p).unwrap().nlink();
+    (p.clone(), std::fs::read(&p).unwrap(), links)
+}
+
+/// The bytes of `path` in a snapshot.
+fn in_snapshot<'a>(snap: &'a [(PathBuf, Vec<u8>)], path: &Path) -> &'a [u8] {
+    &snap.iter().find(|(p, _)| p == path).unwrap().1
+}
+
 #[test]
-fn a_file_replaced_by_the_same_bytes_during_the_commit_is_not_overwritten() {
-    // The backup is a hard link to the file read; a file renamed into place
-    // meanwhile is another inode, even with the same bytes, so the backup
-    // would no longer be what was replaced: refused like an edit.
+fn a_backup_written_into_during_the_commit_is_made_again_from_the_bytes_read() {
+    // A linked backup is the original's inode: a program writing into the
+    // file in the moment before its rename would write into the backup.
+    // Here the first file's backup is written into once its file is
+    // replaced; the run puts it right and says so.
     let (t, root) = small_root();
     let before = snapshot(&root);
     let backups = t.path().join("b");
     let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
-    let (_run_dir, files) = the_run(&backups);
-    let same = std::fs::read(&files[1]).unwrap();
-    let beside = files[1].with_extension("saved");
-    std::fs::write(&beside, &same).unwrap();
-    std::fs::rename(&beside, &files[1]).unwrap();
+    let (run_dir, files) = the_run(&backups);
+    let (first, _, links) = backup_of(&run_dir, 0);
+    assert_eq!(
+        links, 1,
+        "the first file is replaced: its backup is its old inode alone"
+    );
+    std::fs::write(&first, "written into\n").unwrap();
+    let o = p.finish();
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 0, "{err}");
+    assert!(err.contains("another program wrote into it"), "{err}");
+    let (_, bytes, links) = backup_of(&run_dir, 0);
+    assert_eq!(bytes, in_snapshot(&before, &files[0]));
+    assert_eq!(links, 1);
+    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "rollback restores the original tree"
+    );
+}
+
+#[test]
+fn a_failed_run_restores_the_bytes_read_and_keeps_backups_of_their_own() {
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (run_dir, files) = the_run(&backups);
+    // The first file is replaced and its backup then written into; an
+    // editor saves the second file in place, into the inode its backup
+    // shares, so the run stops and undoes the first from the bytes read.
+    let (first, _, _) = backup_of(&run_dir, 0);
+    std::fs::write(&first, "written into\n").unwrap();
+    assert_eq!(
+        backup_of(&run_dir, 1).2,
+        2,
+        "the second backup is a link to the file"
+    );
+    let mut edited = std::fs::read(&files[1]).unwrap();
+    edited.extend_from_slice(b"# saved by an editor\n");
+    std::fs::write(&files[1], &edited).unwrap();
     let o = p.finish();
     let err = text(&o.stderr);
     assert_eq!(code(&o), 2, "{err}");
@@ -339,40 +396,65 @@ fn a_file_replaced_by_the_same_bytes_during_the_commit_is_not_overwritten() {
         err.contains("changed on disk while tlsmend was writing"),
         "{err}"
     );
-    assert_eq!(snapshot(&root), before, "nothing stays written");
-    assert!(no_runs(&backups), "the run folder is removed");
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        in_snapshot(&before, &files[0])
+    );
+    assert_eq!(
+        std::fs::read(&files[1]).unwrap(),
+        edited,
+        "the edit is kept"
+    );
+    // The second file was never replaced, so the run stays (failed): both
+    // backups now hold the originals on their own, whatever is done to the
+    // files in place.
+    assert!(run_dir.join("manifest.json").is_file(), "the run stays");
+    for (k, f) in files[..2].iter().enumerate() {
+        let (_, bytes, links) = backup_of(&run_dir, k);
+        assert_eq!(
+            (bytes.as_slice(), links),
+            (in_snapshot(&before, f), 1),
+            "{}",
+            f.display()
+        );
+    }
+    std::fs::write(&files[1], "edited again\n").unwrap();
+    assert_eq!(backup_of(&run_dir, 1).1, in_snapshot(&before, &files[1]));
+    let o = run(&[
+        "rollback",
+        "--force",
+        "--root",
+        s(&root),
+        "--backup-dir",
+        s(&backups),
+    ]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        snapshot(&root),
+        before,
+        "rollback restores the original tree"
+    );
 }
 
 #[test]
-fn the_undo_never_restores_a_backup_that_no_longer_matches_its_hash() {
+fn rollback_checks_every_backup_before_it_writes_anything() {
     let (t, root) = small_root();
+    let before = snapshot(&root);
     let backups = t.path().join("b");
-    let p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let o = run(&apply_args(&root, &backups));
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let applied = snapshot(&root);
     let (run_dir, files) = the_run(&backups);
-    // The first file is written; its backup (the original's inode, reached
-    // only through the run folder now) is altered, and an editor saves the
-    // second file, so the run stops and undoes the first.
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap())
-            .unwrap();
-    let first_backup = run_dir
-        .join("files")
-        .join(m["files"][0]["stored"].as_str().unwrap());
-    std::fs::write(&first_backup, "tampered\n").unwrap();
-    let mut edited = std::fs::read(&files[1]).unwrap();
-    edited.extend_from_slice(b"# saved by an editor\n");
-    std::fs::write(&files[1], &edited).unwrap();
-    let written = p.finish();
-    let err = text(&written.stderr);
-    assert_eq!(code(&written), 2, "{err}");
+    assert!(files.len() >= 2);
+    // The last backup is damaged: not even the first file is restored.
+    let (last, _, _) = backup_of(&run_dir, files.len() - 1);
+    std::fs::write(&last, "damaged\n").unwrap();
+    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
     assert!(err.contains("does not match its manifest hash"), "{err}");
-    assert!(err.contains("restoring failed"), "{err}");
-    assert_ne!(
-        std::fs::read(&files[0]).unwrap(),
-        b"tampered\n",
-        "the altered backup is not written in place"
-    );
-    assert!(run_dir.join("manifest.json").is_file(), "the run stays");
+    assert_eq!(snapshot(&root), applied, "nothing was restored");
+    assert_ne!(applied, before);
 }
 
 #[test]
@@ -398,7 +480,6 @@ fn backups_on_another_file_system_are_private_copies() {
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("manifest.json")).unwrap())
             .unwrap();
     for (e, path) in m["files"].as_array().unwrap().iter().zip(&files) {
-        assert_eq!(e["kept"], "copy", "{e}");
         let copy = run_dir.join("files").join(e["stored"].as_str().unwrap());
         assert_eq!(std::fs::metadata(&copy).unwrap().mode() & 0o7777, 0o600);
         let original = &before.iter().find(|(p, _)| p == path).unwrap().1;
@@ -503,6 +584,11 @@ fn a_killed_run_is_noticed_and_undone_and_its_leftovers_removed() {
         run_dir.join("journal.json").is_file(),
         "the journal is there"
     );
+    // The second file was never replaced: its backup is still its inode.
+    let ino = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let (second, _, links) = backup_of(&run_dir, 1);
+    assert_eq!((links, ino(&second)), (2, ino(&files[1])));
+    let shared = ino(&files[1]);
     let left = plant_leftovers(files[0].parent().unwrap(), &backups);
     // audit and a dry run say so too (they change nothing).
     let o = run(&[
@@ -527,6 +613,13 @@ fn a_killed_run_is_noticed_and_undone_and_its_leftovers_removed() {
     assert!(err.contains(&format!("run {id} was interrupted")), "{err}");
     assert!(err.contains(&format!("tlsmend rollback {id}")), "{err}");
     assert!(err.contains("1 of its"), "{err}");
+    // Noticing the run made that backup a copy of its own, with the original.
+    let (second, bytes, links) = backup_of(&run_dir, 1);
+    assert_ne!(ino(&second), shared);
+    assert_eq!(
+        (bytes.as_slice(), links),
+        (in_snapshot(&before, &files[1]), 1)
+    );
     for l in &left {
         assert!(!l.exists(), "{} is removed", l.display());
     }
