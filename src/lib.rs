@@ -5,7 +5,7 @@
 //! them with the rules of the [`catalogue`] against a profile and plan byte
 //! patches ([`plan`], [`edit`]), knowing what the [`target`] runs →
 //! [`review`] shows and approves them → [`live::validate`] runs the daemons'
-//! checkers on a staging copy → [`commit`] writes them atomically ([`write`])
+//! checkers on a staging copy → [`commit`] writes them atomically ([`write`](mod@write))
 //! with a run folder ([`backup`]) that `rollback` restores →
 //! [`live::reload`] and [`live::verify`] prove what the daemons now do.
 //!

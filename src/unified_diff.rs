@@ -14,7 +14,7 @@
 //! hunks by `similar` too. Two things differ from its writer, so that
 //! `patch` applies the diff to the file as it is: a line that is not
 //! UTF-8 is written as it is, not decoded lossily, and a hunk's header
-//! names the lines where the hunk is ([`in_place`]). Tests compare the
+//! names the lines where the hunk is (`in_place`). Tests compare the
 //! two writers on generated files and apply every diff.
 
 use rustc_hash::FxHashMap;

@@ -7,7 +7,7 @@
 //! when the server config has no SSL directives, in each TLS virtual host.
 //! A setting that already meets the profile is never touched.
 //!
-//! This module owns the audit entry, the rule context [`Ctx`] and the
+//! This module owns the audit entry, the rule context `Ctx` and the
 //! editing helpers the rules share; each rule (or small family) lives in
 //! its own file with its metadata next to its code.
 
