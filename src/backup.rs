@@ -21,9 +21,12 @@
 //! back: one that does not hold exactly the bytes recorded as
 //! `sha256_before`, or that still shares its inode (a file not replaced
 //! after a failure), is replaced by a private copy of the bytes tlsmend
-//! read. A kept run folder then holds the originals whatever happens to the
-//! files in place. Rollback checks every backup against that hash before it
-//! writes anything.
+//! read; a run killed before that is detached by the next command that
+//! notices it ([`detach`]). One window stays open: a program that opened
+//! the old file before its rename can still write into its inode (the
+//! backup) through that descriptor. Rollback checks every backup against
+//! the hash before it writes anything, so such a backup is refused, never
+//! restored.
 //!
 //! Folders are 0700: backups of /etc are not world-readable. A copy is
 //! 0600; a link keeps the original's own mode and owner (changing them would
@@ -200,55 +203,80 @@ fn keep_original(path: &Path, dest: &Path, original: &[u8]) -> std::io::Result<K
     Ok(Kept::Copy)
 }
 
+/// Why [`settle`] made a backup again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resettled {
+    /// It no longer held the bytes read: something wrote into the file.
+    Written,
+    /// It held them, but had another name (a hard link made meanwhile).
+    Shared,
+}
+
 /// Makes every backup of `run` hold its original on its own: a backup that
 /// is not a regular file with the bytes of `sha256_before` and a single
 /// name (see the module's doc) is replaced by a private copy of
-/// `originals[k]`, the bytes read of entry `k`. Returns the entries
-/// repaired, so that the caller can say so; an error names the backup that
-/// could not be made whole.
-pub fn settle(run: &Run, originals: &[&[u8]]) -> std::io::Result<Vec<usize>> {
-    let mut repaired = Vec::new();
+/// `originals[k]`, the bytes read of entry `k`. Returns the entries made
+/// again and why, so that the caller can say so; an error names the backup
+/// that could not be made whole.
+pub fn settle(run: &Run, originals: &[&[u8]]) -> std::io::Result<Vec<(usize, Resettled)>> {
+    let mut remade = Vec::new();
     for (k, (e, original)) in run.entries.iter().zip(originals).enumerate() {
-        let kept = e.backup_in(&run.dir);
-        if read_backup(&kept)
-            .is_some_and(|(bytes, links)| links == 1 && sha256_hex(&bytes) == e.before)
-        {
-            continue;
-        }
+        let why = match read_backup(&e.backup_in(&run.dir)) {
+            Some((bytes, 1)) if sha256_hex(&bytes) == e.before => continue,
+            Some((bytes, _)) if sha256_hex(&bytes) == e.before => Resettled::Shared,
+            _ => Resettled::Written,
+        };
         replace_backup(run, e, original)?;
-        repaired.push(k);
+        remade.push((k, why));
     }
-    if !repaired.is_empty() {
+    if !remade.is_empty() {
         std::fs::File::open(run.dir.join("files"))?.sync_all()?;
     }
-    Ok(repaired)
+    Ok(remade)
 }
 
-/// For a run killed while writing (no bytes read at hand): each backup that
-/// still shares its inode with the file in place, which the run never
-/// replaced, becomes a private copy of itself while it still holds its
-/// original, so that later edits of that file leave it as it is. Returns
-/// an error for each backup that could not be detached.
+/// For a run left behind (killed while writing, or failed), without the
+/// bytes read at hand: each backup that still shares its inode with the
+/// file in place, which the run never replaced, becomes a private copy of
+/// itself while it still holds its original, so that later edits of that
+/// file leave it as it is; a copy a settle killed half-way left is removed.
+/// Returns one sentence for each backup that no longer holds its original
+/// (something wrote into the file in place before it was detached) or
+/// could not be detached. Cheap when there is nothing to do (a `stat` each).
 pub fn detach(run: &Run) -> Vec<String> {
-    let mut errors = Vec::new();
+    use std::os::unix::fs::MetadataExt;
+    let mut said = Vec::new();
     let mut changed = false;
     for e in &run.entries {
-        let Some((bytes, links)) = read_backup(&e.backup_in(&run.dir)) else {
+        let kept = e.backup_in(&run.dir);
+        let _ = std::fs::remove_file(run.dir.join("files").join(format!(".{}.tmp", e.stored)));
+        if std::fs::symlink_metadata(&kept).is_ok_and(|m| m.is_file() && m.nlink() == 1) {
             continue;
-        };
-        if links > 1 && sha256_hex(&bytes) == e.before {
-            match replace_backup(run, e, &bytes) {
-                Ok(()) => changed = true,
-                Err(err) => errors.push(err.to_string()),
+        }
+        match read_backup(&kept) {
+            Some((bytes, _)) if sha256_hex(&bytes) == e.before => {
+                match replace_backup(run, e, &bytes) {
+                    Ok(()) => changed = true,
+                    Err(err) => said.push(format!(
+                        "run {}: the backup of {} still shares the file's inode and could not be made a copy of its own: {err}",
+                        run.id,
+                        e.shown.display()
+                    )),
+                }
             }
+            _ => said.push(format!(
+                "run {}: the backup of {} no longer holds its original (the file was written into in place before tlsmend could detach it); rollback cannot restore that file",
+                run.id,
+                e.shown.display()
+            )),
         }
     }
     if changed
         && let Err(err) = std::fs::File::open(run.dir.join("files")).and_then(|d| d.sync_all())
     {
-        errors.push(format!("{}: {err}", run.dir.display()));
+        said.push(format!("{}: {err}", run.dir.display()));
     }
-    errors
+    said
 }
 
 /// Replaces the backup of `e` in `run` with a private copy of `original`,
@@ -639,6 +667,9 @@ pub enum Restore {
     AlreadyOriginal(PathBuf),
     /// An entry of a live LDAP server, restored with its inverse change file.
     Ldap(String),
+    /// With `force`: a file whose backup no longer holds its original, left
+    /// as it is (why), while the others are restored.
+    NotRestored(PathBuf, String),
 }
 
 /// The bytes of the backup of `e` in `run`, read and checked against its
@@ -661,9 +692,13 @@ fn original_in(run: &Run, e: &Entry) -> Result<Vec<u8>, String> {
 
 /// Restores every file of `run`. A file whose content is neither what the
 /// run wrote nor the original was edited since: refused, unless `force`.
+/// A file whose backup no longer holds its original: refused, unless
+/// `force`, which restores the others and names it
+/// ([`Restore::NotRestored`]; the run is then not marked rolled back).
 /// Every file is checked before any is written.
 pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
     let mut plan = Vec::new();
+    let mut skipped = Vec::new();
     let mut refused = where_refused(run, force);
     // A live server's values must still be what the run set.
     for r in &run.ldap {
@@ -710,7 +745,8 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
         }
         match original_in(run, e) {
             Ok(original) => plan.push((e, Some(original))),
-            Err(why) => refused.push(why),
+            Err(why) if force => skipped.push(Restore::NotRestored(e.shown.clone(), why)),
+            Err(why) => refused.push(format!("{why} (use --force to restore the others)")),
         }
     }
     if !refused.is_empty() {
@@ -734,6 +770,11 @@ pub fn rollback(run: &Run, force: bool) -> Result<Vec<Restore>, String> {
         write_atomic(&e.path, &original, Some(e.owner))
             .map_err(|err| format!("cannot restore {}: {err}", e.path.display()))?;
         done.push(Restore::Restored(e.shown.clone()));
+    }
+    if !skipped.is_empty() {
+        // Not wholly rolled back: the run stays listed as it was.
+        done.extend(skipped);
+        return Ok(done);
     }
     write_private(&run.dir.join("rolled-back"), b"")
         .or_else(|e| {
@@ -764,8 +805,10 @@ mod tests {
         assert_eq!(ino(&linked), ino(&f));
         // A symbolic link swapped in for the file: the link made would be
         // the symbolic link itself, so the bytes read are copied instead.
+        let target = d.path().join("target.conf");
+        std::fs::write(&target, "new").unwrap();
         let sym = d.path().join("sym.conf");
-        std::os::unix::fs::symlink(&f, &sym).unwrap();
+        std::os::unix::fs::symlink(&target, &sym).unwrap();
         let copied = d.path().join("copied");
         assert_eq!(keep_original(&sym, &copied, b"read").unwrap(), Kept::Copy);
         // A file with another name could be written into through it after

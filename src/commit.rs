@@ -142,12 +142,17 @@ pub fn commit(
     // the bytes read, see crate::backup). If one cannot be, the run is
     // undone rather than left without its original.
     match backup::settle(&run, &originals) {
-        Ok(repaired) => {
-            for k in repaired {
-                warn(&format!(
-                    "tlsmend: warning: {}: another program wrote into it while tlsmend replaced it; that write is not in the new file, and the backup holds the bytes tlsmend had read",
-                    run.entries[k].shown.display()
-                ));
+        Ok(remade) => {
+            for (k, why) in remade {
+                let shown = run.entries[k].shown.display();
+                warn(&match why {
+                    backup::Resettled::Written => format!(
+                        "tlsmend: warning: {shown}: another program wrote into it while tlsmend replaced it; that write is not in the new file, and the backup holds the bytes tlsmend had read"
+                    ),
+                    backup::Resettled::Shared => format!(
+                        "tlsmend: warning: {shown}: its backup gained another name (a hard link) while tlsmend wrote; the backup is now a copy of its own"
+                    ),
+                });
             }
         }
         Err(err) => {
@@ -254,8 +259,13 @@ fn undo_files(run: &Run, originals: &[&[u8]], n: usize) -> Vec<String> {
 /// its original alone (a file not replaced still shares its inode with
 /// a linked backup, and may be edited in place later).
 fn keep_failed(run: &Run, originals: &[&[u8]], errors: &[String]) {
-    let _ = backup::settle(run, originals);
-    let _ = backup::mark_failed(run, &errors.join("; "));
+    let mut why = errors.join("; ");
+    if let Err(err) = backup::settle(run, originals) {
+        why.push_str(&format!(
+            "; and a backup could not be made a copy of its own ({err}): check it before rolling back"
+        ));
+    }
+    let _ = backup::mark_failed(run, &why);
 }
 
 /// What became of the files already written when a write failed: restored

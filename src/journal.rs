@@ -4,9 +4,10 @@
 //! until the last is written ([`crate::backup::State`]). A later `apply` or
 //! `rollback`, holding the root's lock ([`crate::lock`]), calls [`recover`]:
 //! a run still marked as writing whose process is gone was interrupted; it
-//! is marked so, each backup of a file it never replaced (a hard link to
-//! that file, [`crate::backup`]) becomes a copy of its own, and the user is
-//! told how to finish or undo it. Leftovers of
+//! is marked so, and the user is told how to finish or undo it. Before
+//! that, and at every later recover while the run is left behind (or
+//! failed), each backup of a file it never replaced (a hard link to that
+//! file, [`crate::backup`]) becomes a copy of its own. Leftovers of
 //! killed runs go too: unfinished `.ID.partial` backup folders, the
 //! `.tlsmend-*.tmp` files of atomic writes next to configuration files (an
 //! Apache `Include dir/` would read them), and staging copies
@@ -107,6 +108,13 @@ pub fn recover(backup_dir: &Path, root: &Path) -> Vec<String> {
                 .filter(|e| e.path.is_absolute() && e.path.starts_with(root))
                 .filter_map(|e| e.path.parent().map(Path::to_path_buf)),
         );
+        // A run left behind keeps backups of its own (again at every
+        // recover, in case a detach was cut short or failed).
+        let left_behind =
+            matches!(run.state, State::Interrupted { .. } | State::Failed(_)) && !run.rolled_back;
+        if left_behind || is_interrupted(run, Some(root)) {
+            said.extend(backup::detach(run));
+        }
         if !is_interrupted(run, Some(root)) {
             continue;
         }
@@ -114,12 +122,6 @@ pub fn recover(backup_dir: &Path, root: &Path) -> Vec<String> {
             continue;
         };
         let _ = backup::set_state(run, &State::Interrupted { pid });
-        for err in backup::detach(run) {
-            said.push(format!(
-                "run {}: a backup still shares its file's inode and could not be made a copy of its own: {err}",
-                run.id
-            ));
-        }
         said.push(format!(
             "run {} was interrupted (process {pid} ended while writing; {} of its {} file(s) have the new bytes, the others the old ones). Undo it: tlsmend rollback {} --backup-dir {}; or finish it: run tlsmend apply again",
             run.id,

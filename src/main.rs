@@ -700,8 +700,13 @@ fn rollback(
         return Err(tlsmend::signals::Interrupted { sig, what }.into());
     }
     let done = done.map_err(anyhow::Error::msg)?;
+    let mut not_restored = 0;
     for d in done {
         match d {
+            tlsmend::backup::Restore::NotRestored(p, why) => {
+                not_restored += 1;
+                eprintln!("tlsmend: NOT restored {}: {why}", p.display());
+            }
             tlsmend::backup::Restore::Restored(p) => say!("restored {}", p.display()),
             tlsmend::backup::Restore::AlreadyOriginal(p) => {
                 say!("unchanged {} (already the original)", p.display())
@@ -710,6 +715,13 @@ fn rollback(
                 say!("restored {what} (inverse change file)")
             }
         }
+    }
+    if not_restored > 0 {
+        eprintln!(
+            "tlsmend: run {} is rolled back except {not_restored} file(s) named above, left as they are; the run stays listed",
+            chosen.id
+        );
+        return Ok(2);
     }
     say!("run {} rolled back", chosen.id);
     if chosen.entries.iter().any(|e| {

@@ -455,6 +455,66 @@ fn rollback_checks_every_backup_before_it_writes_anything() {
     assert!(err.contains("does not match its manifest hash"), "{err}");
     assert_eq!(snapshot(&root), applied, "nothing was restored");
     assert_ne!(applied, before);
+    // --force restores the others, names the one it cannot, exits 2, and
+    // the run stays listed.
+    let o = run(&[
+        "rollback",
+        "--force",
+        "--root",
+        s(&root),
+        "--backup-dir",
+        s(&backups),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("NOT restored"), "{err}");
+    let last = files.last().unwrap();
+    for f in &files {
+        let want = if f == last { &applied } else { &before };
+        assert_eq!(
+            std::fs::read(f).unwrap(),
+            in_snapshot(want, f),
+            "{}",
+            f.display()
+        );
+    }
+    assert!(!run_dir.join("rolled-back").exists());
+}
+
+#[test]
+fn a_killed_run_whose_file_is_then_written_in_place_says_its_backup_is_lost() {
+    // The second file was never replaced, so its backup is still its inode
+    // when the run is killed; an editor then writes into the file in place
+    // before any tlsmend command runs again.
+    let (t, root) = small_root();
+    let before = snapshot(&root);
+    let backups = t.path().join("b");
+    let mut p = Paused::start(&apply_args(&root, &backups), "before-write-1");
+    let (_run_dir, files) = the_run(&backups);
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    std::fs::write(&files[1], "edited in place\n").unwrap();
+    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("no longer holds its original"), "{err}");
+    assert!(err.contains("nothing was restored"), "{err}");
+    let o = run(&[
+        "rollback",
+        "--force",
+        "--root",
+        s(&root),
+        "--backup-dir",
+        s(&backups),
+    ]);
+    let err = text(&o.stderr);
+    assert_eq!(code(&o), 2, "{err}");
+    assert!(err.contains("NOT restored"), "{err}");
+    assert_eq!(
+        std::fs::read(&files[0]).unwrap(),
+        in_snapshot(&before, &files[0])
+    );
+    assert_eq!(std::fs::read(&files[1]).unwrap(), b"edited in place\n");
 }
 
 #[test]

@@ -7,8 +7,9 @@
 //! executed), and
 //! `gnutls-cli --priority ... -l` for every GnuTLS priority string written.
 //!
-//! Each checker runs twice on one staging copy, as it is and then with the
-//! changes written over its files: only what the changes make fail counts (a `--root` image whose
+//! Each checker runs twice, on a staging copy as it is and with the changes
+//! written over its files (for httpd, which only reads, the same copy; for
+//! the others a fresh one): only what the changes make fail counts (a `--root` image whose
 //! certificates live elsewhere may fail either way, which says nothing about
 //! tlsmend). A failure is traced to the change that causes it by checking
 //! the changes one at a time. A checker that is not installed is reported,
@@ -348,7 +349,14 @@ pub fn gnutls_accepts(priority: &str) -> Result<(), String> {
 }
 
 /// Checks the `selected` changes of `report`.
+///
+/// `selected` names each change once (as every caller builds it: all
+/// changes, or the approved ones sorted).
 pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation {
+    debug_assert!(
+        selected.windows(2).all(|w| w[0] < w[1]),
+        "selected changes are sorted and unique"
+    );
     let mut v = Validation::default();
     // Each file's scope, found once (a fleet's 30,000 changes touch 10,000
     // files, and finding a scope asks the file system).
@@ -427,13 +435,22 @@ pub fn validate(report: &Report, root: &Root, selected: &[usize]) -> Validation 
                     ));
                     continue;
                 }
-                // The same staging copy, with the changes written over its
-                // files: the checkers only read a tree, so it is still the
-                // tree as it is (a second copy of a fleet's 10,000 files
-                // would cost as much as the checker).
-                let (ok, out) = match write_over(&dir, &base, &rendered(&changes)) {
-                    Ok(()) => check_dir(checker, &base),
-                    Err(e) => (false, format!("cannot stage: {e}")),
+                // httpd -t only reads its tree, so for Apache the changes are
+                // written over the same staging copy (a second copy of a
+                // fleet's 10,000 files would cost as much as the checker).
+                // postfix check and slaptest may create things in theirs: a
+                // fresh copy, so that the base run leaves nothing behind.
+                let all = rendered(&changes);
+                let reads_only = matches!(checker, Checker::ApacheDebian | Checker::ApacheRedhat);
+                let (ok, out) = if reads_only {
+                    match write_over(&dir, &base, &all) {
+                        Ok(()) => check_dir(checker, &base),
+                        Err(e) => (false, format!("cannot stage: {e}")),
+                    }
+                } else {
+                    stage(&dir, &all)
+                        .map(|(_t, d)| check_dir(checker, &d))
+                        .unwrap_or((false, "cannot stage".into()))
                 };
                 if ok {
                     v.passed.push(format!("{name} ({})", dir.display()));
