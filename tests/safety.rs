@@ -331,6 +331,17 @@ fn backup_of(run_dir: &Path, k: usize) -> (PathBuf, Vec<u8>, u64) {
     (p.clone(), std::fs::read(&p).unwrap(), links)
 }
 
+/// `rollback` of the last run on `root` succeeds and gives back `before`.
+fn rolls_back_to(root: &Path, backups: &Path, before: &[(PathBuf, Vec<u8>)]) {
+    let o = run(&["rollback", "--root", s(root), "--backup-dir", s(backups)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(
+        snapshot(root),
+        before,
+        "rollback restores the original tree"
+    );
+}
+
 /// The bytes of `path` in a snapshot.
 fn in_snapshot<'a>(snap: &'a [(PathBuf, Vec<u8>)], path: &Path) -> &'a [u8] {
     &snap.iter().find(|(p, _)| p == path).unwrap().1
@@ -360,13 +371,7 @@ fn a_backup_written_into_during_the_commit_is_made_again_from_the_bytes_read() {
     let (_, bytes, links) = backup_of(&run_dir, 0);
     assert_eq!(bytes, in_snapshot(&before, &files[0]));
     assert_eq!(links, 1);
-    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert_eq!(
-        snapshot(&root),
-        before,
-        "rollback restores the original tree"
-    );
+    rolls_back_to(&root, &backups, &before);
 }
 
 #[test]
@@ -542,16 +547,9 @@ fn backups_on_another_file_system_are_private_copies() {
     for (e, path) in m["files"].as_array().unwrap().iter().zip(&files) {
         let copy = run_dir.join("files").join(e["stored"].as_str().unwrap());
         assert_eq!(std::fs::metadata(&copy).unwrap().mode() & 0o7777, 0o600);
-        let original = &before.iter().find(|(p, _)| p == path).unwrap().1;
-        assert_eq!(&std::fs::read(&copy).unwrap(), original);
+        assert_eq!(std::fs::read(&copy).unwrap(), in_snapshot(&before, path));
     }
-    let o = run(&["rollback", "--root", s(&root), "--backup-dir", s(&backups)]);
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert_eq!(
-        snapshot(&root),
-        before,
-        "rollback restores the original tree"
-    );
+    rolls_back_to(&root, &backups, &before);
 }
 
 #[test]
