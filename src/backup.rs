@@ -249,7 +249,7 @@ pub fn detach(run: &Run) -> Vec<String> {
     let mut changed = false;
     for e in &run.entries {
         let kept = e.backup_in(&run.dir);
-        let _ = std::fs::remove_file(run.dir.join("files").join(format!(".{}.tmp", e.stored)));
+        let _ = std::fs::remove_file(tmp_beside(&kept));
         if std::fs::symlink_metadata(&kept).is_ok_and(|m| m.is_file() && m.nlink() == 1) {
             continue;
         }
@@ -279,14 +279,25 @@ pub fn detach(run: &Run) -> Vec<String> {
     said
 }
 
-/// Replaces the backup of `e` in `run` with a private copy of `original`,
-/// atomically (the copy is flushed before its rename).
+/// Replaces the backup of `e` in `run` with a private copy of `original`.
 fn replace_backup(run: &Run, e: &Entry, original: &[u8]) -> std::io::Result<()> {
-    let kept = e.backup_in(&run.dir);
-    let tmp = run.dir.join("files").join(format!(".{}.tmp", e.stored));
+    replace_private(&e.backup_in(&run.dir), original)
+}
+
+/// The temporary file beside `dest` that [`replace_private`] writes first:
+/// `.NAME.tmp` in the same folder.
+fn tmp_beside(dest: &Path) -> PathBuf {
+    let name = dest.file_name().unwrap_or_default().to_string_lossy();
+    dest.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Replaces the private file `dest` with `bytes` atomically: written and
+/// flushed beside it, then renamed over it (the caller flushes the folder).
+fn replace_private(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = tmp_beside(dest);
     let _ = std::fs::remove_file(&tmp);
-    write_private(&tmp, original)?;
-    std::fs::rename(&tmp, &kept).map_err(at(&kept))
+    write_private(&tmp, bytes)?;
+    std::fs::rename(&tmp, dest).map_err(at(dest))
 }
 
 /// The bytes of the backup at `kept` and its number of names, read from one
@@ -497,10 +508,7 @@ fn read_journal(dir: &Path) -> State {
 
 /// Replaces the journal of `run` (atomically, synced).
 pub fn set_state(run: &Run, state: &State) -> std::io::Result<()> {
-    let tmp = run.dir.join(format!(".{JOURNAL}.tmp"));
-    let _ = std::fs::remove_file(&tmp);
-    write_private(&tmp, journal_json(state).as_bytes())?;
-    std::fs::rename(&tmp, run.dir.join(JOURNAL))?;
+    replace_private(&run.dir.join(JOURNAL), journal_json(state).as_bytes())?;
     std::fs::File::open(&run.dir)?.sync_all()
 }
 

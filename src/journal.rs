@@ -112,10 +112,11 @@ pub fn recover(backup_dir: &Path, root: &Path) -> Vec<String> {
         // recover, in case a detach was cut short or failed).
         let left_behind =
             matches!(run.state, State::Interrupted { .. } | State::Failed(_)) && !run.rolled_back;
-        if left_behind || is_interrupted(run, Some(root)) {
+        let interrupted = is_interrupted(run, Some(root));
+        if left_behind || interrupted {
             said.extend(backup::detach(run));
         }
-        if !is_interrupted(run, Some(root)) {
+        if !interrupted {
             continue;
         }
         let State::Writing { pid } = run.state else {
